@@ -1,0 +1,35 @@
+# Quickstart: `make demo` (runs the tool on the embedded sandbox) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+EXAMPLE ?= examples/quickstart
+
+.PHONY: demo test lint typecheck schema clean venv
+
+$(BIN)/reconciler: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/reconciler
+
+venv: $(BIN)/reconciler
+
+## demo: validate -> plan -> apply -> plan on examples/quickstart against the embedded sandbox
+demo: venv
+	rm -rf $(EXAMPLE)/.reconciler
+	$(BIN)/reconciler validate $(EXAMPLE)
+	$(BIN)/reconciler plan $(EXAMPLE)
+	$(BIN)/reconciler apply --auto-approve $(EXAMPLE)
+	$(BIN)/reconciler plan --detailed-exitcode $(EXAMPLE)
+
+## test: the whole suite, then ruff and mypy on reconciler/
+test: venv
+	$(BIN)/pytest
+	$(BIN)/ruff check reconciler tests
+	$(BIN)/mypy reconciler
+
+schema: venv
+	$(BIN)/python -m reconciler.schemagen > schemas/config.schema.json
+
+clean:
+	rm -rf $(VENV) .reconciler examples/*/.reconciler .pytest_cache .mypy_cache .ruff_cache

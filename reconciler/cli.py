@@ -1,0 +1,481 @@
+"""Command line: ``reconciler validate|plan|apply|show|state|sandbox``.
+
+Commands parse arguments, call the wiring and the engine, and render. Exit codes: 0 success (and
+"no changes" with ``--detailed-exitcode``), 1 error, 2 changes pending (``plan --detailed-exitcode``).
+Errors are one clear message on stderr, never a traceback (``RECONCILER_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from reconciler import __version__
+
+T = TypeVar("T")
+
+PLAN_FILE_KIND = "aem-assets-reconciler-plan"
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+class Fail(click.ClickException):
+    """A user-facing error: printed as ``Error: <message>``, exit code 1."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(click.style("Error: ", fg="red", bold=True) + self.format_message()
+                   if _color(sys.stderr) else "Error: " + self.format_message(), err=True)
+
+
+def _color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _fail(msg: str) -> NoReturn:
+    raise Fail(msg)
+
+
+def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(coro_fn())
+
+
+def _errors(fn: Callable[..., T]) -> Callable[..., T]:
+    """Turn known errors into one-line messages (and exit code 1) instead of tracebacks."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from reconciler.clients.base import ApiError
+        from reconciler.config.diagnostics import ConfigError
+        from reconciler.engine import EngineError, PlanError
+
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ConfigError as exc:
+            color = _color(sys.stderr)
+            for d in exc.diagnostics:
+                click.echo(d.format(color=color), err=True)
+            n = sum(1 for d in exc.diagnostics if d.severity == "error")
+            _fail(f"the configuration has {n} error{'s' if n != 1 else ''}; nothing was changed")
+        except PlanError as exc:
+            for addr, msg in exc.errors:
+                click.echo(f"Error: {addr}: {msg}" if addr else f"Error: {msg}", err=True)
+            _fail("the plan cannot be made; nothing was changed")
+        except EngineError as exc:
+            _fail(str(exc))
+        except ApiError as exc:
+            _fail(str(exc))
+        except Exception as exc:  # unexpected: still no traceback unless asked
+            if os.environ.get("RECONCILER_DEBUG"):
+                raise
+            name = type(exc).__name__
+            _fail(f"{name}: {str(exc).splitlines()[0] if str(exc) else ''} (set RECONCILER_DEBUG=1 for the traceback)")
+
+    return wrapper
+
+
+def _setup_logging(verbose: int) -> None:
+    if verbose <= 0:
+        return
+    from reconciler.clients.base import TRACE
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its own lines are not redacted
+    log = logging.getLogger("reconciler.http")
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    log.propagate = False
+    body = logging.getLogger("reconciler.http.body")
+    body.setLevel(TRACE if verbose > 1 else logging.DEBUG + 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="reconciler")
+@click.option("-v", "--verbose", count=True, help="-v: trace every HTTP request (secrets redacted); -vv: with bodies.")
+def main(verbose: int) -> None:
+    """Declarative plan/apply for AEM Assets integrations (Experience Cloud, Creative Cloud, Workfront).
+
+    Describe orgs, Adobe applications, AEM cloud configurations, replication agents and folders in
+    YAML; `plan` shows what would change; `apply` makes it so. URLs like sandbox://aem use the
+    embedded sandbox: no server, no Adobe account.
+    """
+    _setup_logging(verbose)
+
+
+CONFIG_ARG = click.argument("config", type=click.Path(exists=True, path_type=Path), default=".", required=False)
+
+
+@main.command()
+@CONFIG_ARG
+@_errors
+def validate(config: Path) -> None:
+    """Check the configuration without contacting any service.
+
+    CONFIG is a YAML file or a directory of them (default: the current directory).
+    """
+    from reconciler.wiring import Workspace
+
+    ws = Workspace(config)
+    try:
+        for w in ws.loaded.warnings:
+            click.echo(w.format(color=_color(sys.stderr)), err=True)
+        n = len(ws.desired)
+        click.echo(f"Success! The configuration is valid: {n} resource{'s' if n != 1 else ''},"
+                   f" {len(ws.loaded.connections)} connection{'s' if len(ws.loaded.connections) != 1 else ''}.")
+    finally:
+        ws.close_state()
+
+
+async def _plan(ws: Any, targets: tuple[str, ...], replace: tuple[str, ...]) -> Any:
+    from reconciler.engine import make_plan
+
+    return await make_plan(ws.desired, ws.state, ws.providers, config_digest=ws.loaded.digest,
+                           targets=targets, force_replace=replace)
+
+
+def _print_warnings(ws: Any) -> None:
+    for w in ws.loaded.warnings:
+        click.echo(w.format(color=_color(sys.stderr)), err=True)
+
+
+@main.command()
+@CONFIG_ARG
+@click.option("-out", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the plan to FILE, for `reconciler apply FILE`.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
+@click.option("-json", "--json", "as_json", is_flag=True, help="Print the plan as versioned JSON.")
+@click.option("--target", "targets", multiple=True, metavar="ADDR",
+              help="Plan only ADDR and what it depends on (repeatable). For exceptional use.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
+@_errors
+def plan(config: Path, out: Path | None, detailed_exitcode: bool, as_json: bool,
+         targets: tuple[str, ...], replace: tuple[str, ...]) -> None:
+    """Show what apply would change: refresh the services, compare, print an ordered plan.
+
+    Nothing is changed. CONFIG is a YAML file or a directory (default: the current directory).
+    """
+    from reconciler.render.jsonplan import plan_json
+    from reconciler.render.text import TextRenderer
+    from reconciler.wiring import Workspace
+
+    ws = Workspace(config)
+
+    async def go() -> Any:
+        try:
+            return await _plan(ws, targets, replace)
+        finally:
+            await ws.aclose()
+
+    try:
+        _print_warnings(ws)
+        result = _run(go)
+        doc = plan_json(result.plan, replace=list(replace))
+        if as_json:
+            click.echo(json.dumps(doc, indent=2, sort_keys=True))
+        else:
+            click.echo(TextRenderer(color=_color(sys.stdout)).plan(result.plan))
+        if out is not None:
+            _write_plan_file(out, ws, doc)
+            if not as_json:
+                click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
+    finally:
+        ws.close_state()
+    if detailed_exitcode and result.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+def _write_plan_file(path: Path, ws: Any, doc: dict[str, Any]) -> None:
+    payload = {"kind": PLAN_FILE_KIND, "config_path": str(Path(ws.loaded.root).resolve()),
+               "config_files": [str(f) for f in ws.loaded.files], "plan": doc}
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def _read_plan_file(path: Path) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError, OSError):
+        return None
+    if isinstance(payload, dict) and payload.get("kind") == PLAN_FILE_KIND:
+        return payload
+    return None
+
+
+@main.command()
+@click.argument("config_or_plan", type=click.Path(exists=True, path_type=Path), default=".", required=False)
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation (needed when not on a terminal).")
+@click.option("--target", "targets", multiple=True, metavar="ADDR", help="Apply only ADDR and what it depends on.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Replace ADDR even if unchanged.")
+@click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 64),
+              help="How many actions run at once.")
+@_errors
+def apply(config_or_plan: Path, auto_approve: bool, targets: tuple[str, ...], replace: tuple[str, ...],
+          parallelism: int) -> None:
+    """Make the services match the configuration.
+
+    CONFIG_OR_PLAN is a configuration (file or directory; a plan is made and shown, then confirmed)
+    or a plan file saved with `plan -out FILE` (applied exactly as saved, refused if stale).
+    """
+    from reconciler.engine import StalePlanError, apply_plan
+    from reconciler.render.jsonplan import action_signature, plan_json
+    from reconciler.render.text import TextRenderer
+    from reconciler.wiring import Workspace
+
+    saved = _read_plan_file(config_or_plan) if config_or_plan.is_file() else None
+    if saved is not None:
+        doc = saved["plan"]
+        config_path = Path(saved["config_path"])
+        targets, replace = tuple(doc.get("targets", [])), tuple(doc.get("replace", []))
+        if not config_path.exists():
+            _fail(f"the plan was made from {config_path}, which no longer exists")
+    else:
+        config_path = config_or_plan
+    ws = Workspace(config_path)
+    render = TextRenderer(color=_color(sys.stdout))
+
+    async def go() -> Any:
+        try:
+            with ws.state.locked("apply"):
+                if saved is not None:
+                    sd = saved["plan"]
+                    if sd["lineage"] != ws.state.lineage:
+                        raise StalePlanError(f"the plan was made for another state (lineage {sd['lineage']}, the state"
+                                             f" here is {ws.state.lineage}); make a new plan with `reconciler plan -out FILE`")
+                    if sd["config_digest"] != ws.loaded.digest:
+                        raise StalePlanError("stale plan: the configuration changed since the plan was made;"
+                                             " make a new plan with `reconciler plan -out FILE`")
+                    if sd["serial"] != ws.state.serial:
+                        raise StalePlanError(f"stale plan: the state changed since the plan was made (serial"
+                                             f" {sd['serial']} -> {ws.state.serial}: another apply ran);"
+                                             " make a new plan with `reconciler plan -out FILE`")
+                result = await _plan(ws, targets, replace)
+                if saved is not None:
+                    now = plan_json(result.plan, replace=list(replace))
+                    if action_signature(now) != action_signature(saved["plan"]):
+                        raise StalePlanError("stale plan: the services changed since the plan was made, so it would"
+                                             " no longer do what it says; make a new plan with `reconciler plan -out FILE`")
+                else:
+                    click.echo(render.plan(result.plan))
+                if not result.plan.has_changes:
+                    if saved is not None:
+                        click.echo("No changes. Nothing to apply.")
+                    return None
+                if saved is None and not auto_approve:
+                    if not sys.stdin.isatty():
+                        raise click.UsageError("not on a terminal, so apply cannot ask for confirmation;"
+                                               " pass --auto-approve, or apply a saved plan file")
+                    click.echo("")
+                    if not click.confirm("Do you want to perform these actions?", default=False):
+                        click.echo("Apply cancelled; nothing was changed.")
+                        return None
+                click.echo("")
+                return await apply_plan(result, ws.state, ws.providers, parallelism=parallelism,
+                                        on_event=lambda e: _echo_event(render, e))
+        finally:
+            await ws.aclose()
+
+    try:
+        _print_warnings(ws)
+        outcome = _run(go)
+    finally:
+        ws.close_state()
+    if outcome is None:
+        return
+    click.echo("")
+    click.echo(render.apply_summary(outcome))
+    if not outcome.ok:
+        sys.exit(EXIT_ERROR)
+
+
+def _echo_event(render: Any, event: Any) -> None:
+    line = render.event(event)
+    if line:
+        click.echo(line)
+
+
+@main.command()
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".",
+              help="Configuration whose state to show (when no PLAN_FILE is given).")
+@_errors
+def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
+    """Show a saved plan file, or (without PLAN_FILE) the resources in the state."""
+    from reconciler.engine import StateStore
+    from reconciler.render.text import TextRenderer
+
+    if plan_file is not None:
+        saved = _read_plan_file(plan_file)
+        if saved is None:
+            _fail(f"{plan_file} is not a plan file made by `reconciler plan -out`")
+        if as_json:
+            click.echo(json.dumps(saved["plan"], indent=2, sort_keys=True))
+        else:
+            click.echo(_plan_doc_text(saved["plan"], TextRenderer(color=_color(sys.stdout))))
+        return
+    state = _open_state(config)
+    try:
+        dump = state.dump()
+    finally:
+        state.close()
+    if as_json:
+        click.echo(json.dumps(dump, indent=2, sort_keys=True))
+        return
+    click.echo(f"State lineage {dump['lineage']}, serial {dump['serial']}: {len(dump['resources'])} resources.")
+    for r in dump["resources"]:
+        owner = "created here" if r["managed"] else "adopted/read"
+        click.echo(f"  {r['address']}  [{r['remote_id']}]  ({owner})")
+    _ = StateStore
+
+
+def _plan_doc_text(doc: dict[str, Any], render: Any) -> str:
+    lines = []
+    for c in doc["resource_changes"]:
+        lines.append(f"  {'/'.join(c['actions'])}: {c['address']}" + (f" ({c['reason']})" if c["reason"] else ""))
+        for f in c["changes"]:
+            lines.append(f"      {f['path']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}")
+    s = doc["summary"]
+    lines.append(f"Plan: {s.get('create', 0)} to create, {s.get('adopt', 0)} to adopt, {s.get('update', 0)} to update,"
+                 f" {s.get('replace', 0)} to replace, {s.get('delete', 0)} to delete. {s.get('unchanged', 0)} unchanged.")
+    if not s.get("has_changes"):
+        lines = ["No changes."]
+    return "\n".join(lines)
+
+
+def _open_state(config: Path) -> Any:
+    from reconciler.engine import StateStore
+
+    root = config if config.is_dir() else config.parent
+    db = root / ".reconciler" / "state.db"
+    if not db.exists():
+        _fail(f"no state at {db}: nothing has been applied from {root} yet")
+    return StateStore(db)
+
+
+@main.group()
+def state() -> None:
+    """Inspect the state: what this tool manages."""
+
+
+@state.command("list")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@_errors
+def state_list(config: Path) -> None:
+    """List the addresses in the state."""
+    st = _open_state(config)
+    try:
+        for addr in st.records():
+            click.echo(addr)
+    finally:
+        st.close()
+
+
+@state.command("show")
+@click.argument("address")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@_errors
+def state_show(address: str, config: Path) -> None:
+    """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
+    from reconciler.config.diagnostics import did_you_mean
+
+    st = _open_state(config)
+    try:
+        records = st.records()
+        rec = records.get(address)
+        if rec is None:
+            hint = did_you_mean(address, records)
+            _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
+        click.echo(f"# {rec.address}")
+        click.echo(f"kind         = {rec.kind}")
+        click.echo(f"remote_id    = {rec.remote_id}")
+        click.echo(f"managed      = {str(rec.managed).lower()}  ({'created by this tool' if rec.managed else 'adopted or read: never deleted'})")
+        if rec.prevent_destroy:
+            click.echo("prevent_destroy = true")
+        for k, v in sorted(rec.attributes.items()):
+            click.echo(f"{k:<12} = {json.dumps(v)}")
+        for k in sorted(rec.secret_hashes):
+            click.echo(f"{k:<12} = (sensitive)")
+        for k, v in sorted(rec.outputs.items()):
+            shown = v if not (isinstance(v, str) and "\n" in v) else v.strip().splitlines()[0] + " ..."
+            click.echo(f"output.{k:<5} = {json.dumps(shown)}")
+        if rec.check_status:
+            click.echo(f"health check = {rec.check_status}")
+    finally:
+        st.close()
+
+
+@state.command("unlock")
+@click.argument("lock_id")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@_errors
+def state_unlock(lock_id: str, config: Path) -> None:
+    """Remove the lock a dead run left behind (LOCK_ID is in the lock error message)."""
+    st = _open_state(config)
+    try:
+        if not st.force_unlock(lock_id):
+            info = st.lock_info()
+            _fail(f"no lock with id {lock_id}" + (f"; the state is locked by {info.describe()}" if info else "; the state is not locked"))
+        click.echo("The state is unlocked.")
+    finally:
+        st.close()
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded sandbox: local emulators of AEM author, IMS and the Developer Console."""
+
+
+def _sandbox_db(path: Path | None) -> Path:
+    return path or Path(".reconciler") / "sandbox.db"
+
+
+@sandbox.command("serve")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--aem-port", default=4502, show_default=True)
+@click.option("--ims-port", default=4510, show_default=True)
+@click.option("--console-port", default=4511, show_default=True)
+@_errors
+def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, console_port: int) -> None:
+    """Serve the sandbox on real ports (AEM on 4502 like a real author) until interrupted."""
+    from reconciler.sandbox import serve
+
+    path = _sandbox_db(db)
+    click.echo(f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
+               f" Developer Console http://{host}:{console_port}. Ctrl-C stops.")
+    serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port})
+
+
+@sandbox.command("reset")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db).")
+@click.option("--faults-only", is_flag=True, help="Only clear injected faults; keep the world.")
+@_errors
+def sandbox_reset(db: Path | None, faults_only: bool) -> None:
+    """Reset the sandbox world to its seed (or only clear its faults)."""
+    from reconciler.sandbox import clear_faults, reset_world
+
+    path = _sandbox_db(db)
+    if faults_only:
+        clear_faults(path)
+        click.echo(f"Cleared the faults of {path}.")
+    else:
+        reset_world(path)
+        click.echo(f"Reset the sandbox world {path} to its seed.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

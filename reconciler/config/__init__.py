@@ -1,0 +1,45 @@
+"""Configuration layer: YAML files -> typed desired state, with diagnostics at file:line:col.
+
+Public API:
+
+* :func:`load_config` -> :class:`LoadedConfig` (raises :class:`ConfigError` with all problems)
+* :class:`KindSchema` (what a resource kind provides to the loader), :class:`ResourceDecl`,
+  :class:`Lifecycle`
+* references: :class:`RefTo`, :class:`AttrRef`, :func:`find_refs`, :func:`is_unresolved`,
+  :func:`substitute`, ``REF_PATTERN``
+* connections: :data:`Connection` and its models
+* diagnostics: :class:`Diagnostic`, :class:`SourceLoc`, :func:`did_you_mean`
+* JSON Schema: :func:`build_config_schema`, :func:`render_schema_json`
+
+This package imports nothing from ``reconciler.engine``, ``kinds``, ``clients`` or ``sandbox``.
+"""
+
+from .connections import AdobeConnection, AemConnection, Connection, WorkfrontConnection
+from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
+from .loader import KindSchema, Lifecycle, LoadedConfig, ResourceDecl, load_config
+from .refs import REF_PATTERN, AttrRef, RefTo, find_refs, is_unresolved, substitute
+from .schema import build_config_schema, render_schema_json
+
+__all__ = [
+    "REF_PATTERN",
+    "AdobeConnection",
+    "AemConnection",
+    "AttrRef",
+    "ConfigError",
+    "Connection",
+    "Diagnostic",
+    "KindSchema",
+    "Lifecycle",
+    "LoadedConfig",
+    "RefTo",
+    "ResourceDecl",
+    "SourceLoc",
+    "WorkfrontConnection",
+    "build_config_schema",
+    "did_you_mean",
+    "find_refs",
+    "is_unresolved",
+    "load_config",
+    "render_schema_json",
+    "substitute",
+]

@@ -1,0 +1,111 @@
+"""The contract between the engine and a resource kind.
+
+A kind module (``reconciler/kinds/``) subclasses ``Provider``: it parses a desired spec, says which
+attributes it manages and how they compare, observes remote objects in bulk, and creates, updates
+and deletes them. The engine never imports a kind; the CLI hands it a ``{kind: Provider}`` map.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .model import CheckResult, FieldChange, Note, Observed
+from .state import StateRecord
+
+
+class SpecError(Exception):
+    """A spec is invalid once its references are resolved; ``messages`` are one-line sentences."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("; ".join(messages))
+
+
+@dataclass
+class RefreshItem:
+    """One resource to observe: ``spec`` is the parsed desired spec (its references may still be
+    unresolved: see ``reconciler.config.refs.is_unresolved``) or None for a resource only in state;
+    ``record`` is its state record, if any."""
+
+    address: str
+    spec: Any | None
+    record: StateRecord | None
+
+
+class Provider(ABC):
+    """Base class of a resource kind's handler.
+
+    Class attributes: ``kind`` (section name, e.g. ``folders``); ``read_only`` (never created or
+    deleted: verified and read, like ``orgs``); ``replace_fields`` (attributes that cannot change in
+    place); ``adopt_timeout_s`` (how long apply waits for an object another resource creates).
+    """
+
+    kind: str = ""
+    read_only: bool = False
+    replace_fields: frozenset[str] = frozenset()
+    adopt_timeout_s: float = 10.0
+
+    # -- pure, no network ---------------------------------------------------------------------
+    @abstractmethod
+    def parse(self, address: str, data: Mapping[str, Any]) -> Any:
+        """Validate ``data`` into the kind's spec object. Raises SpecError."""
+
+    @abstractmethod
+    def desired(self, spec: Any) -> dict[str, Any]:
+        """Managed, non-sensitive attributes in the form ``Observed.attributes`` uses."""
+
+    def secrets(self, spec: Any) -> dict[str, str]:
+        """Sensitive attributes, name -> clear value (hashed by the engine, never stored)."""
+        return {}
+
+    def identity(self, spec: Any) -> str | None:
+        """Human form of the natural key (e.g. ``author:/content/dam/mc-demo``), for the plan."""
+        return None
+
+    def adopt_from(self, spec: Any) -> str | None:
+        """Address of the resource whose creation makes this object (AEM creates mac-sync agents)."""
+        return None
+
+    def health_check(self, spec: Any) -> bool:
+        """True when a health check should run after apply."""
+        return False
+
+    def notes(self, address: str, spec: Any, observed: Observed | None) -> list[Note]:
+        """Plan-time findings: errors stop the plan, warnings are printed; both name the address."""
+        return []
+
+    def change_notes(self, address: str, spec: Any, observed: Observed | None) -> list[str]:
+        """Sentences a reviewer must read when this resource changes (e.g. ownership rules)."""
+        return []
+
+    def destroy_note(self, record: StateRecord) -> str | None:
+        """What deleting this object also destroys, for the plan (e.g. a folder's assets)."""
+        return None
+
+    # -- network -----------------------------------------------------------------------------
+    @abstractmethod
+    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+        """Observe many resources at once (bulk listing); missing objects map to None."""
+
+    async def lookup(self, spec: Any, record: StateRecord | None, address: str) -> Observed | None:
+        """Live natural-key lookup of one object right before a write (default: a refresh of one)."""
+        got = await self.refresh([RefreshItem(address, spec, record)])
+        return got.get(address)
+
+    async def create(self, address: str, spec: Any) -> Observed:
+        raise NotImplementedError(f"{self.kind} objects cannot be created by this tool")
+
+    async def update(self, address: str, spec: Any, observed: Observed, changes: list[FieldChange]) -> Observed:
+        raise NotImplementedError(f"{self.kind} objects cannot be updated by this tool")
+
+    async def delete(self, record: StateRecord) -> None:
+        raise NotImplementedError(f"{self.kind} objects cannot be deleted by this tool")
+
+    async def check(self, address: str, spec: Any, observed: Observed) -> CheckResult:
+        return CheckResult(True, "no check")
+
+    async def close(self) -> None:
+        """Release clients; called once after plan/apply."""

@@ -1,0 +1,119 @@
+"""Clients for the providers, one per connection, built lazily and closed once.
+
+The CLI gives a ``transport_for(url)`` function: for a ``sandbox://<service>`` URL it returns the
+in-process transport of the embedded sandbox (the kinds never import the sandbox), otherwise None
+(a normal network transport).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from reconciler.clients.aem import AemClient
+from reconciler.clients.base import HttpPolicy, ServiceClient
+from reconciler.clients.console import ConsoleClient
+from reconciler.clients.ims import ImsClient, ServerToServerTokenProvider
+from reconciler.config.connections import AdobeConnection, AemConnection
+
+TransportFor = Callable[[str], tuple[str, httpx.AsyncBaseTransport | None]]
+
+
+def default_transport_for(url: str) -> tuple[str, httpx.AsyncBaseTransport | None]:
+    return url, None
+
+
+class ConnectionMissing(Exception):
+    """A spec names a connection that does not exist or has the wrong type."""
+
+
+class ProviderContext:
+    """Holds the configured connections and the clients made for them.
+
+    ``connections``: name -> connection model (``reconciler.config.connections``).
+    ``policy``: the HTTP policy shared by all clients (per-connection timeouts and rate limits
+    override it). Clients are cached per connection and closed by ``aclose``.
+    """
+
+    def __init__(
+        self,
+        connections: Mapping[str, Any],
+        *,
+        transport_for: TransportFor = default_transport_for,
+        policy: HttpPolicy | None = None,
+    ) -> None:
+        self.connections = dict(connections)
+        self.transport_for = transport_for
+        self.policy = policy or HttpPolicy()
+        self._clients: dict[tuple[str, str], ServiceClient] = {}
+        self.cache: dict[Any, Any] = {}
+
+    def _policy(self, conn: Any) -> HttpPolicy:
+        p = HttpPolicy(**vars(self.policy))
+        p.timeout_s = conn.timeout_s
+        p.verify_tls = conn.verify_tls
+        if conn.rate_limit_per_s is not None:
+            p.rate_limit_per_s = conn.rate_limit_per_s
+        return p
+
+    def _get(self, name: str, typ: type) -> Any:
+        conn = self.connections.get(name)
+        if conn is None or not isinstance(conn, typ):
+            raise ConnectionMissing(f"connection {name!r} is not a {typ.__name__}")
+        return conn
+
+    def aem(self, name: str) -> AemClient:
+        """The AEM author client of connection ``name``."""
+        key = ("aem", name)
+        if key not in self._clients:
+            conn: AemConnection = self._get(name, AemConnection)
+            base, transport = self.transport_for(conn.url)
+            self._clients[key] = AemClient(
+                base,
+                username=conn.username,
+                password=conn.password.get_secret_value() if conn.password else None,
+                bearer_token=conn.token.get_secret_value() if conn.token else None,
+                transport=transport,
+                policy=self._policy(conn),
+            )
+            self._clients[key].service = f"aem connection {name!r}"
+        return self._clients[key]  # type: ignore[return-value]
+
+    def aem_connection(self, name: str) -> AemConnection:
+        conn: AemConnection = self._get(name, AemConnection)
+        return conn
+
+    def ims(self, name: str) -> ImsClient:
+        key = ("ims", name)
+        if key not in self._clients:
+            conn: AdobeConnection = self._get(name, AdobeConnection)
+            base, transport = self.transport_for(conn.ims_url)
+            self._clients[key] = ImsClient(base, transport=transport, policy=self._policy(conn),
+                                           secrets=[conn.client_secret.get_secret_value()])
+            self._clients[key].service = f"IMS of adobe connection {name!r}"
+        return self._clients[key]  # type: ignore[return-value]
+
+    def console(self, name: str) -> ConsoleClient:
+        """The Developer Console client of Adobe connection ``name`` (token via OAuth S2S)."""
+        key = ("console", name)
+        if key not in self._clients:
+            conn: AdobeConnection = self._get(name, AdobeConnection)
+            secret = conn.client_secret.get_secret_value()
+            tokens = ServerToServerTokenProvider(self.ims(name), conn.client_id, secret, conn.scopes)
+            base, transport = self.transport_for(conn.console_url)
+            self._clients[key] = ConsoleClient(
+                base, api_key=conn.client_id, token_provider=tokens, transport=transport,
+                policy=self._policy(conn), secrets=[secret],
+            )
+            self._clients[key].service = f"Developer Console of adobe connection {name!r}"
+        return self._clients[key]  # type: ignore[return-value]
+
+    def clients(self) -> list[ServiceClient]:
+        return list(self._clients.values())
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

@@ -1,0 +1,151 @@
+"""``folders``: AEM Assets folders under ``/content/dam``.
+
+Made with the Sling POST servlet as ``sling:Folder`` (``ordered: true`` makes
+``sling:OrderedFolder``), never with the Assets HTTP API, which always makes ordered folders, and
+ordered folders cannot be shared to Experience Cloud or Creative Cloud (seed 000; aem-api.md §4).
+Observed in bulk with one Query Builder request per AEM connection.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+
+from reconciler.config.refs import RefTo
+from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+
+from .base import KindDef, Parsed, Spec, parse_model
+from .context import ProviderContext
+
+DAM_ROOT = "/content/dam"
+FOLDER = "sling:Folder"
+ORDERED = "sling:OrderedFolder"
+
+
+class FolderSpec(Spec):
+    """An Assets folder."""
+
+    connection: Annotated[str, RefTo("connections:aem")] = Field(description="Name of the AEM author connection.")
+    path: str | None = Field(
+        default=None,
+        description="JCR path under /content/dam; defaults to /content/dam/<resource name>.",
+    )
+    title: str | None = Field(default=None, description="Folder title (jcr:content/jcr:title).")
+    ordered: bool = Field(
+        default=False,
+        description="true makes a sling:OrderedFolder, which cannot be shared to Experience Cloud or Creative Cloud.",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.rstrip("/")
+        if not v.startswith(DAM_ROOT + "/"):
+            raise ValueError(f"must be a path under {DAM_ROOT}/ (for example {DAM_ROOT}/mc-demo)")
+        if posixpath.normpath(v) != v:
+            raise ValueError("must be a normalised absolute path (no '..', '.', or '//')")
+        return v
+
+
+class FolderProvider(Provider):
+    kind = "folders"
+    replace_fields = frozenset({"path", "ordered"})
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+
+    def parse(self, address: str, data: Any) -> Parsed[FolderSpec]:
+        parsed = parse_model(FolderSpec, address, data)
+        if parsed.model.path is None:
+            parsed.model.path = f"{DAM_ROOT}/{address.split('.', 1)[1]}"
+        return parsed
+
+    def _path(self, spec: Parsed[FolderSpec]) -> str:
+        return spec.model.path or ""
+
+    def desired(self, spec: Parsed[FolderSpec]) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self._path(spec), "ordered": spec.model.ordered}
+        if spec.model.title is not None:
+            out["title"] = spec.model.title
+        return out
+
+    def identity(self, spec: Parsed[FolderSpec]) -> str:
+        return f"{spec.model.connection}:{self._path(spec)}"
+
+    def destroy_note(self, record: StateRecord) -> str:
+        return f"deletes the folder {record.remote_id} and every asset in it"
+
+    def notes(self, address: str, spec: Parsed[FolderSpec], observed: Observed | None) -> list[Note]:
+        if observed is not None and observed.attributes.get("ordered") and not spec.model.ordered:
+            return [Note("warning", f"{self._path(spec)} exists as a sling:OrderedFolder; making it plain means"
+                         " deleting and recreating it with its assets")]
+        return []
+
+    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+        by_conn: dict[str, list[RefreshItem]] = {}
+        for item in items:
+            conn = item.spec.model.connection if item.spec else item.record.outputs.get("connection")  # type: ignore[union-attr]
+            by_conn.setdefault(conn, []).append(item)
+        out: dict[str, Observed | None] = {}
+        for conn, group in by_conn.items():
+            found = await self._list(conn)
+            for item in group:
+                path = self._path(item.spec) if item.spec else item.record.remote_id  # type: ignore[union-attr]
+                out[item.address] = found.get(path)
+        return out
+
+    async def _list(self, conn: str) -> dict[str, Observed]:
+        """Every folder under /content/dam in one Query Builder request (subtypes included)."""
+        hits = await self.ctx.aem(conn).query(
+            {"path": DAM_ROOT, "type": FOLDER, "p.hits": "full", "p.nodedepth": "1"}, page_size=None
+        )
+        out: dict[str, Observed] = {}
+        for hit in hits:
+            path = hit.get("jcr:path") or hit.get("path")
+            if not path:
+                continue
+            content = hit.get("jcr:content") if isinstance(hit.get("jcr:content"), dict) else {}
+            attrs: dict[str, Any] = {"path": path, "ordered": hit.get("jcr:primaryType") == ORDERED}
+            title = content.get("jcr:title") if content else None
+            if title is not None:
+                attrs["title"] = title
+            out[path] = Observed(path, attrs, {"path": path, "connection": conn, "primary_type": hit.get("jcr:primaryType")})
+        return out
+
+    def _params(self, spec: Parsed[FolderSpec], *, create: bool) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        if create:
+            params.append(("jcr:primaryType", ORDERED if spec.model.ordered else FOLDER))
+            params.append(("jcr:content/jcr:primaryType", "nt:unstructured"))
+        if spec.model.title is not None:
+            params.append(("jcr:content/jcr:title", spec.model.title))
+        return params
+
+    async def create(self, address: str, spec: Parsed[FolderSpec]) -> Observed:
+        path = self._path(spec)
+        await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=True))
+        return Observed(path, self.desired(spec), {"path": path, "connection": spec.model.connection,
+                                                   "primary_type": ORDERED if spec.model.ordered else FOLDER})
+
+    async def update(self, address: str, spec: Parsed[FolderSpec], observed: Observed, changes: Any) -> Observed:
+        path = self._path(spec)
+        await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=False))
+        attrs = dict(observed.attributes)
+        attrs.update(self.desired(spec))
+        return Observed(path, attrs, observed.outputs)
+
+    async def delete(self, record: StateRecord) -> None:
+        await self.ctx.aem(record.outputs["connection"]).delete(record.remote_id)
+
+
+KIND = KindDef(
+    name="folders",
+    model=FolderSpec,
+    outputs=frozenset({"path", "connection", "primary_type"}),
+    provider=FolderProvider,
+    description="AEM Assets folders (sling:Folder via the Sling POST servlet).",
+)

@@ -1,0 +1,98 @@
+"""``orgs``: an IMS org, verified through the Developer Console; never created or deleted.
+
+The Console lists the orgs the reconciler's technical account belongs to
+(``GET /console/organizations``, adobe-ims-console-api.md §3); the org must be there with the
+``ADMIN`` role. Output ``console_org_id`` is the numeric Console ("AMS") org id the Console's paths
+need, which differs from the IMS org id (§0).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+
+from reconciler.config.refs import RefTo
+from reconciler.engine import Note, Observed, Provider, RefreshItem
+
+from .base import KindDef, Parsed, Spec, parse_model
+from .context import ProviderContext
+
+IMS_ORG_RE = re.compile(r"^[0-9A-F]{24}@AdobeOrg$")
+
+
+class OrgSpec(Spec):
+    """An IMS org this configuration works in."""
+
+    connection: Annotated[str, RefTo("connections:adobe")] = Field(description="Name of the Adobe connection.")
+    ims_org_id: str = Field(description="IMS org id: 24 upper-case hexadecimal characters + @AdobeOrg.")
+
+    @field_validator("ims_org_id")
+    @classmethod
+    def _org(cls, v: str) -> str:
+        if v.isdigit():
+            raise ValueError(f"{v} is a numeric Console org id; give the IMS org id (<24 hex>@AdobeOrg)")
+        if not IMS_ORG_RE.match(v):
+            raise ValueError("must be an IMS org id: 24 upper-case hexadecimal characters followed by @AdobeOrg")
+        return v
+
+
+class OrgProvider(Provider):
+    kind = "orgs"
+    read_only = True
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+
+    def parse(self, address: str, data: Any) -> Parsed[OrgSpec]:
+        return parse_model(OrgSpec, address, data)
+
+    def desired(self, spec: Parsed[OrgSpec]) -> dict[str, Any]:
+        return {"ims_org_id": spec.model.ims_org_id}
+
+    def identity(self, spec: Parsed[OrgSpec]) -> str:
+        return spec.model.ims_org_id
+
+    async def orgs(self, conn: str) -> dict[str, dict[str, Any]]:
+        """IMS org id -> Console org entry, one request per connection per run."""
+        key = ("orgs", conn)
+        if key not in self.ctx.cache:
+            listed = await self.ctx.console(conn).list_orgs()
+            self.ctx.cache[key] = {o.get("code"): o for o in listed}
+        return self.ctx.cache[key]  # type: ignore[no-any-return]
+
+    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+        out: dict[str, Observed | None] = {}
+        for item in items:
+            if item.spec is None:
+                out[item.address] = None
+                continue
+            m = item.spec.model
+            org = (await self.orgs(m.connection)).get(m.ims_org_id)
+            if org is None:
+                out[item.address] = None
+                continue
+            out[item.address] = Observed(
+                str(org["id"]),
+                {"ims_org_id": m.ims_org_id},
+                {"console_org_id": str(org["id"]), "name": org.get("name", ""), "ims_org_id": m.ims_org_id,
+                 "connection": m.connection, "role": org.get("role", "")},
+            )
+        return out
+
+    def notes(self, address: str, spec: Parsed[OrgSpec], observed: Observed | None) -> list[Note]:
+        if observed is not None and observed.outputs.get("role") != "ADMIN":
+            return [Note("error", f"the reconciler's technical account is {observed.outputs.get('role') or 'no'} member"
+                         f" of {spec.model.ims_org_id}, not an administrator",
+                         "creating applications needs a system administrator or developer role in the Admin Console")]
+        return []
+
+
+KIND = KindDef(
+    name="orgs",
+    model=OrgSpec,
+    outputs=frozenset({"console_org_id", "name", "ims_org_id", "connection"}),
+    provider=OrgProvider,
+    description="IMS orgs (read-only: verified, never created).",
+)

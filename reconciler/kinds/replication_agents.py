@@ -1,0 +1,183 @@
+"""``replication_agents``: agents under ``/etc/replication/agents.author``.
+
+Agents a cloud configuration makes (AEM creates the mac-sync agents when the "Adobe Experience
+Cloud" configuration is saved) are declared with ``created_by`` and *adopted*: the plan waits for
+the configuration, then manages only the attributes the YAML sets. ``test_connection: true`` runs
+the agent's Test Connection (``<agent>.test.html``) as a health check after apply, the seed's "Test
+the synchronization" step. Node layout and properties: aem-api.md §2 (confirmed).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr
+
+from reconciler.config.refs import RefTo
+from reconciler.engine import CheckResult, Observed, Provider, RefreshItem, StateRecord
+
+from .base import KindDef, Parsed, Spec, parse_model
+from .context import ProviderContext
+
+AGENTS_ROOT = "/etc/replication/agents.author"
+
+# spec field -> jcr:content property, for the plain (string/bool/int) attributes
+PROPS: dict[str, str] = {
+    "title": "jcr:title",
+    "description": "jcr:description",
+    "enabled": "enabled",
+    "transport_uri": "transportUri",
+    "transport_user": "transportUser",
+    "serialization_type": "serializationType",
+    "retry_delay_ms": "retryDelay",
+    "log_level": "logLevel",
+    "user_id": "userId",
+}
+TYPE_HINTS = {"enabled": "Boolean", "retry_delay_ms": "Long"}
+
+
+class ReplicationAgentSpec(Spec):
+    """A replication agent on the author instance. Unset attributes are left as they are."""
+
+    connection: Annotated[str, RefTo("connections:aem")] = Field(description="Name of the AEM author connection.")
+    name: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        description="Agent node name under /etc/replication/agents.author; defaults to the resource name.",
+    )
+    created_by: Annotated[str | None, RefTo("cloud_configs")] = Field(
+        default=None,
+        description="The cloud configuration whose saving makes AEM create this agent (it is adopted, not created).",
+    )
+    title: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    transport_uri: str | None = None
+    transport_user: str | None = None
+    transport_password: SecretStr | None = Field(default=None, description="Write-only: changes are detected by a keyed hash.")
+    serialization_type: str | None = None
+    retry_delay_ms: int | None = Field(default=None, ge=0, description="retryDelay in milliseconds.")
+    log_level: Literal["error", "info", "debug"] | None = None
+    user_id: str | None = None
+    test_connection: bool = Field(default=False, description="Run Test Connection after apply as a health check.")
+
+
+class ReplicationAgentProvider(Provider):
+    kind = "replication_agents"
+    replace_fields = frozenset({"name"})
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+
+    def parse(self, address: str, data: Any) -> Parsed[ReplicationAgentSpec]:
+        parsed = parse_model(ReplicationAgentSpec, address, data)
+        if parsed.model.name is None:
+            parsed.model.name = address.split(".", 1)[1]
+        return parsed
+
+    def desired(self, spec: Parsed[ReplicationAgentSpec]) -> dict[str, Any]:
+        m = spec.model
+        out: dict[str, Any] = {"name": m.name}
+        for field_name in PROPS:
+            value = getattr(m, field_name)
+            if value is not None:
+                out[field_name] = value
+        return out
+
+    def secrets(self, spec: Parsed[ReplicationAgentSpec]) -> dict[str, str]:
+        pw = spec.model.transport_password
+        return {"transport_password": pw.get_secret_value()} if pw is not None else {}
+
+    def identity(self, spec: Parsed[ReplicationAgentSpec]) -> str:
+        return f"{spec.model.connection}:{AGENTS_ROOT}/{spec.model.name}"
+
+    def adopt_from(self, spec: Parsed[ReplicationAgentSpec]) -> str | None:
+        return f"cloud_configs.{spec.model.created_by}" if spec.model.created_by else None
+
+    def health_check(self, spec: Parsed[ReplicationAgentSpec]) -> bool:
+        return spec.model.test_connection
+
+    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+        by_conn: dict[str, list[RefreshItem]] = {}
+        for item in items:
+            conn = item.spec.model.connection if item.spec else item.record.outputs["connection"]  # type: ignore[union-attr]
+            by_conn.setdefault(conn, []).append(item)
+        out: dict[str, Observed | None] = {}
+        for conn, group in by_conn.items():
+            agents = await self.ctx.aem(conn).list_agents("author")
+            for item in group:
+                name = item.spec.model.name if item.spec else item.record.outputs["name"]  # type: ignore[union-attr]
+                props = agents.get(name)
+                out[item.address] = None if props is None else self._observed(conn, name, props)
+        return out
+
+    @staticmethod
+    def _observed(conn: str, name: str, props: dict[str, Any]) -> Observed:
+        attrs: dict[str, Any] = {"name": name}
+        for field_name, prop in PROPS.items():
+            if prop in props:
+                value = props[prop]
+                if field_name == "enabled":
+                    value = value in (True, "true")
+                elif field_name == "retry_delay_ms":
+                    try:
+                        value = int(value)
+                    except (TypeError, ValueError):
+                        pass
+                attrs[field_name] = value
+        path = f"{AGENTS_ROOT}/{name}"
+        outputs = {"path": path, "connection": conn, "name": name}
+        if props.get("macConfig"):
+            outputs["created_by_path"] = props["macConfig"]
+        return Observed(path, attrs, outputs)
+
+    def _params(self, spec: Parsed[ReplicationAgentSpec], *, create: bool) -> list[tuple[str, str]]:
+        m = spec.model
+        params: list[tuple[str, str]] = []
+        if create:
+            params += [
+                ("jcr:primaryType", "cq:Page"),
+                ("jcr:content/jcr:primaryType", "cq:PageContent"),
+                ("jcr:content/sling:resourceType", "/libs/cq/replication/components/agent"),
+                ("jcr:content/cq:template", "/libs/cq/replication/templates/agent"),
+            ]
+        for field_name, prop in PROPS.items():
+            value = getattr(m, field_name)
+            if value is None:
+                continue
+            params.append((f"jcr:content/{prop}", str(value).lower() if isinstance(value, bool) else str(value)))
+            if field_name in TYPE_HINTS:
+                params.append((f"jcr:content/{prop}@TypeHint", TYPE_HINTS[field_name]))
+        if m.transport_password is not None:
+            params.append(("jcr:content/transportPassword", m.transport_password.get_secret_value()))
+        return params
+
+    async def _save(self, spec: Parsed[ReplicationAgentSpec], *, create: bool) -> Observed:
+        conn = spec.model.connection
+        client = self.ctx.aem(conn)
+        path = f"{AGENTS_ROOT}/{spec.model.name}"
+        await client.sling_post(path, self._params(spec, create=create))
+        node = await client.get_json(path, depth=1) or {}
+        content = node.get("jcr:content") if isinstance(node.get("jcr:content"), dict) else {}
+        return self._observed(conn, spec.model.name or "", content or {})
+
+    async def create(self, address: str, spec: Parsed[ReplicationAgentSpec]) -> Observed:
+        return await self._save(spec, create=True)
+
+    async def update(self, address: str, spec: Parsed[ReplicationAgentSpec], observed: Observed, changes: Any) -> Observed:
+        return await self._save(spec, create=False)
+
+    async def delete(self, record: StateRecord) -> None:
+        await self.ctx.aem(record.outputs["connection"]).delete(record.remote_id)
+
+    async def check(self, address: str, spec: Parsed[ReplicationAgentSpec], observed: Observed) -> CheckResult:
+        result = await self.ctx.aem(spec.model.connection).test_agent(spec.model.name or "", "author")
+        return CheckResult(result.ok, result.message)
+
+
+KIND = KindDef(
+    name="replication_agents",
+    model=ReplicationAgentSpec,
+    outputs=frozenset({"path", "connection", "name", "created_by_path"}),
+    provider=ReplicationAgentProvider,
+    description="Replication agents on the author (mac-sync agents are adopted with created_by).",
+)

@@ -1,0 +1,90 @@
+"""The versioned JSON form of a plan (``plan -json``, plan files, ``show -json``).
+
+Format (``format_version`` "1.0")::
+
+    {"format_version": "1.0", "tool": {"name", "version"},
+     "lineage", "serial", "config_digest", "targets": [...], "replace": [...],
+     "summary": {"create": n, ..., "unchanged": n, "has_changes": bool},
+     "resource_changes": [{"address", "kind", "actions": [...], "reason", "identity", "waits_for",
+                           "before", "after", "after_unknown": [...], "sensitive": [...],
+                           "changes": [{"path", "before", "after", "sensitive", "forces_replacement"}],
+                           "notes": [...], "drift": bool}],
+     "checks": [...], "warnings": [{"summary", "detail"}]}
+
+Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
+in ``after_unknown``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler import __version__
+from reconciler.engine import UNKNOWN, Action, Plan, PlannedChange
+
+FORMAT_VERSION = "1.0"
+
+
+def _clean(value: Any) -> Any:
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _actions(action: Action) -> list[str]:
+    if action == Action.REPLACE:
+        return ["delete", "create"]
+    return [action.value]
+
+
+def change_json(c: PlannedChange) -> dict[str, Any]:
+    return {
+        "address": c.address,
+        "kind": c.kind,
+        "actions": _actions(c.action),
+        "reason": c.reason,
+        "identity": c.identity,
+        "waits_for": c.waits_for,
+        "before": _clean(c.before),
+        "after": _clean(c.after) if c.action not in (Action.DELETE, Action.FORGET) else None,
+        "after_unknown": c.unknown,
+        "sensitive": sorted(f.path for f in c.changes if f.sensitive),
+        "changes": [
+            {"path": f.path, "before": _clean(f.before), "after": _clean(f.after), "sensitive": f.sensitive,
+             "forces_replacement": f.forces_replacement}
+            for f in c.changes
+        ],
+        "notes": c.notes,
+        "drift": c.reason.startswith("drift"),
+    }
+
+
+def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]:
+    """The plan as a JSON-ready dict (see the module docstring)."""
+    summary: dict[str, Any] = {a.value: 0 for a in Action if a not in (Action.NOOP, Action.CHECK)}
+    summary.update(plan.counts())
+    summary["unchanged"] = plan.unchanged
+    summary["checks"] = len(plan.checks)
+    summary["has_changes"] = plan.has_changes
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "aem-assets-reconciler", "version": __version__},
+        "lineage": plan.lineage,
+        "serial": plan.serial,
+        "config_digest": plan.config_digest,
+        "targets": plan.targets,
+        "replace": sorted(replace or []),
+        "summary": summary,
+        "resource_changes": [change_json(c) for c in plan.changes],
+        "checks": plan.checks,
+        "warnings": [{"summary": w.summary, "detail": w.detail} for w in plan.warnings],
+    }
+
+
+def action_signature(doc: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """(address, actions) pairs of a JSON plan: what a saved plan promises to do."""
+    return [(c["address"], tuple(c["actions"])) for c in doc["resource_changes"]]

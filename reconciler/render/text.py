@@ -1,0 +1,168 @@
+"""Terminal rendering of plans and apply progress, Terraform-style.
+
+Symbols: ``+`` create, ``~`` update, ``-/+`` replace, ``-`` delete, ``<=`` read, ``=>`` adopt,
+``/`` forget. Colour only when ``color=True`` (the CLI passes whether stdout is a terminal).
+Sensitive values never reach this module in clear: the engine masks them as ``(sensitive)``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from reconciler.engine import UNKNOWN, Action, ApplyEvent, ApplyResult, Plan, PlannedChange
+
+_COLORS = {
+    Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red",
+    Action.READ: "cyan", Action.ADOPT: "cyan", Action.FORGET: "magenta", Action.CHECK: "blue",
+}
+_VERB = {
+    Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be REPLACED (deleted, then created)", Action.DELETE: "will be DELETED",
+    Action.READ: "will be read", Action.ADOPT: "will be adopted", Action.FORGET: "will be forgotten (left in place)",
+    Action.CHECK: "will be checked",
+}
+
+
+def fmt_value(value: Any) -> str:
+    """A value as the plan shows it: JSON-like, ``(known after apply)``, ``(sensitive)`` as is."""
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if isinstance(value, str):
+        if value in ("(sensitive)", "(known after apply)"):
+            return value
+        if "\n" in value:
+            first = value.strip().splitlines()[0]
+            return json.dumps(first + " ...")
+        return json.dumps(value)
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+class TextRenderer:
+    """Writes plans and progress with ``click.echo``. ``color``: use ANSI colours."""
+
+    def __init__(self, *, color: bool = False) -> None:
+        self.color = color
+
+    def _s(self, text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if self.color else text
+
+    def plan(self, plan: Plan) -> str:
+        """The whole plan as text (no trailing newline)."""
+        lines: list[str] = []
+        if plan.targets:
+            lines.append(self._s("Warning: resource targeting is in effect; the plan may be incomplete."
+                                 " Use -target only for exceptional situations.", "yellow", True))
+            lines.append("")
+        for w in plan.warnings:
+            lines.append(self._s(f"Warning: {w.summary}", "yellow", True))
+            if w.detail:
+                lines.append(f"  {w.detail}")
+            lines.append("")
+        if not plan.has_changes:
+            lines.append(self._s("No changes.", bold=True) + " The services match the configuration"
+                         f" ({plan.unchanged} resource{'s' if plan.unchanged != 1 else ''} checked).")
+            return "\n".join(lines)
+        drift = [c for c in plan.changes if c.reason.startswith("drift")]
+        if drift:
+            lines.append(self._s("Objects have changed outside of the reconciler:", bold=True))
+            for c in drift:
+                lines.append(f"  {c.address}: {c.reason.removeprefix('drift: ')}")
+            lines.append("")
+        listed = [c for c in plan.changes]
+        if listed:
+            lines.append("The reconciler will perform the following actions, in this order:")
+            lines.append("")
+        for c in listed:
+            lines.extend(self.change(c))
+            lines.append("")
+        if plan.checks:
+            lines.append(self._s("Health checks after apply:", bold=True))
+            for addr in plan.checks:
+                lines.append(f"  ? {addr}")
+            lines.append("")
+        lines.append(self.summary(plan))
+        return "\n".join(lines)
+
+    def change(self, c: PlannedChange) -> list[str]:
+        fg = _COLORS.get(c.action)
+        head = f"  # {c.address} {_VERB.get(c.action, c.action.value)}"
+        if c.reason:
+            head += f": {c.reason}"
+        out = [self._s(head, bold=True)]
+        if c.waits_for:
+            out.append(f"  #   waits for {', '.join(c.waits_for)}")
+        for note in c.notes:
+            out.append(self._s(f"  #   note: {note}", "yellow"))
+        title = f"  {c.action.symbol} {c.address}"
+        if c.identity:
+            title += f"  ({c.identity})"
+        out.append(self._s(title, fg))
+        width = max((len(f.path) for f in c.changes), default=0)
+        for f in c.changes:
+            if c.action in (Action.CREATE, Action.ADOPT) and f.before is None:
+                line = f"      + {f.path.ljust(width)} = {fmt_value(f.after)}"
+            else:
+                line = f"      ~ {f.path.ljust(width)} = {fmt_value(f.before)} -> {fmt_value(f.after)}"
+            if f.forces_replacement:
+                line += self._s("  # forces replacement", "red")
+            elif f.explanation and f.explanation not in ("sensitive value changed", "sensitive value set"):
+                line += f"  # {f.explanation}"
+            out.append(line)
+        return out
+
+    @staticmethod
+    def summary(plan: Plan) -> str:
+        n = plan.counts()
+        parts = [f"{n.get('create', 0)} to create", f"{n.get('adopt', 0)} to adopt", f"{n.get('update', 0)} to update",
+                 f"{n.get('replace', 0)} to replace", f"{n.get('delete', 0)} to delete"]
+        if n.get("forget"):
+            parts.append(f"{n['forget']} to forget")
+        if n.get("read"):
+            parts.append(f"{n['read']} to read")
+        if plan.checks:
+            parts.append(f"{len(plan.checks)} to check")
+        return f"Plan: {', '.join(parts)}. {plan.unchanged} unchanged."
+
+    def event(self, e: ApplyEvent) -> str | None:
+        """One progress line for an apply event, or None for events not shown."""
+        verb = {
+            Action.CREATE: ("Creating...", "Creation complete"), Action.UPDATE: ("Modifying...", "Modifications complete"),
+            Action.REPLACE: ("Replacing...", "Replacement complete"), Action.DELETE: ("Destroying...", "Destruction complete"),
+            Action.ADOPT: ("Adopting...", "Adoption complete"), Action.READ: ("Reading...", "Read complete"),
+            Action.FORGET: ("Forgetting...", "Forgotten (left in place)"),
+        }.get(e.action, ("Working...", "Done"))
+        if e.phase == "start":
+            return f"{e.address}: {verb[0]}"
+        if e.phase == "done":
+            rid = f" [id={e.remote_id}]" if e.remote_id else ""
+            return self._s(f"{e.address}: {verb[1]} after {e.elapsed_s:.1f}s{rid}", "green")
+        if e.phase == "failed":
+            return self._s(f"{e.address}: FAILED: {e.message}", "red", True)
+        if e.phase == "skipped":
+            return self._s(f"{e.address}: skipped ({e.message})", "yellow")
+        if e.phase == "check":
+            return None
+        return None
+
+    def apply_summary(self, result: ApplyResult) -> str:
+        lines = []
+        for addr, check in result.checks.items():
+            status = self._s("passed", "green") if check.ok else self._s("FAILED", "red", True)
+            lines.append(f"Health check {addr}: {status}: {check.message}")
+        counts: dict[str, int] = {}
+        for action in result.done.values():
+            counts[action.value] = counts.get(action.value, 0) + 1
+        done = ", ".join(f"{v} {k}d" if k.endswith("e") else f"{v} {k}ed" for k, v in sorted(counts.items())) or "nothing done"
+        done = done.replace("adopted", "adopted").replace("forgeted", "forgotten").replace("readed", "read")
+        if result.ok:
+            lines.append(self._s(f"Apply complete! {done}.", "green", True))
+        else:
+            lines.append(self._s(f"Apply failed: {done}; {len(result.failed)} failed, {len(result.skipped)} skipped"
+                                 f"{', ' + str(sum(1 for c in result.checks.values() if not c.ok)) + ' health check(s) failed' if any(not c.ok for c in result.checks.values()) else ''}.", "red", True))
+            for addr, msg in result.failed.items():
+                lines.append(f"  {addr}: {msg}")
+            lines.append("What completed is recorded in the state; fix the cause and run apply again.")
+        return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""Shared pieces of the three emulators: fault injection, ``/_sandbox/*`` endpoints, parameters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .world import (
+    World,
+    read_faults,
+    reset_world,
+    validate_fault_settings,
+    write_faults,
+)
+from .world import (
+    clear_faults as _clear_faults,
+)
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+INTERNAL_HEADER = "x-sandbox-internal"
+
+
+class SandboxCrash(Exception):
+    """The crash-after-N-writes fault fired: the N-th write was committed, then the "server died"
+    before answering. Raised out of the ASGI app (in-process use); over real HTTP it becomes a 503
+    with ``Connection: close``."""
+
+
+class SandboxDown(Exception):
+    """The world crashed earlier (``SandboxCrash``); every request fails until faults are cleared."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Fault middleware
+# --------------------------------------------------------------------------------------------------
+
+
+def fault_response(service: str, status: int, retry_after: int) -> Response:
+    """The body a service answers for an injected ``fail_next`` fault (its own error style)."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    headers: dict[str, str] = {}
+    if status == 429:
+        headers["Retry-After"] = str(retry_after)
+    if service == "aem":
+        body = f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>"
+        return Response(body, status_code=status, media_type="text/html", headers=headers)
+    if service == "ims":
+        code = "too_many_requests" if status == 429 else "server_error"
+        return JSONResponse({"error": code, "error_description": phrase}, status_code=status,
+                            headers=headers)
+    code = "429050" if status == 429 else f"{status}000"
+    return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
+
+
+def down_response() -> Response:
+    """What a crashed sandbox answers over real HTTP (the in-process form raises instead)."""
+    return Response("sandbox crashed (crash_after_writes fault)\n", status_code=503,
+                    media_type="text/plain", headers={"Connection": "close"})
+
+
+class FaultMiddleware:
+    """Pure ASGI middleware applying the fault settings stored in the world to every request.
+
+    Exempt: ``/_sandbox/*`` and the AEM -> IMS hop of Test Connection (header
+    ``x-sandbox-internal``). ``options["crash_mode"]`` is ``"raise"`` (in-process: raise
+    ``SandboxCrash``/``SandboxDown``) or ``"respond"`` (real HTTP: answer 503 + ``Connection:
+    close``).
+    """
+
+    def __init__(self, app: ASGIApp, world: World, service: str, options: dict[str, Any]) -> None:
+        self.app = app
+        self.world = world
+        self.service = service
+        self.options = options
+
+    def _fail(self, exc: Exception) -> Response:
+        if self.options.get("crash_mode") == "respond":
+            return down_response()
+        raise exc
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower() for k, _ in scope.get("headers", [])}
+        if INTERNAL_HEADER in headers:
+            await self.app(scope, receive, send)
+            return
+
+        with self.world.tx(write=False) as conn:
+            faults = read_faults(conn)
+        if faults["crashed"]:
+            await self._fail(SandboxDown("sandbox is down after a crash"))(scope, receive, send)
+            return
+        if faults["latency_ms"] > 0:
+            await asyncio.sleep(faults["latency_ms"] / 1000.0)
+        if faults["fail_next"] > 0:
+            fail = False
+            with self.world.tx() as conn:
+                current = read_faults(conn)
+                if current["fail_next"] > 0:
+                    current["fail_next"] -= 1
+                    write_faults(conn, current)
+                    fail = True
+            if fail:
+                resp = fault_response(self.service, current["fail_status"], current["retry_after"])
+                await resp(scope, receive, send)
+                return
+
+        counts = scope["method"] in WRITE_METHODS and self.service != "ims"
+        if not (counts and faults["crash_after_writes"] > 0):
+            await self.app(scope, receive, send)
+            return
+
+        # A counted write: hold the answer until we know whether this write is the fatal one.
+        buffered: list[Message] = []
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            buffered.append(message)
+
+        await self.app(scope, receive, capture)
+        crashed = False
+        if status < 400:
+            with self.world.tx() as conn:
+                current = read_faults(conn)
+                limit = int(current["crash_after_writes"])
+                if limit > 0 and not current["crashed"]:
+                    current["writes"] = int(current["writes"]) + 1
+                    if current["writes"] >= limit:
+                        current["crashed"] = True
+                        crashed = True
+                    write_faults(conn, current)
+        if crashed:
+            await self._fail(SandboxCrash(
+                f"sandbox crashed after {limit} writes ({scope['method']} {scope['path']} was committed)"
+            ))(scope, receive, send)
+            return
+        for message in buffered:
+            await send(message)
+
+
+# --------------------------------------------------------------------------------------------------
+# /_sandbox/* endpoints (no auth, no faults)
+# --------------------------------------------------------------------------------------------------
+
+
+def sandbox_routes(world: World, service: str) -> list[Route]:
+    """``GET /_sandbox/health``, ``GET|PUT|DELETE /_sandbox/faults``, ``POST /_sandbox/reset``."""
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": service})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                body = await request.json()
+                if not isinstance(body, dict):
+                    raise ValueError("expected a JSON object")
+                clean = validate_fault_settings(body)
+            except (ValueError, json.JSONDecodeError) as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            with world.tx() as conn:
+                current = read_faults(conn)
+                current.update(clean)
+                if "crash_after_writes" in clean:
+                    current["writes"] = 0
+                write_faults(conn, current)
+        elif request.method == "DELETE":
+            _clear_faults(world.path)
+        with world.tx(write=False) as conn:
+            return JSONResponse(read_faults(conn))
+
+    async def reset(request: Request) -> Response:
+        reset_world(world.path)
+        return JSONResponse({"status": "reset"})
+
+    return [
+        Route("/_sandbox/health", health, methods=["GET"]),
+        Route("/_sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------------------
+
+Param = tuple[str, "str | UploadFile"]
+
+
+async def all_params(request: Request) -> list[tuple[str, str | UploadFile]]:
+    """Query-string parameters followed by body parameters (urlencoded or multipart), in order."""
+    params: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form(max_files=100, max_fields=10000)
+        params.extend(form.multi_items())
+    return params
+
+
+def text_params(params: list[tuple[str, str | UploadFile]]) -> list[tuple[str, str]]:
+    """Only the text parameters of ``all_params``."""
+    return [(k, v) for k, v in params if isinstance(v, str)]
+
+
+def first(params: list[tuple[str, str | UploadFile]], name: str) -> str | UploadFile | None:
+    """The first value of ``name`` or None."""
+    for k, v in params:
+        if k == name:
+            return v
+    return None
+
+
+Handler = Callable[[Request], Awaitable[Response]]

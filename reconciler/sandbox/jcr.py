@@ -1,0 +1,570 @@
+"""A small JCR stored as rows (path, primary type, properties JSON) with Sling GET rendering,
+the Sling POST servlet's modify/delete operations and Query Builder.
+
+Values are JSON values: ``str`` (String, Name, Path and Date, dates as ECMA strings), ``bool``
+(Boolean), ``int`` (Long), ``float`` (Double/Decimal) and lists of those (multi-value).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from .world import ecma_date, insert_node
+
+JSON_MAX_RESULTS = 1000  # Sling DefaultGetServlet json.maximumresults on an AEM 6.4 author
+
+SUPERTYPES: dict[str, list[str]] = {
+    "sling:OrderedFolder": ["sling:Folder"],
+    "sling:Folder": ["nt:folder"],
+    "nt:folder": ["nt:hierarchyNode"],
+    "nt:file": ["nt:hierarchyNode"],
+    "cq:Page": ["nt:hierarchyNode"],
+    "dam:Asset": ["nt:hierarchyNode"],
+    "nt:hierarchyNode": ["mix:created", "nt:base"],
+    "cq:PageContent": ["nt:unstructured", "mix:title", "mix:created"],
+    "dam:AssetContent": ["nt:unstructured"],
+    "nt:unstructured": ["nt:base"],
+    "rep:root": ["nt:unstructured"],
+    "rep:SystemUser": ["rep:User"],
+    "rep:User": ["rep:Authorizable"],
+    "rep:Group": ["rep:Authorizable"],
+    "rep:Authorizable": ["nt:base"],
+    "rep:AuthorizableFolder": ["nt:base"],
+}
+# Node types that carry jcr:created / jcr:createdBy (mix:created via nt:hierarchyNode).
+CREATED_TYPES = {"sling:Folder", "sling:OrderedFolder", "nt:folder", "cq:Page", "dam:Asset", "nt:file"}
+ENCRYPTED_PROPERTIES = {"transportPassword", "proxyPassword"}
+INVALID_NAME = re.compile(r"[\[\]|*\x00-\x1f]")
+
+
+def type_closure(ntype: str) -> set[str]:
+    """A node type and all its supertypes (``sling:OrderedFolder`` -> ``sling:Folder`` -> ...)."""
+    out: set[str] = set()
+    todo = [ntype]
+    while todo:
+        t = todo.pop()
+        if t not in out:
+            out.add(t)
+            todo.extend(SUPERTYPES.get(t, ["nt:base"] if t != "nt:base" else []))
+    return out
+
+
+@dataclass
+class Node:
+    path: str
+    type: str
+    props: dict[str, Any]
+    ord: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+    def is_type(self, wanted: str) -> bool:
+        types = type_closure(self.type)
+        mixins = self.props.get("jcr:mixinTypes") or []
+        for m in mixins if isinstance(mixins, list) else [mixins]:
+            types |= type_closure(str(m))
+        return wanted in types
+
+
+def parent_of(path: str) -> str:
+    parent = path.rsplit("/", 1)[0]
+    return parent or "/"
+
+
+def _row(r: sqlite3.Row) -> Node:
+    return Node(r["path"], r["type"], json.loads(r["props"]), r["ord"])
+
+
+def get_node(conn: sqlite3.Connection, path: str) -> Node | None:
+    r = conn.execute("SELECT * FROM nodes WHERE path=?", (path,)).fetchone()
+    return None if r is None else _row(r)
+
+
+def children(conn: sqlite3.Connection, path: str) -> list[Node]:
+    return [_row(r) for r in conn.execute("SELECT * FROM nodes WHERE parent=? ORDER BY ord", (path,))]
+
+
+def _depth(path: str) -> int:
+    return 0 if path == "/" else path.count("/")
+
+
+def descendants(conn: sqlite3.Connection, path: str, max_levels: int | None = None) -> list[Node]:
+    """Nodes strictly below ``path`` (at most ``max_levels`` levels down), in document order."""
+    prefix = "/" if path == "/" else path + "/"
+    sql = "SELECT * FROM nodes WHERE substr(path, 1, ?) = ? AND path != ?"
+    args: list[Any] = [len(prefix), prefix, path]
+    if max_levels is not None:
+        sql += " AND (length(path) - length(replace(path, '/', ''))) <= ?"
+        args.append(_depth(path) + max_levels)
+    return [_row(r) for r in conn.execute(sql + " ORDER BY ord", args)]
+
+
+def save_props(conn: sqlite3.Connection, node: Node) -> None:
+    conn.execute("UPDATE nodes SET props=?, type=? WHERE path=?", (json.dumps(node.props), node.type, node.path))
+
+
+def create_node(conn: sqlite3.Connection, path: str, ntype: str, props: dict[str, Any] | None = None,
+                user: str = "admin") -> Node:
+    """Insert a node; adds ``jcr:created``/``jcr:createdBy`` for hierarchy node types."""
+    p = dict(props or {})
+    if ntype in CREATED_TYPES:
+        p = {"jcr:created": ecma_date(), "jcr:createdBy": user, **p}
+    insert_node(conn, path, ntype, p)
+    node = get_node(conn, path)
+    assert node is not None
+    return node
+
+
+def delete_tree(conn: sqlite3.Connection, path: str) -> None:
+    prefix = path + "/"
+    conn.execute("DELETE FROM nodes WHERE path=? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix))
+
+
+def default_child_type(parent: Node | None, name: str) -> str:
+    """Type of a node the POST servlet creates without ``jcr:primaryType`` (api-fidelity.md)."""
+    if parent is not None and parent.type == "cq:Page" and name == "jcr:content":
+        return "cq:PageContent"
+    return "nt:unstructured"
+
+
+# --------------------------------------------------------------------------------------------------
+# Sling GET rendering
+# --------------------------------------------------------------------------------------------------
+
+
+def render_tree(root: Node, below: list[Node], levels: int | None, harray: bool = False) -> dict[str, Any]:
+    """Sling JSON of ``root`` with children ``levels`` deep (None = unlimited)."""
+    by_parent: dict[str, list[Node]] = {}
+    for n in below:
+        by_parent.setdefault(parent_of(n.path), []).append(n)
+
+    def one(node: Node, left: int | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"jcr:primaryType": node.type}
+        out.update(node.props)
+        if left is None or left > 0:
+            kids = [one(c, None if left is None else left - 1) for c in by_parent.get(node.path, [])]
+            if harray:
+                if kids:
+                    out["__children__"] = [
+                        {"__name__": c.name, **k} for c, k in zip(by_parent[node.path], kids, strict=True)
+                    ]
+            else:
+                for c, k in zip(by_parent.get(node.path, []), kids, strict=True):
+                    out[c.name] = k
+        return out
+
+    return one(root, levels)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sling POST servlet
+# --------------------------------------------------------------------------------------------------
+
+
+class PostError(Exception):
+    """A Sling POST failure: HTTP status and message (Sling answers 500 for most errors)."""
+
+    def __init__(self, status: int, message: str, error_class: str = "javax.jcr.RepositoryException"):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_class = error_class
+
+
+@dataclass
+class PostResult:
+    status: int
+    path: str
+    is_create: bool
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    title_verb: str = "modified"
+
+
+@dataclass
+class _Prop:
+    values: list[str] = field(default_factory=list)
+    seen: bool = False
+    type_hint: str | None = None
+    delete: bool = False
+    default: str | None = None
+    ignore_blanks: bool = False
+    use_default_when_missing: bool = False
+    patch: bool = False
+    encrypted: bool = False
+
+
+def _convert(value: str, hint: str, prop: str) -> Any:
+    base = hint.removesuffix("[]")
+    try:
+        if base == "Boolean":
+            return value.strip().lower() == "true"
+        if base == "Long":
+            return int(value.strip())
+        if base in ("Double", "Decimal"):
+            return float(value.strip())
+        if base == "Date":
+            return _parse_date(value)
+    except ValueError as exc:
+        raise PostError(500, f"javax.jcr.ValueFormatException: cannot convert {value!r} to {base} "
+                        f"for property {prop}", "javax.jcr.ValueFormatException") from exc
+    return value
+
+
+def _parse_date(value: str) -> str:
+    v = value.strip()
+    try:
+        when = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        when = dt.datetime.strptime(v[:33], "%a %b %d %Y %H:%M:%S GMT%z")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return ecma_date(when)
+
+
+def _validate_path(path: str) -> None:
+    if not path.startswith("/") or "//" in path.rstrip("/") or any(
+        INVALID_NAME.search(seg) for seg in path.split("/")
+    ):
+        raise PostError(500, f"javax.jcr.RepositoryException: invalid path {path!r}")
+
+
+def _ensure_node(conn: sqlite3.Connection, path: str, types: dict[str, str], changes: list[tuple[str, str]],
+                 user: str) -> tuple[Node, bool]:
+    """Get or create ``path`` and its missing ancestors. Returns (node, created)."""
+    node = get_node(conn, path)
+    if node is not None:
+        return node, False
+    _validate_path(path)
+    parent_path = parent_of(path)
+    parent, _ = _ensure_node(conn, parent_path, types, changes, user)
+    name = path.rsplit("/", 1)[1]
+    ntype = types.get(path) or default_child_type(parent, name)
+    node = create_node(conn, path, ntype, user=user)
+    changes.append(("created", path))
+    return node, True
+
+
+def encrypt(value: str, secret: str) -> str:
+    """AEM CryptoSupport look-alike: ``{<hex>}``, different on every call; passes ``{...}`` through."""
+    if value.startswith("{") and value.endswith("}"):
+        return value
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    data = AESGCM(bytes.fromhex(secret)).encrypt(nonce, value.encode(), None)
+    return "{" + (nonce + data).hex() + "}"
+
+
+def generate_name(conn: sqlite3.Connection, parent: str, params: list[tuple[str, str]]) -> str:
+    """Sling's name generation for POSTs to ``<parent>/`` or ``<parent>/*``."""
+    lookup = dict(params)
+    explicit = lookup.get(":name")
+    if explicit:
+        return f"{parent.rstrip('/')}/{explicit}"
+    hint = lookup.get(":nameHint")
+    if not hint:
+        for key in ("title", "jcr:title", "name", "description", "jcr:description", "abstract", "text",
+                    "jcr:text"):
+            if lookup.get(key) or lookup.get("./" + key):
+                hint = lookup.get(key) or lookup.get("./" + key)
+                break
+    base = re.sub(r"[^a-z0-9_]+", "_", (hint or "").lower()).strip("_")[:20] or secrets.token_hex(4)
+    base_path = f"{parent.rstrip('/')}/{base}"
+    candidate, i = base_path, 0
+    while get_node(conn, candidate) is not None:
+        candidate = f"{base_path}_{i}"
+        i += 1
+    return candidate
+
+
+def sling_modify(conn: sqlite3.Connection, path: str, params: list[tuple[str, str]], *, user: str,
+                 secret: str) -> PostResult:
+    """The Sling POST servlet's default (modify) operation on ``path``.
+
+    Handles relative property paths, ``@TypeHint``, ``@Delete``, ``@DefaultValue``,
+    ``@IgnoreBlanks``, ``@UseDefaultWhenMissing``, ``@Patch``, ``@Encrypted`` (AEM), ``./`` prefixes
+    and the rule that a single empty value removes the property. Raises ``PostError``.
+    """
+    _validate_path(path)
+    relevant = [(k, v) for k, v in params
+                if not k.startswith(":") and k != "_charset_" and not k.startswith("j_")]
+    if any(k.startswith("./") for k, _ in relevant):
+        relevant = [(k[2:], v) for k, v in relevant if k.startswith("./")]
+    else:
+        relevant = [(k, v) for k, v in relevant if not k.startswith(("../", "/"))]
+
+    props: dict[str, _Prop] = {}
+    for key, value in relevant:
+        name, _, suffix = key.partition("@")
+        name = name.strip("/")
+        if not name:
+            continue
+        p = props.setdefault(name, _Prop())
+        if not suffix:
+            p.values.append(value)
+            p.seen = True
+        elif suffix == "TypeHint":
+            p.type_hint = value
+        elif suffix == "Delete":
+            p.delete = True
+        elif suffix == "DefaultValue":
+            p.default = value
+        elif suffix == "IgnoreBlanks":
+            p.ignore_blanks = value.lower() != "false"
+        elif suffix == "UseDefaultWhenMissing":
+            p.use_default_when_missing = True
+        elif suffix == "Patch":
+            p.patch = True
+        elif suffix == "Encrypted":
+            p.encrypted = True
+
+    # Primary types requested for the target and for relative child nodes.
+    types: dict[str, str] = {}
+    for name, p in props.items():
+        if (name == "jcr:primaryType" or name.endswith("/jcr:primaryType")) and p.values and p.values[0]:
+            rel = name.rpartition("/")[0]
+            types[f"{path}/{rel}" if rel else path] = p.values[0]
+
+    changes: list[tuple[str, str]] = []
+    target, created = _ensure_node(conn, path, types, changes, user)
+    cache: dict[str, Node] = {target.path: target}
+    dirty: set[str] = set()
+
+    def node_for(rel_dir: str) -> Node:
+        npath = f"{path}/{rel_dir}" if rel_dir else path
+        if npath not in cache:
+            cache[npath], _ = _ensure_node(conn, npath, types, changes, user)
+        return cache[npath]
+
+    for name, p in props.items():
+        rel_dir, _, pname = name.rpartition("/")
+        if p.delete:
+            npath = f"{path}/{rel_dir}" if rel_dir else path
+            holder = cache.get(npath) or get_node(conn, npath)
+            if holder is not None and pname in holder.props:
+                cache[npath] = holder
+                del holder.props[pname]
+                dirty.add(npath)
+                changes.append(("deleted", f"{npath}/{pname}"))
+            elif get_node(conn, f"{npath}/{pname}") is not None:
+                delete_tree(conn, f"{npath}/{pname}")
+                changes.append(("deleted", f"{npath}/{pname}"))
+        if not p.seen and not p.use_default_when_missing:
+            continue
+        if pname == "jcr:primaryType":
+            node = node_for(rel_dir)
+            wanted = p.values[0] if p.values else ""
+            if wanted and wanted != node.type:
+                node.type = wanted
+                dirty.add(node.path)
+                changes.append(("modified", f"{node.path}/jcr:primaryType"))
+            continue
+        values = list(p.values)
+        if p.ignore_blanks:
+            values = [v for v in values if v != ""]
+        if (not values or values == [""]) and p.default is not None:
+            values = [p.default]
+        node = node_for(rel_dir)
+        existing = node.props.get(pname)
+        hint = p.type_hint
+        if hint is None and existing is not None:
+            if isinstance(existing, list):
+                sample = existing[0] if existing else ""
+                hint = _hint_of(sample) + "[]"
+            else:
+                hint = _hint_of(existing)
+        multi = bool(hint and hint.endswith("[]")) or len(values) > 1 or (pname == "jcr:mixinTypes")
+        if p.patch and isinstance(existing, list | type(None)):
+            current = list(existing or [])
+            for v in values:
+                if v.startswith("+") and _convert(v[1:], hint or "String", pname) not in current:
+                    current.append(_convert(v[1:], hint or "String", pname))
+                elif v.startswith("-"):
+                    conv = _convert(v[1:], hint or "String", pname)
+                    current = [c for c in current if c != conv]
+            node.props[pname] = current
+        elif not multi and (not values or values == [""]):
+            if pname in node.props:
+                del node.props[pname]
+                changes.append(("deleted", f"{node.path}/{pname}"))
+                dirty.add(node.path)
+            continue
+        else:
+            conv = [_convert(v, hint or "String", pname) for v in values]
+            if p.encrypted or pname in ENCRYPTED_PROPERTIES:
+                conv = [encrypt(str(v), secret) for v in conv]
+            node.props[pname] = [c for c in conv if c != ""] if multi else conv[0]
+        dirty.add(node.path)
+        changes.append(("modified", f"{node.path}/{pname}"))
+
+    for npath in dirty:
+        node = cache.get(npath) or get_node(conn, npath)
+        if node is not None:
+            save_props(conn, node)
+    return PostResult(201 if created else 200, path, created, changes, "created" if created else "modified")
+
+
+def _hint_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Long"
+    if isinstance(value, float):
+        return "Double"
+    return "String"
+
+
+# --------------------------------------------------------------------------------------------------
+# Query Builder
+# --------------------------------------------------------------------------------------------------
+
+
+def _prop_at(conn: sqlite3.Connection, node: Node, rel: str) -> Any:
+    rel = rel.lstrip("@")
+    if "/" not in rel:
+        return node.props.get(rel)
+    rdir, _, pname = rel.rpartition("/")
+    holder = get_node(conn, f"{node.path}/{rdir}")
+    return None if holder is None else holder.props.get(pname)
+
+
+def _as_strings(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [("true" if v else "false") if isinstance(v, bool) else str(v) for v in items]
+
+
+def _like(pattern: str, value: str) -> bool:
+    regex = "^" + ".*".join(re.escape(part).replace("_", ".") for part in pattern.split("%")) + "$"
+    return re.match(regex, value, re.S) is not None
+
+
+def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str, Any]:
+    """Evaluate Query Builder predicates (``path``, ``type``, ``nodename``, ``N_property``...).
+
+    Returns the ``/bin/querybuilder.json`` body. Raises ``ValueError`` on a bad ``p.*`` value.
+    """
+
+    def one(key: str, default: str | None = None) -> str | None:
+        vals = q.get(key)
+        return vals[0] if vals else default
+
+    root = (one("path") or "/").rstrip("/") or "/"
+    if one("path.exact") == "true":
+        root_node = get_node(conn, root)
+        candidates = [root_node] if root_node else []
+    else:
+        levels = 1 if one("path.flat") == "true" else None
+        candidates = descendants(conn, root, levels)
+        if one("path.self") == "true":
+            root_node = get_node(conn, root)
+            if root_node:
+                candidates.insert(0, root_node)
+
+    wanted_type = one("type")
+    if wanted_type:
+        candidates = [n for n in candidates if n.is_type(wanted_type)]
+    nodename = one("nodename")
+    if nodename:
+        candidates = [n for n in candidates if fnmatch.fnmatchcase(n.name, nodename)]
+
+    prop_keys = sorted(k for k in q if re.fullmatch(r"(\d+_)?property", k))
+    for key in prop_keys:
+        pname = one(key) or ""
+        op = one(f"{key}.operation", "equals") or "equals"
+        values = [v for k, vs in q.items() if re.fullmatch(rf"{re.escape(key)}\.(\d+_)?value", k) for v in vs]
+        conj_all = one(f"{key}.and") == "true"
+
+        def match(node: Node, pname: str = pname, op: str = op, values: list[str] = values,
+                  conj_all: bool = conj_all) -> bool:
+            raw = _prop_at(conn, node, pname)
+            if op == "exists":
+                return (raw is not None) == ((values[0] if values else "true") != "false")
+            if op == "not":
+                return raw is None
+            have = [] if raw is None else _as_strings(raw)
+            if op == "unequals":
+                return not any(v in have for v in values)
+            if op == "like":
+                tests = [any(_like(v, h) for h in have) for v in values]
+            else:
+                tests = [v in have for v in values]
+            if not values:
+                return raw is not None
+            return all(tests) if conj_all else any(tests)
+
+        candidates = [n for n in candidates if match(n)]
+
+    orderby = one("orderby")
+    if orderby:
+        desc = one("orderby.sort") == "desc"
+        if orderby in ("path", "@jcr:path"):
+            candidates.sort(key=lambda n: n.path, reverse=desc)
+        elif orderby in ("nodename", "@nodename"):
+            candidates.sort(key=lambda n: n.name, reverse=desc)
+        else:
+            candidates.sort(key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v),
+                            reverse=desc)
+
+    limit = int(one("p.limit", "10") or "10")
+    offset = int(one("p.offset", "0") or "0")
+    if offset < 0:
+        raise ValueError("p.offset must be >= 0")
+    total = len(candidates)
+    page = candidates[offset:] if limit < 0 else candidates[offset:offset + limit]
+    hits_mode = one("p.hits", "simple")
+    depth_raw = one("p.nodedepth")
+    selected = (one("p.properties") or "").split()
+    hits: list[dict[str, Any]] = []
+    for node in page:
+        if hits_mode == "full":
+            levels: int | None = 0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
+            hit = {"jcr:path": node.path,
+                   **render_tree(node, descendants(conn, node.path, levels) if levels != 0 else [], levels)}
+        elif hits_mode == "selective":
+            full = {"jcr:path": node.path, "jcr:primaryType": node.type, **node.props}
+            hit = {}
+            for prop in selected:
+                if prop in full:
+                    hit[prop] = full[prop]
+                elif "/" in prop and (v := _prop_at(conn, node, prop)) is not None:
+                    hit[prop] = v
+        else:
+            hit = _simple_hit(conn, node)
+        hits.append(hit)
+    return {
+        "success": True,
+        "results": len(hits),
+        "total": total,
+        "more": offset + len(hits) < total,
+        "offset": offset,
+        "hits": hits,
+    }
+
+
+def _simple_hit(conn: sqlite3.Connection, node: Node) -> dict[str, Any]:
+    content = get_node(conn, node.path + "/jcr:content")
+    title = (content.props.get("jcr:title") if content else None) or node.props.get("jcr:title") or node.name
+    hit: dict[str, Any] = {"path": node.path, "excerpt": "", "name": node.name, "title": title}
+    modified = (content.props.get("cq:lastModified") if content else None) or node.props.get("jcr:lastModified")
+    if isinstance(modified, str):
+        hit["lastModified"] = _qb_date(modified)
+    created = node.props.get("jcr:created")
+    if isinstance(created, str):
+        hit["created"] = _qb_date(created)
+    return hit
+
+
+def _qb_date(ecma: str) -> str:
+    try:
+        return dt.datetime.strptime(ecma, "%a %b %d %Y %H:%M:%S GMT%z").strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ecma

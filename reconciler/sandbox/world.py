@@ -1,0 +1,471 @@
+"""The sandbox world: one SQLite file shared by the AEM, IMS and Console emulators.
+
+Every request opens its own connection and runs its database work in one transaction
+(``World.tx``), so several processes (plan, apply, plan) and several concurrent requests in one
+event loop see one consistent world. The file is created and seeded on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import pki
+
+# --------------------------------------------------------------------------------------------------
+# Seeded facts (docs/api-fidelity.md "Seeded world")
+# --------------------------------------------------------------------------------------------------
+
+RECONCILER_CLIENT_ID = "5f0c2ab1d3e94c7a8b6d1e2f3a4b5c6d"
+RECONCILER_TECH_ACCOUNT = "7C1D2E3F4A5B6C7D8E9F0A1B@techacct.adobe.com"
+
+SEED: dict[str, Any] = {
+    "orgs": [
+        {
+            "id": "23294",
+            "code": "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg",
+            "name": "Acme Corp",
+            "description": "Acme Corp (sandbox)",
+            "type": "entp",
+            "role": "ADMIN",
+            "creative_cloud_entitled": True,
+        },
+        {
+            "id": "50512",
+            "code": "0F1E2D3C4B5A69788796A5B4@AdobeOrg",
+            "name": "Acme Creative",
+            "description": "Acme Creative, the Creative Cloud org (sandbox)",
+            "type": "entp",
+            "role": "ADMIN",
+            "creative_cloud_entitled": True,
+        },
+    ],
+    "reconciler_credential": {
+        "client_id": RECONCILER_CLIENT_ID,
+        "client_secret": "p8e-SandboxReconcilerSecret0123456789ab",
+        "technical_account_id": RECONCILER_TECH_ACCOUNT,
+        "technical_account_email": "5c0b6e1e-6d0c-4c9e-9a51-0d6f4b1a2c3d@techacct.adobe.com",
+        "scopes": [
+            "openid",
+            "AdobeID",
+            "read_organizations",
+            "additional_info.projectedProductContext",
+            "additional_info.roles",
+            "adobeio_api",
+            "read_client_secret",
+            "manage_client_secrets",
+        ],
+    },
+    # Base scopes a credential created in the Console may request at /ims/token/v3, on top of the
+    # legacy scopes of the services it is subscribed to.
+    "credential_base_scopes": [
+        "openid",
+        "AdobeID",
+        "read_organizations",
+        "additional_info.projectedProductContext",
+        "additional_info.roles",
+    ],
+    "services": [
+        {"code": "AEMAssetsDAMSDK", "name": "AEM Assets DAM", "scopes": ["dam-read", "dam-write"]},
+        {"code": "AEMAssetsSyncSDK", "name": "AEM Assets Sync", "scopes": ["dam-sync"]},
+        {"code": "CCShareSDK", "name": "Creative Cloud Share", "scopes": ["cc-share"]},
+        {"code": "UserMgmtSDK", "name": "User Management API", "scopes": []},
+    ],
+    "aem": {
+        "users": {"admin": "admin"},
+        "bearer_tokens": {"sandbox-aem-dev-token": "admin"},
+        "mac_service_path": "/etc/cloudservices/marketingcloud",
+        "agents_path": "/etc/replication/agents.author",
+        "existing_folder": "/content/dam/we-retail",
+    },
+}
+
+DEFAULT_FAULTS: dict[str, int] = {
+    "latency_ms": 0,
+    "fail_next": 0,
+    "fail_status": 503,
+    "retry_after": 1,
+    "crash_after_writes": 0,
+}
+_FAULT_STATE = {"writes": 0, "crashed": False}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    path TEXT PRIMARY KEY, parent TEXT, name TEXT NOT NULL, type TEXT NOT NULL,
+    props TEXT NOT NULL, ord INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS nodes_parent ON nodes(parent, ord);
+CREATE INDEX IF NOT EXISTS nodes_ord ON nodes(ord);
+CREATE TABLE IF NOT EXISTS mac_keys (
+    config_path TEXT PRIMARY KEY, tenant TEXT NOT NULL, user_id TEXT NOT NULL,
+    key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL, fingerprint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orgs (
+    id TEXT PRIMARY KEY, code TEXT UNIQUE NOT NULL, name TEXT NOT NULL, description TEXT,
+    type TEXT NOT NULL, cc_entitled INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS org_members (
+    org_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (org_id, user_id));
+CREATE TABLE IF NOT EXISTS services (
+    org_id TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+    scopes TEXT NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (org_id, code));
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, title TEXT NOT NULL,
+    description TEXT NOT NULL, type TEXT NOT NULL, date_created TEXT NOT NULL,
+    date_last_modified TEXT NOT NULL, who_created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workspaces (
+    id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, title TEXT NOT NULL,
+    description TEXT NOT NULL, date_created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY, client_secret TEXT, base_scopes TEXT NOT NULL,
+    technical_account_id TEXT NOT NULL, technical_account_email TEXT NOT NULL,
+    org_id TEXT, credential_id TEXT);
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, project_id TEXT NOT NULL, workspace_id TEXT NOT NULL,
+    name TEXT NOT NULL, description TEXT NOT NULL, flow_type TEXT NOT NULL,
+    integration_type TEXT NOT NULL, client_id TEXT NOT NULL, date_created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    credential_id TEXT NOT NULL, sdk_code TEXT NOT NULL, pos INTEGER NOT NULL,
+    PRIMARY KEY (credential_id, sdk_code));
+CREATE TABLE IF NOT EXISTS bindings (
+    id TEXT PRIMARY KEY, credential_id TEXT NOT NULL, cert_pem TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, not_after INTEGER NOT NULL, created INTEGER NOT NULL);
+"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers shared by the emulators
+# --------------------------------------------------------------------------------------------------
+
+
+def ecma_date(when: dt.datetime | None = None) -> str:
+    """A JCR date as Sling renders it with ECMA support: ``EEE MMM dd yyyy HH:mm:ss 'GMT'Z``."""
+    when = when or dt.datetime.now(dt.UTC)
+    return when.strftime("%a %b %d %Y %H:%M:%S GMT%z")
+
+
+def iso_now() -> str:
+    """UTC now as ``2024-01-31T12:00:00.000Z`` (Console dates)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+
+
+def random_digits(n: int) -> str:
+    """A random decimal string of ``n`` digits without a leading zero (Console ids)."""
+    return str(secrets.randbelow(9) + 1) + "".join(str(secrets.randbelow(10)) for _ in range(n - 1))
+
+
+def new_technical_account() -> tuple[str, str]:
+    """(technical account id ``<24 upper hex>@techacct.adobe.com``, email ``<uuid>@techacct...``)."""
+    return (
+        secrets.token_hex(12).upper() + "@techacct.adobe.com",
+        f"{uuid.uuid4()}@techacct.adobe.com",
+    )
+
+
+def insert_node(conn: sqlite3.Connection, path: str, ntype: str, props: dict[str, Any]) -> None:
+    """Insert one JCR node row (parent must exist, except for ``/``)."""
+    if path == "/":
+        parent, name = None, ""
+    else:
+        parent, _, name = path.rpartition("/")
+        parent = parent or "/"
+    (ordv,) = conn.execute("SELECT COALESCE(MAX(ord), 0) + 1 FROM nodes").fetchone()
+    conn.execute(
+        "INSERT INTO nodes(path, parent, name, type, props, ord) VALUES (?,?,?,?,?,?)",
+        (path, parent, name, ntype, json.dumps(props), ordv),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Database
+# --------------------------------------------------------------------------------------------------
+
+_init_lock = threading.Lock()
+_initialised: set[str] = set()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def ensure_world(db_path: Path) -> None:
+    """Create the database file and seed it if that was not done yet (safe across processes)."""
+    path = Path(db_path)
+    key = str(path.resolve())
+    if key in _initialised and path.exists():
+        return
+    with _init_lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key='seeded'").fetchone()
+                if row is None:
+                    _seed(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+        _initialised.add(key)
+
+
+class World:
+    """Handle on one world file. Cheap to create; holds no open connection."""
+
+    def __init__(self, db_path: Path | str) -> None:
+        self.path = Path(db_path)
+
+    @contextmanager
+    def tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: ``BEGIN IMMEDIATE`` (or deferred for reads) ... ``COMMIT``."""
+        ensure_world(self.path)
+        conn = _connect(self.path)
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def meta_get(self, conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def meta_set(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _seed(conn: sqlite3.Connection) -> None:
+    meta = World.meta_set
+    meta(conn, "seeded", dt.datetime.now(dt.UTC).isoformat())
+    meta(conn, "ims_key_pem", pki.generate_key_pem())
+    meta(conn, "secret", secrets.token_hex(32))
+    meta(conn, "faults", json.dumps({**DEFAULT_FAULTS, **_FAULT_STATE}))
+
+    # ---- IMS / Console ----
+    rc = SEED["reconciler_credential"]
+    conn.execute(
+        "INSERT INTO clients VALUES (?,?,?,?,?,?,?)",
+        (
+            rc["client_id"],
+            rc["client_secret"],
+            json.dumps(rc["scopes"]),
+            rc["technical_account_id"],
+            rc["technical_account_email"],
+            None,
+            None,
+        ),
+    )
+    for org in SEED["orgs"]:
+        conn.execute(
+            "INSERT INTO orgs VALUES (?,?,?,?,?,?)",
+            (org["id"], org["code"], org["name"], org["description"], org["type"],
+             int(org["creative_cloud_entitled"])),
+        )
+        conn.execute(
+            "INSERT INTO org_members VALUES (?,?,?)", (org["id"], rc["technical_account_id"], org["role"])
+        )
+        for pos, svc in enumerate(SEED["services"]):
+            conn.execute(
+                "INSERT INTO services VALUES (?,?,?,?,?,?)",
+                (org["id"], svc["code"], svc["name"], "entp", json.dumps(svc["scopes"]), pos),
+            )
+
+    # ---- AEM content ----
+    created = {"jcr:created": ecma_date(), "jcr:createdBy": "admin"}
+    n = insert_node
+    n(conn, "/", "rep:root", {"sling:resourceType": "sling:redirect", "sling:target": "/index.html"})
+    n(conn, "/content", "sling:Folder", dict(created))
+    n(conn, "/content/dam", "sling:OrderedFolder", {**created, "jcr:title": "Assets"})
+    n(conn, "/content/dam/we-retail", "sling:OrderedFolder", dict(created))
+    n(conn, "/content/dam/we-retail/jcr:content", "nt:unstructured", {"jcr:title": "We.Retail"})
+    n(conn, "/etc", "sling:Folder", dict(created))
+    n(conn, "/etc/cloudservices", "sling:Folder", dict(created))
+    n(conn, "/etc/cloudservices/marketingcloud", "cq:Page", dict(created))
+    n(conn, "/etc/cloudservices/marketingcloud/jcr:content", "cq:PageContent", {
+        "jcr:title": "Adobe Experience Cloud",
+        "sling:resourceType": "cq/cloudserviceconfigs/components/servicepage",
+        "cq:template": "/libs/cq/cloudserviceconfigs/templates/servicepage",
+        "componentReference": "mac/sync/components/config",
+        "description": "Synchronise assets with Adobe Experience Cloud and Creative Cloud",
+        "ranking": 20,
+        "visible": True,
+    })
+    n(conn, "/etc/replication", "sling:Folder", dict(created))
+    for runmode, title in (("author", "Agents on author"), ("publish", "Agents on publish")):
+        n(conn, f"/etc/replication/agents.{runmode}", "cq:Page", dict(created))
+        n(conn, f"/etc/replication/agents.{runmode}/jcr:content", "nt:unstructured", {
+            "jcr:title": title,
+            "sling:resourceType": "cq/replication/components/agents",
+            "cq:template": "/libs/cq/replication/templates/agents",
+        })
+    agent_common = {
+        "sling:resourceType": "cq/replication/components/agent",
+        "cq:template": "/libs/cq/replication/templates/agent",
+        "enabled": "true",
+        "transportUri": "http://localhost:4503/bin/receive?sling:authRequestLogin=1",
+        "transportUser": "admin",
+        "transportPassword": "{" + secrets.token_hex(40) + "}",
+        "serializationType": "durbo",
+        "retryDelay": "60000",
+        "logLevel": "info",
+    }
+    n(conn, "/etc/replication/agents.author/publish", "cq:Page", dict(created))
+    n(conn, "/etc/replication/agents.author/publish/jcr:content", "nt:unstructured", {
+        "jcr:title": "Default Agent",
+        "jcr:description": "Agent that replicates to the default publish instance.",
+        **agent_common,
+    })
+    n(conn, "/etc/replication/agents.author/publish_reverse", "cq:Page", dict(created))
+    n(conn, "/etc/replication/agents.author/publish_reverse/jcr:content", "nt:unstructured", {
+        "jcr:title": "Reverse Replication Agent",
+        "jcr:description": "Agent that reverse-replicates from the default publish instance.",
+        **agent_common,
+        "reverseReplication": "true",
+        "protocolHTTPMethod": "GET",
+    })
+    n(conn, "/home", "rep:AuthorizableFolder", {})
+    n(conn, "/home/users", "rep:AuthorizableFolder", {})
+    n(conn, "/home/users/a", "rep:AuthorizableFolder", {})
+    n(conn, "/home/users/a/admin", "rep:User", {
+        "rep:authorizableId": "admin", "rep:principalName": "admin", **created})
+    n(conn, "/home/users/system", "rep:AuthorizableFolder", {})
+    n(conn, "/home/groups", "rep:AuthorizableFolder", {})
+
+
+# --------------------------------------------------------------------------------------------------
+# Public helpers: reset, faults, counts
+# --------------------------------------------------------------------------------------------------
+
+
+def reset_world(db_path: Path | str) -> None:
+    """Delete the world file (and its WAL/SHM side files) and seed a fresh one."""
+    path = Path(db_path)
+    with _init_lock:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                side.unlink()
+        _initialised.discard(str(path.resolve()))
+    ensure_world(path)
+
+
+def read_faults(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The fault settings and state stored in the world (see ``get_faults``)."""
+    raw = conn.execute("SELECT value FROM meta WHERE key='faults'").fetchone()
+    data: dict[str, Any] = {**DEFAULT_FAULTS, **_FAULT_STATE}
+    if raw is not None:
+        data.update(json.loads(raw[0]))
+    return data
+
+
+def write_faults(conn: sqlite3.Connection, faults: dict[str, Any]) -> None:
+    World.meta_set(conn, "faults", json.dumps(faults))
+
+
+def validate_fault_settings(settings: dict[str, Any]) -> dict[str, int]:
+    """Check fault settings; raises ``ValueError`` naming the bad key. Returns them as ints."""
+    out: dict[str, int] = {}
+    for key, value in settings.items():
+        if key not in DEFAULT_FAULTS:
+            raise ValueError(f"unknown fault setting {key!r}; expected one of {sorted(DEFAULT_FAULTS)}")
+        if value is None:
+            value = DEFAULT_FAULTS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"fault setting {key!r} must be a non-negative integer, got {value!r}")
+        if key == "fail_status" and not 100 <= value <= 599:
+            raise ValueError(f"fail_status must be an HTTP status, got {value}")
+        out[key] = value
+    return out
+
+
+def set_faults(db_path: Path | str, **settings: Any) -> None:
+    """Merge fault settings into the world (shared by every service on ``db_path``).
+
+    Keys: ``latency_ms`` (sleep before each request, ms), ``fail_next`` (answer the next K
+    requests with ``fail_status``), ``fail_status`` (default 503), ``retry_after`` (seconds, sent as
+    ``Retry-After`` with 429, default 1), ``crash_after_writes`` (N > 0: the N-th successful write
+    from now is committed, then the service "dies"; 0 = off). Setting ``crash_after_writes``
+    restarts the write count. Raises ``ValueError`` for unknown keys or bad values.
+    """
+    clean = validate_fault_settings(settings)
+    with World(db_path).tx() as conn:
+        faults = read_faults(conn)
+        faults.update(clean)
+        if "crash_after_writes" in clean:
+            faults["writes"] = 0
+        write_faults(conn, faults)
+
+
+def clear_faults(db_path: Path | str) -> None:
+    """Reset every fault setting to its default and bring a crashed world back up."""
+    with World(db_path).tx() as conn:
+        write_faults(conn, {**DEFAULT_FAULTS, **_FAULT_STATE})
+
+
+def get_faults(db_path: Path | str) -> dict[str, Any]:
+    """The current fault settings plus state: ``writes`` (successful writes counted since
+    ``crash_after_writes`` was set) and ``crashed`` (bool)."""
+    with World(db_path).tx(write=False) as conn:
+        return read_faults(conn)
+
+
+def world_counts(db_path: Path | str) -> dict[str, Any]:
+    """Counts to assert "no duplicates" in tests.
+
+    Returns ``{"projects": {"<orgId>/<name>": n}, "workspaces": {"<projectId>/<name>": n},
+    "credentials": {"<projectId>/<workspaceId>/<name>": n}, "bindings": {"<credentialId>": n},
+    "binding_fingerprints": {"<credentialId>/<sha1>": n}, "subscriptions": {"<credentialId>":
+    [sdkCode, ...]}, "nodes": {"<path>": "<primaryType>"}, "node_count": n, "mac_keys":
+    {"<config path>": "<fingerprint>"}, "agents": [names under /etc/replication/agents.author]}``.
+    """
+
+    def grouped(conn: sqlite3.Connection, sql: str) -> dict[str, int]:
+        return {str(k): int(c) for k, c in conn.execute(sql).fetchall()}
+
+    with World(db_path).tx(write=False) as conn:
+        nodes = {r["path"]: r["type"] for r in conn.execute("SELECT path, type FROM nodes ORDER BY ord")}
+        subs: dict[str, list[str]] = {}
+        for r in conn.execute("SELECT credential_id, sdk_code FROM subscriptions ORDER BY pos"):
+            subs.setdefault(r[0], []).append(r[1])
+        agents_root = SEED["aem"]["agents_path"]
+        return {
+            "projects": grouped(conn, "SELECT org_id || '/' || name, COUNT(*) FROM projects GROUP BY 1"),
+            "workspaces": grouped(
+                conn, "SELECT project_id || '/' || name, COUNT(*) FROM workspaces GROUP BY 1"),
+            "credentials": grouped(
+                conn,
+                "SELECT project_id || '/' || workspace_id || '/' || name, COUNT(*) FROM credentials "
+                "GROUP BY 1",
+            ),
+            "bindings": grouped(conn, "SELECT credential_id, COUNT(*) FROM bindings GROUP BY 1"),
+            "binding_fingerprints": grouped(
+                conn, "SELECT credential_id || '/' || fingerprint, COUNT(*) FROM bindings GROUP BY 1"),
+            "subscriptions": subs,
+            "nodes": nodes,
+            "node_count": len(nodes),
+            "mac_keys": {r[0]: r[1] for r in conn.execute("SELECT config_path, fingerprint FROM mac_keys")},
+            "agents": [
+                p.rsplit("/", 1)[1] for p in nodes
+                if p.startswith(agents_root + "/") and p.count("/") == agents_root.count("/") + 1
+            ],
+        }

@@ -1,0 +1,109 @@
+"""Wiring: configuration -> engine inputs, and ``sandbox://`` URLs -> in-process transports.
+
+This is the one place (besides the CLI) that knows every layer: it loads the YAML with the kinds'
+schemas, turns declarations into the engine's ``DesiredResource`` objects, builds the providers on
+a ``ProviderContext``, and maps ``sandbox://<service>`` to the embedded sandbox running in this
+process on ``<config root>/.reconciler/sandbox.db``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reconciler.config.loader import LoadedConfig, load_config
+from reconciler.engine import DesiredResource, Provider, StateStore
+from reconciler.kinds import REGISTRY, ProviderContext
+
+SANDBOX_SERVICES = ("aem", "ims", "console")
+
+
+def state_dir(root: Path) -> Path:
+    return root / ".reconciler"
+
+
+class SandboxTransport(httpx.AsyncBaseTransport):
+    """ASGI transport to one embedded sandbox service; a sandbox "crash" looks like a dropped
+    connection and a crashed sandbox like a refused one, as a real server would."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from reconciler.sandbox import SandboxCrash, SandboxDown
+
+        try:
+            return await self._inner.handle_async_request(request)
+        except SandboxCrash:
+            raise httpx.RemoteProtocolError(
+                "server disconnected without sending a response (sandbox crash fault)", request=request
+            ) from None
+        except SandboxDown:
+            raise httpx.ConnectError(
+                "connection refused (the sandbox is down after a crash fault; run `reconciler sandbox reset --faults-only`)",
+                request=request,
+            ) from None
+
+
+class SandboxTransports:
+    """``transport_for`` for a ProviderContext: one app per sandbox service, all on ``db_path``."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._apps: dict[str, Any] = {}
+
+    def __call__(self, url: str) -> tuple[str, httpx.AsyncBaseTransport | None]:
+        if not url.startswith("sandbox://"):
+            return url, None
+        service = url.removeprefix("sandbox://").strip("/")
+        if service not in SANDBOX_SERVICES:
+            raise ValueError(f"unknown sandbox service {service!r} in {url}; use one of {', '.join(SANDBOX_SERVICES)}")
+        if service not in self._apps:
+            from reconciler.sandbox import create_app
+
+            self._apps[service] = create_app(service, self.db_path)
+        return f"http://{service}.sandbox.invalid", SandboxTransport(self._apps[service])
+
+
+def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
+    """The engine's view of every declared resource (links injected as references)."""
+    out: dict[str, DesiredResource] = {}
+    for addr, decl in loaded.resources.items():
+        kind = REGISTRY[decl.kind]
+        out[addr] = DesiredResource(
+            address=addr, kind=decl.kind, name=decl.name, data=kind.inject_links(dict(decl.data)),
+            depends_on=set(decl.depends_on), prevent_destroy=decl.lifecycle.prevent_destroy,
+        )
+    return out
+
+
+class Workspace:
+    """A loaded configuration with its state, providers and clients.
+
+    ``path``: a YAML file or a directory. State lives in ``<root>/.reconciler/state.db``, the
+    embedded sandbox's world in ``<root>/.reconciler/sandbox.db``. Raises ConfigError (bad YAML),
+    StateError (bad state file).
+    """
+
+    def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None) -> None:
+        self.loaded = load_config(path, kinds=REGISTRY, environ=environ)
+        self.root = self.loaded.root
+        self.state = StateStore(state_dir(self.root) / "state.db")
+        self.sandbox = SandboxTransports(state_dir(self.root) / "sandbox.db")
+        self.ctx = ProviderContext(self.loaded.connections, transport_for=self.sandbox)
+        self.providers: dict[str, Provider] = {name: k.provider(self.ctx) for name, k in REGISTRY.items()}
+        self.desired = desired_resources(self.loaded)
+
+    def request_count(self) -> int:
+        """HTTP requests sent so far by every client of this workspace."""
+        return sum(c.request_count for c in self.ctx.clients())
+
+    async def aclose(self) -> None:
+        for p in self.providers.values():
+            await p.close()
+        await self.ctx.aclose()
+
+    def close_state(self) -> None:
+        self.state.close()
