@@ -106,6 +106,15 @@ def is_secret(tp: Any) -> bool:
     return False
 
 
+def is_bool(tp: Any) -> bool:
+    """True if ``tp`` is ``bool`` (possibly ``Optional``/``Annotated``)."""
+    tp, _ = split_annotated(tp)
+    if is_union(tp):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        return bool(args) and all(is_bool(a) for a in args)
+    return tp is bool
+
+
 def find_typed_refs(value: Any, tp: Any, path: Path_ = ()) -> list[tuple[Path_, RefTo, str]]:
     """``(path, RefTo, name)`` for every string in ``value`` whose type is annotated ``RefTo``.
 

@@ -159,7 +159,7 @@ class _Converter:
                 loc,
                 hint="only plain YAML values are accepted; remove the tag (quote the value for a string)",
             )
-            return None
+            return str(node.value)
         if tag == f"{_T}str":
             return str(node.value)
         if tag == f"{_T}null":

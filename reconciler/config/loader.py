@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from ._types import (
     Path_,
     find_typed_refs,
+    is_bool,
     is_secret,
     model_fields_by_key,
     models_in,
@@ -677,6 +678,23 @@ class _Loader:
                 hint="use ${env:NAME} or ${file:path} so the secret stays out of git",
             )
 
+    def _check_strict_bools(self, entry: _Entry, model: type[BaseModel]) -> bool:
+        """YAML 1.2: a string is never a boolean (pydantic would take 'yes'/'on'); True if all fine."""
+        ok = True
+        for path, value in _leaves(entry.data):
+            if not isinstance(value, str) or is_unresolved(value) or not is_bool(type_at(model, path)):
+                continue
+            ok = False
+            sensitive = self._is_sensitive(entry, model, path)
+            self.error(
+                f"invalid value for '{_dotted(path)}' in {entry.address}: expected true or false",
+                entry.value_loc(path),
+                detail=f"got: {self._origin(entry, path) + ' (not shown)' if sensitive else _describe(value)}",
+                address=entry.address,
+                hint="YAML 1.2: write true or false (yes/no/on/off are strings)",
+            )
+        return ok
+
     def _report_validation(self, entry: _Entry, model: type[BaseModel], exc: ValidationError) -> bool:
         """Report the errors of ``exc``; return True if some were not caused by unresolved references."""
         reported = False
@@ -816,10 +834,13 @@ class _Loader:
                         address=entry.address,
                         hint="connections are read before any resource exists; use ${env:...} or ${file:...}",
                     )
+            bools_ok = self._check_strict_bools(entry, model)
             try:
                 conn = model.model_validate(entry.data)
             except ValidationError as exc:
                 self._report_validation(entry, model, exc)
+                continue
+            if not bools_ok:
                 continue
             self._check_typed_refs(entry, conn, model, set())
             out[name] = conn
@@ -841,6 +862,7 @@ class _Loader:
             elif entry.raw is not None:
                 continue  # already reported: not a mapping
             self._check_clear_secrets(entry, model)
+            bools_ok = self._check_strict_bools(entry, model)
             spec: BaseModel | None
             try:
                 spec = model.model_validate(data)
@@ -849,6 +871,8 @@ class _Loader:
                     spec = None
                 else:  # only unresolved references failed: defer validation to apply time
                     spec = model.model_construct(**data)
+            if not bools_ok:
+                spec = None
             attr_refs = self._check_attr_refs(entry, model, depends)
             self._check_typed_refs(entry, spec if spec is not None else data, model, depends)
             if address in depends:
@@ -964,6 +988,7 @@ class _Loader:
             where = _where(entry.address, path)
             if path and entry.locs(path) is None:
                 where += " (default value)"
+                loc = entry.key_loc
             self._check_name_ref(entry, ref, name, loc, where, depends)
 
     def _check_name_ref(

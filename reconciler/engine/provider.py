@@ -88,7 +88,12 @@ class Provider(ABC):
     # -- network -----------------------------------------------------------------------------
     @abstractmethod
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
-        """Observe many resources at once (bulk listing); missing objects map to None."""
+        """Observe many resources at once (bulk listing); missing objects map to None.
+
+        Convention: an item with a state record is read by the record's remote id (the object this
+        tool manages), so that a changed identity in the spec shows as a replacement; an item
+        without one is looked up by the spec's natural key.
+        """
 
     async def lookup(self, spec: Any, record: StateRecord | None, address: str) -> Observed | None:
         """Live natural-key lookup of one object right before a write (default: a refresh of one)."""

@@ -75,16 +75,16 @@ class ApplicationKeyProvider(Provider):
         out: dict[str, Observed | None] = {}
         listed: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for item in items:
-            if item.spec is not None:
+            if item.record is not None:
+                rec = item.record
+                conn, org, cred, fp = (rec.outputs[k] for k in ("connection", "org_console_id", "credential_id", "fingerprint"))
+            else:
+                assert item.spec is not None
                 if not item.spec.known("connection", "console_org_id", "credential_id"):
                     out[item.address] = None
                     continue
                 conn, org, cred = (str(item.spec.link(k)) for k in ("connection", "console_org_id", "credential_id"))
                 fp = self._fingerprint(item.spec)
-            else:
-                rec = item.record
-                assert rec is not None
-                conn, org, cred, fp = (rec.outputs[k] for k in ("connection", "org_console_id", "credential_id", "fingerprint"))
             key = (conn, org, cred)
             if key not in listed:
                 listed[key] = await self.ctx.console(conn).list_bindings(org, cred)

@@ -127,15 +127,15 @@ class ApplicationProvider(Provider):
         out: dict[str, Observed | None] = {}
         projects_by_org: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         for item in items:
-            if item.spec is not None:
+            if item.record is not None:
+                rec = item.record
+                conn, org_id, name = rec.outputs["connection"], rec.outputs["org_console_id"], rec.outputs["name"]
+            else:
+                assert item.spec is not None
                 if not item.spec.known("connection", "console_org_id"):
                     out[item.address] = None
                     continue
                 conn, org_id, name = self._conn(item.spec), self._org_id(item.spec), item.spec.model.name
-            else:
-                rec = item.record
-                assert rec is not None
-                conn, org_id, name = rec.outputs["connection"], rec.outputs["org_console_id"], rec.outputs["name"]
             if (conn, org_id) not in projects_by_org:
                 listed = await self.ctx.console(conn).list_projects(org_id)
                 projects_by_org[(conn, org_id)] = {p["name"]: p for p in listed if not p.get("deleted")}

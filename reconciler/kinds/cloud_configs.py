@@ -134,7 +134,7 @@ class CloudConfigProvider(Provider):
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         for item in items:
-            conn = item.spec.model.connection if item.spec else item.record.outputs["connection"]  # type: ignore[union-attr]
+            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
             by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
         for conn, group in by_conn.items():
@@ -142,7 +142,7 @@ class CloudConfigProvider(Provider):
             root = self._root(conn)
             tree = await client.get_json(root, depth=2) or {}
             for item in group:
-                name = item.spec.model.name if item.spec else item.record.remote_id.rsplit("/", 1)[1]  # type: ignore[union-attr]
+                name = item.record.outputs["name"] if item.record else item.spec.model.name  # type: ignore[union-attr]
                 node = tree.get(name)
                 if not isinstance(node, dict) or node.get("jcr:primaryType") != "cq:Page":
                     out[item.address] = None

@@ -88,13 +88,13 @@ class FolderProvider(Provider):
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         for item in items:
-            conn = item.spec.model.connection if item.spec else item.record.outputs.get("connection")  # type: ignore[union-attr]
+            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
             by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
         for conn, group in by_conn.items():
             found = await self._list(conn)
             for item in group:
-                path = self._path(item.spec) if item.spec else item.record.remote_id  # type: ignore[union-attr]
+                path = item.record.remote_id if item.record else self._path(item.spec)  # type: ignore[arg-type]
                 out[item.address] = found.get(path)
         return out
 

@@ -99,13 +99,13 @@ class ReplicationAgentProvider(Provider):
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         for item in items:
-            conn = item.spec.model.connection if item.spec else item.record.outputs["connection"]  # type: ignore[union-attr]
+            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
             by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
         for conn, group in by_conn.items():
             agents = await self.ctx.aem(conn).list_agents("author")
             for item in group:
-                name = item.spec.model.name if item.spec else item.record.outputs["name"]  # type: ignore[union-attr]
+                name = item.record.outputs["name"] if item.record else item.spec.model.name  # type: ignore[union-attr]
                 props = agents.get(name)
                 out[item.address] = None if props is None else self._observed(conn, name, props)
         return out

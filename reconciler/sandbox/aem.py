@@ -63,8 +63,10 @@ def unauthorized() -> Response:
 
 
 def forbidden(reason: str) -> Response:
-    body = (f"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1>"
-            f"<p>{html.escape(reason)}</p></body></html>")
+    body = (
+        f"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1>"
+        f"<p>{html.escape(reason)}</p></body></html>"
+    )
     return Response(body, status_code=403, media_type="text/html")
 
 
@@ -119,7 +121,7 @@ def resolve(conn: sqlite3.Connection, path: str) -> tuple[jcr.Node | None, list[
         candidate = f"{head}/{last[:i]}" if last[:i] else (head or "/")
         node = jcr.get_node(conn, candidate)
         if node is not None:
-            parts = last[i + 1:].split(".")
+            parts = last[i + 1 :].split(".")
             return node, parts[:-1], parts[-1] or None
     return None, [], None
 
@@ -168,8 +170,11 @@ def apply_mac_side_effects(conn: sqlite3.Connection, touched: list[str]) -> list
         if page is None or content is None or page.type != "cq:Page":
             continue
         props = content.props
-        is_mac = (cfg.startswith(MAC_SERVICE_PATH + "/") or props.get("cq:template") == MAC_TEMPLATE
-                  or props.get("sling:resourceType") == MAC_RESOURCE_TYPE)
+        is_mac = (
+            cfg.startswith(MAC_SERVICE_PATH + "/")
+            or props.get("cq:template") == MAC_TEMPLATE
+            or props.get("sling:resourceType") == MAC_RESOURCE_TYPE
+        )
         tenant_url, client_id = props.get("tenantURL"), props.get("clientId")
         if not (is_mac and isinstance(tenant_url, str) and tenant_url and client_id):
             continue
@@ -180,15 +185,21 @@ def apply_mac_side_effects(conn: sqlite3.Connection, touched: list[str]) -> list
         key_pem = pki.generate_key_pem()
         cert_pem = pki.self_signed_cert(key_pem, user_id)
         fp = pki.fingerprint(pki.load_cert(cert_pem))
-        conn.execute("INSERT INTO mac_keys VALUES (?,?,?,?,?,?)", (cfg, tenant, user_id, key_pem, cert_pem, fp))
+        conn.execute(
+            "INSERT INTO mac_keys VALUES (?,?,?,?,?,?)", (cfg, tenant, user_id, key_pem, cert_pem, fp)
+        )
 
         mac_folder = "/home/users/system/mac"
         if jcr.get_node(conn, mac_folder) is None:
             jcr.create_node(conn, mac_folder, "rep:AuthorizableFolder")
         user_path = f"{mac_folder}/{user_id}"
         if jcr.get_node(conn, user_path) is None:
-            jcr.create_node(conn, user_path, "rep:SystemUser", {
-                "rep:authorizableId": user_id, "rep:principalName": user_id, "jcr:created": ecma_date()})
+            jcr.create_node(
+                conn,
+                user_path,
+                "rep:SystemUser",
+                {"rep:authorizableId": user_id, "rep:principalName": user_id, "jcr:created": ecma_date()},
+            )
             changes.append(("created", user_path))
 
         name = cfg.rsplit("/", 1)[1]
@@ -197,19 +208,24 @@ def apply_mac_side_effects(conn: sqlite3.Connection, touched: list[str]) -> list
             if jcr.get_node(conn, agent_path) is not None:
                 continue
             jcr.create_node(conn, agent_path, "cq:Page")
-            jcr.create_node(conn, agent_path + "/jcr:content", "cq:PageContent", {
-                "jcr:title": f"MAC Sync Agent ({agent})",
-                "jcr:description": f"Synchronises assets with Adobe Experience Cloud ({cfg})",
-                "sling:resourceType": "/libs/cq/replication/components/agent",
-                "cq:template": "/libs/cq/replication/templates/agent",
-                "enabled": "true",
-                "serializationType": "mac-sync",
-                "transportUri": f"https://{tenant}.experiencecloud.adobe.com/api/sync",
-                "userId": user_id,
-                "retryDelay": "60000",
-                "logLevel": "info",
-                "macConfig": cfg,
-            })
+            jcr.create_node(
+                conn,
+                agent_path + "/jcr:content",
+                "cq:PageContent",
+                {
+                    "jcr:title": f"MAC Sync Agent ({agent})",
+                    "jcr:description": f"Synchronises assets with Adobe Experience Cloud ({cfg})",
+                    "sling:resourceType": "/libs/cq/replication/components/agent",
+                    "cq:template": "/libs/cq/replication/templates/agent",
+                    "enabled": "true",
+                    "serializationType": "mac-sync",
+                    "transportUri": f"https://{tenant}.experiencecloud.adobe.com/api/sync",
+                    "userId": user_id,
+                    "retryDelay": "60000",
+                    "logLevel": "info",
+                    "macConfig": cfg,
+                },
+            )
             changes.append(("created", agent_path))
     return changes
 
@@ -233,20 +249,26 @@ def _test_page(agent_path: str, title: str, lines: list[str], result: str) -> Re
     return Response(page, media_type="text/html")
 
 
-async def test_connection(world: World, page: jcr.Node, content: jcr.Node, ims: Callable[[], httpx.AsyncClient],
-                          ims_base: str) -> Response:
+async def test_connection(
+    world: World, page: jcr.Node, content: jcr.Node, ims: Callable[[], httpx.AsyncClient], ims_base: str
+) -> Response:
     """``<agent>.test.html``: the HTML log of a test replication (api-fidelity.md)."""
     props = content.props
     title = str(props.get("jcr:title") or page.name)
-    lines = [f"Create new {'MacSyncTransportHandler' if props.get('serializationType') == 'mac-sync' else 'HttpClient'} for {title}"]
+    handler = "MacSyncTransportHandler" if props.get("serializationType") == "mac-sync" else "HttpClient"
+    lines = [f"Create new {handler} for {title}"]
     if props.get("enabled") not in (True, "true"):
         lines.append("* Agent is disabled")
         return _test_page(page.path, title, lines, "Replication test failed: agent is disabled")
     uri = str(props.get("transportUri") or "")
     lines.append(f"* URI: {uri}")
     if props.get("serializationType") != "mac-sync":
-        lines += ["* Action: Test", "* Path: /content", f"Sending POST request to {uri}",
-                  "Error while sending request: java.net.ConnectException: Connection refused"]
+        lines += [
+            "* Action: Test",
+            "* Path: /content",
+            f"Sending POST request to {uri}",
+            "Error while sending request: java.net.ConnectException: Connection refused",
+        ]
         return _test_page(page.path, title, lines, "Replication test failed: Connection refused")
 
     cfg = str(props.get("macConfig") or "")
@@ -254,25 +276,41 @@ async def test_connection(world: World, page: jcr.Node, content: jcr.Node, ims: 
         cfg_content = jcr.get_node(conn, cfg + "/jcr:content") if cfg else None
         key = conn.execute("SELECT * FROM mac_keys WHERE config_path=?", (cfg,)).fetchone() if cfg else None
     if cfg_content is None:
-        return _test_page(page.path, title, lines,
-                          f"Replication test failed: configuration {cfg or '(macConfig not set)'} not found")
+        return _test_page(
+            page.path,
+            title,
+            lines,
+            f"Replication test failed: configuration {cfg or '(macConfig not set)'} not found",
+        )
     if key is None:
-        return _test_page(page.path, title, lines,
-                          f"Replication test failed: no key pair was generated for {cfg}")
+        return _test_page(
+            page.path, title, lines, f"Replication test failed: no key pair was generated for {cfg}"
+        )
     client_id = str(cfg_content.props.get("clientId") or "")
-    lines += [f"* Configuration: {cfg}", f"* Client ID: {client_id}", f"* Service user: {key['user_id']}",
-              f"* Signing JWT assertion (RS256) with the key of certificate {key['fingerprint']}"]
+    lines += [
+        f"* Configuration: {cfg}",
+        f"* Client ID: {client_id}",
+        f"* Service user: {key['user_id']}",
+        f"* Signing JWT assertion (RS256) with the key of certificate {key['fingerprint']}",
+    ]
     now = int(time.time())
-    claims: dict[str, Any] = {"exp": now + 300, "iss": client_id, "sub": key["user_id"],
-                              "aud": f"{ims_base}/c/{client_id}"}
+    claims: dict[str, Any] = {
+        "exp": now + 300,
+        "iss": client_id,
+        "sub": key["user_id"],
+        "aud": f"{ims_base}/c/{client_id}",
+    }
     for scope in MAC_SCOPES:
         claims[f"{ims_base}/s/{scope}"] = True
     assertion = jwt.encode(claims, key["key_pem"], algorithm="RS256")
     lines.append(f"* Exchanging the JWT at {ims_base}/ims/exchange/jwt")
     try:
         async with ims() as client:
-            resp = await client.post("/ims/exchange/jwt", data={"client_id": client_id, "jwt_token": assertion},
-                                     headers={INTERNAL_HEADER: "aem"})
+            resp = await client.post(
+                "/ims/exchange/jwt",
+                data={"client_id": client_id, "jwt_token": assertion},
+                headers={INTERNAL_HEADER: "aem"},
+            )
     except httpx.HTTPError as exc:
         lines.append(f"Error while sending request: {exc!r}")
         return _test_page(page.path, title, lines, f"Replication test failed: {exc}")
@@ -280,8 +318,9 @@ async def test_connection(world: World, page: jcr.Node, content: jcr.Node, ims: 
     if resp.status_code == 200:
         lines.append("* Received an access token")
         return _test_page(page.path, title, lines, "Replication test succeeded")
-    return _test_page(page.path, title, lines,
-                      f"Replication test failed: {resp.status_code} {resp.text.strip()}")
+    return _test_page(
+        page.path, title, lines, f"Replication test failed: {resp.status_code} {resp.text.strip()}"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -289,22 +328,32 @@ async def test_connection(world: World, page: jcr.Node, content: jcr.Node, ims: 
 # --------------------------------------------------------------------------------------------------
 
 
-def post_response(request: Request, result: jcr.PostResult | None, path: str, params: list[tuple[str, str]],
-                  error: jcr.PostError | None = None) -> Response:
+def post_response(
+    request: Request,
+    result: jcr.PostResult | None,
+    path: str,
+    params: list[tuple[str, str]],
+    error: jcr.PostError | None = None,
+) -> Response:
     """JSON (``Accept: application/json``) or HTML response of the Sling POST servlet."""
     status = error.status if error else (result.status if result else 200)
     changes = result.changes if result else []
     referer = request.headers.get("referer", "")
     parent = jcr.parent_of(path)
-    title = f"Error while processing {path}" if error else f"Content {result.title_verb if result else 'modified'} {path}"
+    title = (
+        f"Error while processing {path}"
+        if error
+        else f"Content {result.title_verb if result else 'modified'} {path}"
+    )
     message = HTTPStatus(status).phrase
     lookup = dict(params)
     if lookup.get(":redirect") and not error:
         return RedirectResponse(lookup[":redirect"], status_code=302)
     http_status = 200 if lookup.get(":status") == "browser" else status
     headers = {"Location": path} if result and result.is_create and not error else {}
-    wants_json = "application/json" in request.headers.get("accept", "") or \
-        lookup.get(":http-equiv-accept", "").startswith("application/json")
+    wants_json = "application/json" in request.headers.get("accept", "") or lookup.get(
+        ":http-equiv-accept", ""
+    ).startswith("application/json")
     if wants_json:
         body: dict[str, Any] = {
             "changes": [{"type": t, "argument": a} for t, a in changes],
@@ -321,7 +370,7 @@ def post_response(request: Request, result: jcr.PostResult | None, path: str, pa
             body["error"] = {"class": error.error_class, "message": error.message}
         return JSONResponse(body, status_code=http_status, headers=headers)
     e = html.escape
-    changelog = "".join(f'{t}(&quot;{e(a)}&quot;);&lt;br/&gt;' for t, a in changes)
+    changelog = "".join(f"{t}(&quot;{e(a)}&quot;);&lt;br/&gt;" for t, a in changes)
     msg = e(error.message) if error else message
     page = f"""<html>
 <head>
@@ -334,7 +383,8 @@ def post_response(request: Request, result: jcr.PostResult | None, path: str, pa
             <tr><td>Status</td><td><div id="Status">{status}</div></td></tr>
             <tr><td>Message</td><td><div id="Message">{msg}</div></td></tr>
             <tr><td>Location</td><td><a href="{e(path)}" id="Location">{e(path)}</a></td></tr>
-            <tr><td>Parent Location</td><td><a href="{e(parent)}" id="ParentLocation">{e(parent)}</a></td></tr>
+            <tr><td>Parent Location</td>
+                <td><a href="{e(parent)}" id="ParentLocation">{e(parent)}</a></td></tr>
             <tr><td>Path</td><td><div id="Path">{e(path)}</div></td></tr>
             <tr><td>Referer</td><td><a href="{e(referer)}" id="Referer">{e(referer)}</a></td></tr>
             <tr><td>ChangeLog</td><td><div id="ChangeLog">&lt;pre&gt;{changelog}&lt;/pre&gt;</div></td></tr>
@@ -350,8 +400,10 @@ def post_response(request: Request, result: jcr.PostResult | None, path: str, pa
 
 
 def not_found(path: str) -> Response:
-    body = (f"<html><head><title>404 Resource at '{html.escape(path)}' not found: No resource found</title>"
-            f"</head><body><h1>Resource at '{html.escape(path)}' not found: No resource found</h1></body></html>")
+    body = (
+        f"<html><head><title>404 Resource at '{html.escape(path)}' not found: No resource found</title>"
+        f"</head><body><h1>Resource at '{html.escape(path)}' not found: No resource found</h1></body></html>"
+    )
     return Response(body, status_code=404, media_type="text/html")
 
 
@@ -360,8 +412,9 @@ def not_found(path: str) -> Response:
 # --------------------------------------------------------------------------------------------------
 
 
-def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
-                   ims_app_factory: Callable[[], Any]) -> Starlette:
+def create_aem_app(
+    world: World, ims_url: str, options: dict[str, Any], ims_app_factory: Callable[[], Any]
+) -> Starlette:
     """The AEM author ASGI app (api-fidelity.md "AEM author"). ``ims_url`` is where Test
     Connection exchanges its JWT: ``sandbox://ims`` = in-process, else a real base URL."""
 
@@ -373,8 +426,11 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
         if ims_url.startswith("sandbox://"):
             if "ims_app" not in options:
                 options["ims_app"] = ims_app_factory()
-            return httpx.AsyncClient(transport=httpx.ASGITransport(app=options["ims_app"]),
-                                     base_url="http://ims.sandbox", timeout=30)
+            return httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=options["ims_app"]),
+                base_url="http://ims.sandbox",
+                timeout=30,
+            )
         return httpx.AsyncClient(base_url=ims_url.rstrip("/"), timeout=30)
 
     async def token(request: Request) -> Response:
@@ -386,8 +442,9 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
     async def login(request: Request) -> Response:
         if authenticate(request) is None:
             return unauthorized()
-        return Response("<html><head><title>AEM Sign In</title></head><body></body></html>",
-                        media_type="text/html")
+        return Response(
+            "<html><head><title>AEM Sign In</title></head><body></body></html>", media_type="text/html"
+        )
 
     async def querybuilder(request: Request) -> Response:
         if authenticate(request) is None:
@@ -416,7 +473,7 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
             if why := csrf_failure(request, [], secret()):
                 return forbidden(why)
             with world.tx() as conn:
-                node, selectors, ext = resolve(conn, path)
+                node, _selectors, ext = resolve(conn, path)
                 if node is None or ext is not None:
                     return not_found(path)
                 jcr.delete_tree(conn, node.path)
@@ -448,8 +505,10 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
             agent = _agent_of(conn, node) if ext == "html" and selectors == ["test"] else None
             if ext == "html" and not selectors:
                 title = html.escape(str(node.props.get("jcr:title") or node.name))
-                return Response(f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>",
-                                media_type="text/html")
+                return Response(
+                    f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>",
+                    media_type="text/html",
+                )
         if agent is not None:
             return await test_connection(world, agent[0], agent[1], ims_client, ims_url.rstrip("/"))
         return not_found(path)
@@ -488,8 +547,9 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
             urls = [f"{node.path}.{prefix}{i}.json" for i in range(fits, -1, -1)]
             return JSONResponse(urls, status_code=300)
         body = jcr.render_tree(node, below, levels, harray=harray)
-        text = json.dumps(body, indent=2 if tidy else None, separators=None if tidy else (",", ":"),
-                          ensure_ascii=False)
+        text = json.dumps(
+            body, indent=2 if tidy else None, separators=None if tidy else (",", ":"), ensure_ascii=False
+        )
         return Response(text, media_type="application/json")
 
     async def _post(request: Request, path: str, user: str) -> Response:
@@ -501,7 +561,11 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
         operation = lookup.get(":operation", "")
         with world.tx(write=False) as conn:
             node, selectors, ext = resolve(conn, path)
-            agent = _agent_of(conn, node) if node is not None and ext == "html" and selectors == ["test"] else None
+            agent = (
+                _agent_of(conn, node)
+                if node is not None and ext == "html" and selectors == ["test"]
+                else None
+            )
         if agent is not None:
             return await test_connection(world, agent[0], agent[1], ims_client, ims_url.rstrip("/"))
         target = node.path if node is not None else path
@@ -520,26 +584,36 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
                             _forget_keys(conn, t_abs)
                             changes.append(("deleted", t_abs))
                     if not changes:
-                        raise jcr.PostError(404, f"Missing source {target} for delete",
-                                            "org.apache.sling.api.resource.ResourceNotFoundException")
+                        raise jcr.PostError(
+                            404,
+                            f"Missing source {target} for delete",
+                            "org.apache.sling.api.resource.ResourceNotFoundException",
+                        )
                     result = jcr.PostResult(200, target, False, changes, "modified")
                 elif operation == "nop":
-                    result = jcr.PostResult(int(lookup.get(":nopstatus", "200")), target, False, [], "modified")
+                    result = jcr.PostResult(
+                        int(lookup.get(":nopstatus", "200")), target, False, [], "modified"
+                    )
                 elif operation in ("", "modify"):
                     result = jcr.sling_modify(conn, target, params, user=user, secret=sec)
                     touched = [target] + [a for _, a in result.changes]
                     result.changes += apply_mac_side_effects(conn, touched)
                 else:
-                    raise jcr.PostError(500, f"Operation {operation!r} is not supported by the sandbox",
-                                        "java.lang.UnsupportedOperationException")
+                    raise jcr.PostError(
+                        500,
+                        f"Operation {operation!r} is not supported by the sandbox",
+                        "java.lang.UnsupportedOperationException",
+                    )
         except jcr.PostError as err:
             return post_response(request, None, target, params, err)
         return post_response(request, result, target, params)
 
     def _forget_keys(conn: sqlite3.Connection, deleted: str) -> None:
         prefix = deleted.rstrip("/") + "/"
-        conn.execute("DELETE FROM mac_keys WHERE config_path=? OR substr(config_path, 1, ?) = ?",
-                     (deleted, len(prefix), prefix))
+        conn.execute(
+            "DELETE FROM mac_keys WHERE config_path=? OR substr(config_path, 1, ?) = ?",
+            (deleted, len(prefix), prefix),
+        )
 
     routes = [
         *sandbox_routes(world, "aem"),
@@ -548,7 +622,8 @@ def create_aem_app(world: World, ims_url: str, options: dict[str, Any],
         Route("/bin/querybuilder.json", querybuilder, methods=["GET", "POST"]),
         Route("/{path:path}", resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    app = Starlette(routes=routes, middleware=[
-        Middleware(FaultMiddleware, world=world, service="aem", options=options)])
+    app = Starlette(
+        routes=routes, middleware=[Middleware(FaultMiddleware, world=world, service="aem", options=options)]
+    )
     app.state.sandbox_options = options
     return app

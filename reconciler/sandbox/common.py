@@ -55,16 +55,19 @@ def fault_response(service: str, status: int, retry_after: int) -> Response:
         return Response(body, status_code=status, media_type="text/html", headers=headers)
     if service == "ims":
         code = "too_many_requests" if status == 429 else "server_error"
-        return JSONResponse({"error": code, "error_description": phrase}, status_code=status,
-                            headers=headers)
+        return JSONResponse({"error": code, "error_description": phrase}, status_code=status, headers=headers)
     code = "429050" if status == 429 else f"{status}000"
     return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
 
 
 def down_response() -> Response:
     """What a crashed sandbox answers over real HTTP (the in-process form raises instead)."""
-    return Response("sandbox crashed (crash_after_writes fault)\n", status_code=503,
-                    media_type="text/plain", headers={"Connection": "close"})
+    return Response(
+        "sandbox crashed (crash_after_writes fault)\n",
+        status_code=503,
+        media_type="text/plain",
+        headers={"Connection": "close"},
+    )
 
 
 class FaultMiddleware:
@@ -144,9 +147,11 @@ class FaultMiddleware:
                         crashed = True
                     write_faults(conn, current)
         if crashed:
-            await self._fail(SandboxCrash(
-                f"sandbox crashed after {limit} writes ({scope['method']} {scope['path']} was committed)"
-            ))(scope, receive, send)
+            await self._fail(
+                SandboxCrash(
+                    f"sandbox crashed after {limit} writes ({scope['method']} {scope['path']} was committed)"
+                )
+            )(scope, receive, send)
             return
         for message in buffered:
             await send(message)

@@ -109,11 +109,14 @@ def descendants(conn: sqlite3.Connection, path: str, max_levels: int | None = No
 
 
 def save_props(conn: sqlite3.Connection, node: Node) -> None:
-    conn.execute("UPDATE nodes SET props=?, type=? WHERE path=?", (json.dumps(node.props), node.type, node.path))
+    conn.execute(
+        "UPDATE nodes SET props=?, type=? WHERE path=?", (json.dumps(node.props), node.type, node.path)
+    )
 
 
-def create_node(conn: sqlite3.Connection, path: str, ntype: str, props: dict[str, Any] | None = None,
-                user: str = "admin") -> Node:
+def create_node(
+    conn: sqlite3.Connection, path: str, ntype: str, props: dict[str, Any] | None = None, user: str = "admin"
+) -> Node:
     """Insert a node; adds ``jcr:created``/``jcr:createdBy`` for hierarchy node types."""
     p = dict(props or {})
     if ntype in CREATED_TYPES:
@@ -214,8 +217,11 @@ def _convert(value: str, hint: str, prop: str) -> Any:
         if base == "Date":
             return _parse_date(value)
     except ValueError as exc:
-        raise PostError(500, f"javax.jcr.ValueFormatException: cannot convert {value!r} to {base} "
-                        f"for property {prop}", "javax.jcr.ValueFormatException") from exc
+        raise PostError(
+            500,
+            f"javax.jcr.ValueFormatException: cannot convert {value!r} to {base} for property {prop}",
+            "javax.jcr.ValueFormatException",
+        ) from exc
     return value
 
 
@@ -231,14 +237,17 @@ def _parse_date(value: str) -> str:
 
 
 def _validate_path(path: str) -> None:
-    if not path.startswith("/") or "//" in path.rstrip("/") or any(
-        INVALID_NAME.search(seg) for seg in path.split("/")
+    if (
+        not path.startswith("/")
+        or "//" in path.rstrip("/")
+        or any(INVALID_NAME.search(seg) for seg in path.split("/"))
     ):
         raise PostError(500, f"javax.jcr.RepositoryException: invalid path {path!r}")
 
 
-def _ensure_node(conn: sqlite3.Connection, path: str, types: dict[str, str], changes: list[tuple[str, str]],
-                 user: str) -> tuple[Node, bool]:
+def _ensure_node(
+    conn: sqlite3.Connection, path: str, types: dict[str, str], changes: list[tuple[str, str]], user: str
+) -> tuple[Node, bool]:
     """Get or create ``path`` and its missing ancestors. Returns (node, created)."""
     node = get_node(conn, path)
     if node is not None:
@@ -272,8 +281,16 @@ def generate_name(conn: sqlite3.Connection, parent: str, params: list[tuple[str,
         return f"{parent.rstrip('/')}/{explicit}"
     hint = lookup.get(":nameHint")
     if not hint:
-        for key in ("title", "jcr:title", "name", "description", "jcr:description", "abstract", "text",
-                    "jcr:text"):
+        for key in (
+            "title",
+            "jcr:title",
+            "name",
+            "description",
+            "jcr:description",
+            "abstract",
+            "text",
+            "jcr:text",
+        ):
             if lookup.get(key) or lookup.get("./" + key):
                 hint = lookup.get(key) or lookup.get("./" + key)
                 break
@@ -286,8 +303,9 @@ def generate_name(conn: sqlite3.Connection, parent: str, params: list[tuple[str,
     return candidate
 
 
-def sling_modify(conn: sqlite3.Connection, path: str, params: list[tuple[str, str]], *, user: str,
-                 secret: str) -> PostResult:
+def sling_modify(
+    conn: sqlite3.Connection, path: str, params: list[tuple[str, str]], *, user: str, secret: str
+) -> PostResult:
     """The Sling POST servlet's default (modify) operation on ``path``.
 
     Handles relative property paths, ``@TypeHint``, ``@Delete``, ``@DefaultValue``,
@@ -295,8 +313,9 @@ def sling_modify(conn: sqlite3.Connection, path: str, params: list[tuple[str, st
     and the rule that a single empty value removes the property. Raises ``PostError``.
     """
     _validate_path(path)
-    relevant = [(k, v) for k, v in params
-                if not k.startswith(":") and k != "_charset_" and not k.startswith("j_")]
+    relevant = [
+        (k, v) for k, v in params if not k.startswith(":") and k != "_charset_" and not k.startswith("j_")
+    ]
     if any(k.startswith("./") for k, _ in relevant):
         relevant = [(k[2:], v) for k, v in relevant if k.startswith("./")]
     else:
@@ -483,8 +502,13 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
         values = [v for k, vs in q.items() if re.fullmatch(rf"{re.escape(key)}\.(\d+_)?value", k) for v in vs]
         conj_all = one(f"{key}.and") == "true"
 
-        def match(node: Node, pname: str = pname, op: str = op, values: list[str] = values,
-                  conj_all: bool = conj_all) -> bool:
+        def match(
+            node: Node,
+            pname: str = pname,
+            op: str = op,
+            values: list[str] = values,
+            conj_all: bool = conj_all,
+        ) -> bool:
             raw = _prop_at(conn, node, pname)
             if op == "exists":
                 return (raw is not None) == ((values[0] if values else "true") != "false")
@@ -511,24 +535,31 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
         elif orderby in ("nodename", "@nodename"):
             candidates.sort(key=lambda n: n.name, reverse=desc)
         else:
-            candidates.sort(key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v),
-                            reverse=desc)
+            candidates.sort(
+                key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v), reverse=desc
+            )
 
     limit = int(one("p.limit", "10") or "10")
     offset = int(one("p.offset", "0") or "0")
     if offset < 0:
         raise ValueError("p.offset must be >= 0")
     total = len(candidates)
-    page = candidates[offset:] if limit < 0 else candidates[offset:offset + limit]
+    page = candidates[offset:] if limit < 0 else candidates[offset : offset + limit]
     hits_mode = one("p.hits", "simple")
     depth_raw = one("p.nodedepth")
     selected = (one("p.properties") or "").split()
     hits: list[dict[str, Any]] = []
     for node in page:
         if hits_mode == "full":
-            levels: int | None = 0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
-            hit = {"jcr:path": node.path,
-                   **render_tree(node, descendants(conn, node.path, levels) if levels != 0 else [], levels)}
+            nodedepth: int | None = (
+                0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
+            )
+            hit = {
+                "jcr:path": node.path,
+                **render_tree(
+                    node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth
+                ),
+            }
         elif hits_mode == "selective":
             full = {"jcr:path": node.path, "jcr:primaryType": node.type, **node.props}
             hit = {}
@@ -554,7 +585,9 @@ def _simple_hit(conn: sqlite3.Connection, node: Node) -> dict[str, Any]:
     content = get_node(conn, node.path + "/jcr:content")
     title = (content.props.get("jcr:title") if content else None) or node.props.get("jcr:title") or node.name
     hit: dict[str, Any] = {"path": node.path, "excerpt": "", "name": node.name, "title": title}
-    modified = (content.props.get("cq:lastModified") if content else None) or node.props.get("jcr:lastModified")
+    modified = (content.props.get("cq:lastModified") if content else None) or node.props.get(
+        "jcr:lastModified"
+    )
     if isinstance(modified, str):
         hit["lastModified"] = _qb_date(modified)
     created = node.props.get("jcr:created")

@@ -278,8 +278,14 @@ def _seed(conn: sqlite3.Connection) -> None:
     for org in SEED["orgs"]:
         conn.execute(
             "INSERT INTO orgs VALUES (?,?,?,?,?,?)",
-            (org["id"], org["code"], org["name"], org["description"], org["type"],
-             int(org["creative_cloud_entitled"])),
+            (
+                org["id"],
+                org["code"],
+                org["name"],
+                org["description"],
+                org["type"],
+                int(org["creative_cloud_entitled"]),
+            ),
         )
         conn.execute(
             "INSERT INTO org_members VALUES (?,?,?)", (org["id"], rc["technical_account_id"], org["role"])
@@ -301,23 +307,33 @@ def _seed(conn: sqlite3.Connection) -> None:
     n(conn, "/etc", "sling:Folder", dict(created))
     n(conn, "/etc/cloudservices", "sling:Folder", dict(created))
     n(conn, "/etc/cloudservices/marketingcloud", "cq:Page", dict(created))
-    n(conn, "/etc/cloudservices/marketingcloud/jcr:content", "cq:PageContent", {
-        "jcr:title": "Adobe Experience Cloud",
-        "sling:resourceType": "cq/cloudserviceconfigs/components/servicepage",
-        "cq:template": "/libs/cq/cloudserviceconfigs/templates/servicepage",
-        "componentReference": "mac/sync/components/config",
-        "description": "Synchronise assets with Adobe Experience Cloud and Creative Cloud",
-        "ranking": 20,
-        "visible": True,
-    })
+    n(
+        conn,
+        "/etc/cloudservices/marketingcloud/jcr:content",
+        "cq:PageContent",
+        {
+            "jcr:title": "Adobe Experience Cloud",
+            "sling:resourceType": "cq/cloudserviceconfigs/components/servicepage",
+            "cq:template": "/libs/cq/cloudserviceconfigs/templates/servicepage",
+            "componentReference": "mac/sync/components/config",
+            "description": "Synchronise assets with Adobe Experience Cloud and Creative Cloud",
+            "ranking": 20,
+            "visible": True,
+        },
+    )
     n(conn, "/etc/replication", "sling:Folder", dict(created))
     for runmode, title in (("author", "Agents on author"), ("publish", "Agents on publish")):
         n(conn, f"/etc/replication/agents.{runmode}", "cq:Page", dict(created))
-        n(conn, f"/etc/replication/agents.{runmode}/jcr:content", "nt:unstructured", {
-            "jcr:title": title,
-            "sling:resourceType": "cq/replication/components/agents",
-            "cq:template": "/libs/cq/replication/templates/agents",
-        })
+        n(
+            conn,
+            f"/etc/replication/agents.{runmode}/jcr:content",
+            "nt:unstructured",
+            {
+                "jcr:title": title,
+                "sling:resourceType": "cq/replication/components/agents",
+                "cq:template": "/libs/cq/replication/templates/agents",
+            },
+        )
     agent_common = {
         "sling:resourceType": "cq/replication/components/agent",
         "cq:template": "/libs/cq/replication/templates/agent",
@@ -330,24 +346,38 @@ def _seed(conn: sqlite3.Connection) -> None:
         "logLevel": "info",
     }
     n(conn, "/etc/replication/agents.author/publish", "cq:Page", dict(created))
-    n(conn, "/etc/replication/agents.author/publish/jcr:content", "nt:unstructured", {
-        "jcr:title": "Default Agent",
-        "jcr:description": "Agent that replicates to the default publish instance.",
-        **agent_common,
-    })
+    n(
+        conn,
+        "/etc/replication/agents.author/publish/jcr:content",
+        "nt:unstructured",
+        {
+            "jcr:title": "Default Agent",
+            "jcr:description": "Agent that replicates to the default publish instance.",
+            **agent_common,
+        },
+    )
     n(conn, "/etc/replication/agents.author/publish_reverse", "cq:Page", dict(created))
-    n(conn, "/etc/replication/agents.author/publish_reverse/jcr:content", "nt:unstructured", {
-        "jcr:title": "Reverse Replication Agent",
-        "jcr:description": "Agent that reverse-replicates from the default publish instance.",
-        **agent_common,
-        "reverseReplication": "true",
-        "protocolHTTPMethod": "GET",
-    })
+    n(
+        conn,
+        "/etc/replication/agents.author/publish_reverse/jcr:content",
+        "nt:unstructured",
+        {
+            "jcr:title": "Reverse Replication Agent",
+            "jcr:description": "Agent that reverse-replicates from the default publish instance.",
+            **agent_common,
+            "reverseReplication": "true",
+            "protocolHTTPMethod": "GET",
+        },
+    )
     n(conn, "/home", "rep:AuthorizableFolder", {})
     n(conn, "/home/users", "rep:AuthorizableFolder", {})
     n(conn, "/home/users/a", "rep:AuthorizableFolder", {})
-    n(conn, "/home/users/a/admin", "rep:User", {
-        "rep:authorizableId": "admin", "rep:principalName": "admin", **created})
+    n(
+        conn,
+        "/home/users/a/admin",
+        "rep:User",
+        {"rep:authorizableId": "admin", "rep:principalName": "admin", **created},
+    )
     n(conn, "/home/users/system", "rep:AuthorizableFolder", {})
     n(conn, "/home/groups", "rep:AuthorizableFolder", {})
 
@@ -451,7 +481,8 @@ def world_counts(db_path: Path | str) -> dict[str, Any]:
         return {
             "projects": grouped(conn, "SELECT org_id || '/' || name, COUNT(*) FROM projects GROUP BY 1"),
             "workspaces": grouped(
-                conn, "SELECT project_id || '/' || name, COUNT(*) FROM workspaces GROUP BY 1"),
+                conn, "SELECT project_id || '/' || name, COUNT(*) FROM workspaces GROUP BY 1"
+            ),
             "credentials": grouped(
                 conn,
                 "SELECT project_id || '/' || workspace_id || '/' || name, COUNT(*) FROM credentials "
@@ -459,13 +490,15 @@ def world_counts(db_path: Path | str) -> dict[str, Any]:
             ),
             "bindings": grouped(conn, "SELECT credential_id, COUNT(*) FROM bindings GROUP BY 1"),
             "binding_fingerprints": grouped(
-                conn, "SELECT credential_id || '/' || fingerprint, COUNT(*) FROM bindings GROUP BY 1"),
+                conn, "SELECT credential_id || '/' || fingerprint, COUNT(*) FROM bindings GROUP BY 1"
+            ),
             "subscriptions": subs,
             "nodes": nodes,
             "node_count": len(nodes),
             "mac_keys": {r[0]: r[1] for r in conn.execute("SELECT config_path, fingerprint FROM mac_keys")},
             "agents": [
-                p.rsplit("/", 1)[1] for p in nodes
+                p.rsplit("/", 1)[1]
+                for p in nodes
                 if p.startswith(agents_root + "/") and p.count("/") == agents_root.count("/") + 1
             ],
         }
