@@ -98,6 +98,9 @@ def _setup_logging(verbose: int) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its own lines are not redacted
     log = logging.getLogger("reconciler.http")
     log.setLevel(logging.DEBUG)
+    for old in [h for h in log.handlers if getattr(h, "_reconciler_cli", False)]:
+        log.removeHandler(old)
+    handler._reconciler_cli = True  # type: ignore[attr-defined]
     log.addHandler(handler)
     log.propagate = False
     body = logging.getLogger("reconciler.http.body")

@@ -686,10 +686,11 @@ class _Loader:
                 continue
             ok = False
             sensitive = self._is_sensitive(entry, model, path)
+            shown = f"{self._origin(entry, path)} (not shown)" if sensitive else _describe(value)
             self.error(
                 f"invalid value for '{_dotted(path)}' in {entry.address}: expected true or false",
                 entry.value_loc(path),
-                detail=f"got: {self._origin(entry, path) + ' (not shown)' if sensitive else _describe(value)}",
+                detail=f"got: {shown}",
                 address=entry.address,
                 hint="YAML 1.2: write true or false (yes/no/on/off are strings)",
             )

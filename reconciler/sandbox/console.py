@@ -125,7 +125,7 @@ def _integration_json(conn: sqlite3.Connection, cred: sqlite3.Row, org_code: str
         "type": cred["flow_type"],
         "integration_type": cred["integration_type"],
         "status": "ENABLED",
-        "createdDate": cred["date_created"],
+        "createdDate": int(cred["date_created"]),
         "projectId": cred["project_id"],
         "workspaceId": cred["workspace_id"],
     }

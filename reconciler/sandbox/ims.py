@@ -195,7 +195,7 @@ def create_ims_app(world: World, options: dict[str, Any]) -> Starlette:
                     try:
                         jwt.decode(
                             assertion,
-                            pki.load_cert(pem).public_key(),
+                            pki.load_cert(pem).public_key(),  # type: ignore[arg-type]
                             algorithms=["RS256"],
                             options={"verify_aud": False, "verify_exp": False},
                         )

@@ -426,9 +426,9 @@ def sling_modify(
         changes.append(("modified", f"{node.path}/{pname}"))
 
     for npath in dirty:
-        node = cache.get(npath) or get_node(conn, npath)
-        if node is not None:
-            save_props(conn, node)
+        changed = cache.get(npath) or get_node(conn, npath)
+        if changed is not None:
+            save_props(conn, changed)
     return PostResult(201 if created else 200, path, created, changes, "created" if created else "modified")
 
 

@@ -42,8 +42,8 @@ async def _serve(
         for service in ("aem", "ims", "console"):
             sockets[service] = _bind(host, ports[service])
     except OSError:
-        for s in sockets.values():
-            s.close()
+        for listener in sockets.values():
+            listener.close()
         raise
     actual = {svc: s.getsockname()[1] for svc, s in sockets.items()}
     if bound_ports is not None:
@@ -70,11 +70,11 @@ async def _serve(
                 break
             await asyncio.sleep(0.05)
     finally:
-        for s in servers:
-            s.should_exit = True
+        for server in servers:
+            server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
-        for s in sockets.values():
-            s.close()
+        for listener in sockets.values():
+            listener.close()
 
 
 def serve(
