@@ -190,6 +190,17 @@ class _File:
     display: str
     rel: str
     parsed: ParsedYaml
+    _by_entry: dict[Path_, dict[Path_, tuple[SourceLoc, SourceLoc]]] | None = None
+
+    def locs_under(self, base: Path_) -> dict[Path_, tuple[SourceLoc, SourceLoc]]:
+        """Positions below the two-element path ``base`` (section, name), keyed by the rest."""
+        if self._by_entry is None:
+            index: dict[Path_, dict[Path_, tuple[SourceLoc, SourceLoc]]] = {}
+            for p, pos in self.parsed.locs.items():
+                if len(p) >= 2:
+                    index.setdefault(p[:2], {})[p[2:]] = pos
+            self._by_entry = index
+        return self._by_entry.get(base, {})
 
 
 @dataclass
@@ -885,11 +896,10 @@ class _Loader:
                 )
             if spec is None:
                 continue
-            prefix = entry.base
             field_locs = {
-                _dotted(p[len(prefix) :]): pos[1]
-                for p, pos in entry.file.parsed.locs.items()
-                if len(p) > len(prefix) and p[: len(prefix)] == prefix and p[len(prefix)] not in META_KEYS
+                _dotted(sub): pos[1]
+                for sub, pos in entry.file.locs_under(entry.base).items()
+                if sub and sub[0] not in META_KEYS
             }
             out[address] = ResourceDecl(
                 kind=entry.section,

@@ -123,7 +123,11 @@ def test_wrong_aem_password_is_one_line_naming_the_connection(quickstart: Path, 
 
 def test_no_secret_in_output_plan_files_state_or_logs(quickstart: Path, cli: Run, tmp_path: Path) -> None:
     plan_file = tmp_path / "quickstart.plan"
-    env = {"AEM_PASSWORD": "Sup3r-Secret-AEM-pw"}
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace(
+        "    username: admin\n    password: ${env:AEM_PASSWORD:-admin}\n", "    token: ${env:AEM_TOKEN}\n"))
+    (token,) = sandbox.SEED["aem"]["bearer_tokens"]
+    env = {"AEM_TOKEN": token}
     outputs = [cli("-vv", "plan", quickstart, "-out", plan_file, env=env)]
     outputs.append(cli("-vv", "apply", plan_file, env=env))
     outputs.append(cli("-vv", "plan", "-json", quickstart, env=env))
@@ -132,7 +136,7 @@ def test_no_secret_in_output_plan_files_state_or_logs(quickstart: Path, cli: Run
     assert outputs[1].exit_code == 0, outputs[1].output
     blobs = [o.output for o in outputs] + [plan_file.read_text()]
     blobs.append((quickstart / ".reconciler" / "state.db").read_bytes().decode("latin-1"))
-    for secret in (*SECRETS, "Sup3r-Secret-AEM-pw"):
+    for secret in (*SECRETS, token):
         for blob in blobs:
             assert secret not in blob
     assert "reconciler.http" in outputs[0].output  # the trace was on, and redacted
