@@ -33,8 +33,12 @@ class Fail(click.ClickException):
     exit_code = EXIT_ERROR
 
     def show(self, file: Any = None) -> None:
-        click.echo(click.style("Error: ", fg="red", bold=True) + self.format_message()
-                   if _color(sys.stderr) else "Error: " + self.format_message(), err=True)
+        click.echo(
+            click.style("Error: ", fg="red", bold=True) + self.format_message()
+            if _color(sys.stderr)
+            else "Error: " + self.format_message(),
+            err=True,
+        )
 
 
 def _color(stream: Any) -> bool:
@@ -138,8 +142,10 @@ def validate(config: Path) -> None:
         for w in ws.loaded.warnings:
             click.echo(w.format(color=_color(sys.stderr)), err=True)
         n = len(ws.desired)
-        click.echo(f"Success! The configuration is valid: {n} resource{'s' if n != 1 else ''},"
-                   f" {len(ws.loaded.connections)} connection{'s' if len(ws.loaded.connections) != 1 else ''}.")
+        click.echo(
+            f"Success! The configuration is valid: {n} resource{'s' if n != 1 else ''},"
+            f" {len(ws.loaded.connections)} connection{'s' if len(ws.loaded.connections) != 1 else ''}."
+        )
     finally:
         ws.close_state()
 
@@ -147,8 +153,9 @@ def validate(config: Path) -> None:
 async def _plan(ws: Any, targets: tuple[str, ...], replace: tuple[str, ...]) -> Any:
     from reconciler.engine import make_plan
 
-    return await make_plan(ws.desired, ws.state, ws.providers, config_digest=ws.loaded.digest,
-                           targets=targets, force_replace=replace)
+    return await make_plan(
+        ws.desired, ws.state, ws.providers, config_digest=ws.loaded.digest, targets=targets, force_replace=replace
+    )
 
 
 def _print_warnings(ws: Any) -> None:
@@ -158,16 +165,34 @@ def _print_warnings(ws: Any) -> None:
 
 @main.command()
 @CONFIG_ARG
-@click.option("-out", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Save the plan to FILE, for `reconciler apply FILE`.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error.")
+@click.option(
+    "-out",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan to FILE, for `reconciler apply FILE`.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error."
+)
 @click.option("-json", "--json", "as_json", is_flag=True, help="Print the plan as versioned JSON.")
-@click.option("--target", "targets", multiple=True, metavar="ADDR",
-              help="Plan only ADDR and what it depends on (repeatable). For exceptional use.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Plan only ADDR and what it depends on (repeatable). For exceptional use.",
+)
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
 @_errors
-def plan(config: Path, out: Path | None, detailed_exitcode: bool, as_json: bool,
-         targets: tuple[str, ...], replace: tuple[str, ...]) -> None:
+def plan(
+    config: Path,
+    out: Path | None,
+    detailed_exitcode: bool,
+    as_json: bool,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+) -> None:
     """Show what apply would change: refresh the services, compare, print an ordered plan.
 
     Nothing is changed. CONFIG is a YAML file or a directory (default: the current directory).
@@ -203,8 +228,12 @@ def plan(config: Path, out: Path | None, detailed_exitcode: bool, as_json: bool,
 
 
 def _write_plan_file(path: Path, ws: Any, doc: dict[str, Any]) -> None:
-    payload = {"kind": PLAN_FILE_KIND, "config_path": str(Path(ws.loaded.root).resolve()),
-               "config_files": [str(f) for f in ws.loaded.files], "plan": doc}
+    payload = {
+        "kind": PLAN_FILE_KIND,
+        "config_path": str(Path(ws.loaded.root).resolve()),
+        "config_files": [str(f) for f in ws.loaded.files],
+        "plan": doc,
+    }
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
@@ -220,14 +249,18 @@ def _read_plan_file(path: Path) -> dict[str, Any] | None:
 
 @main.command()
 @click.argument("config_or_plan", type=click.Path(exists=True, path_type=Path), default=".", required=False)
-@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation (needed when not on a terminal).")
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking for confirmation (needed when not on a terminal)."
+)
 @click.option("--target", "targets", multiple=True, metavar="ADDR", help="Apply only ADDR and what it depends on.")
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Replace ADDR even if unchanged.")
-@click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 64),
-              help="How many actions run at once.")
+@click.option(
+    "--parallelism", default=10, show_default=True, type=click.IntRange(1, 64), help="How many actions run at once."
+)
 @_errors
-def apply(config_or_plan: Path, auto_approve: bool, targets: tuple[str, ...], replace: tuple[str, ...],
-          parallelism: int) -> None:
+def apply(
+    config_or_plan: Path, auto_approve: bool, targets: tuple[str, ...], replace: tuple[str, ...], parallelism: int
+) -> None:
     """Make the services match the configuration.
 
     CONFIG_OR_PLAN is a configuration (file or directory; a plan is made and shown, then confirmed)
@@ -256,21 +289,29 @@ def apply(config_or_plan: Path, auto_approve: bool, targets: tuple[str, ...], re
                 if saved is not None:
                     sd = saved["plan"]
                     if sd["lineage"] != ws.state.lineage:
-                        raise StalePlanError(f"the plan was made for another state (lineage {sd['lineage']}, the state"
-                                             f" here is {ws.state.lineage}); make a new plan with `reconciler plan -out FILE`")
+                        raise StalePlanError(
+                            f"the plan was made for another state (lineage {sd['lineage']}, the state"
+                            f" here is {ws.state.lineage}); make a new plan with `reconciler plan -out FILE`"
+                        )
                     if sd["config_digest"] != ws.loaded.digest:
-                        raise StalePlanError("stale plan: the configuration changed since the plan was made;"
-                                             " make a new plan with `reconciler plan -out FILE`")
+                        raise StalePlanError(
+                            "stale plan: the configuration changed since the plan was made;"
+                            " make a new plan with `reconciler plan -out FILE`"
+                        )
                     if sd["serial"] != ws.state.serial:
-                        raise StalePlanError(f"stale plan: the state changed since the plan was made (serial"
-                                             f" {sd['serial']} -> {ws.state.serial}: another apply ran);"
-                                             " make a new plan with `reconciler plan -out FILE`")
+                        raise StalePlanError(
+                            f"stale plan: the state changed since the plan was made (serial"
+                            f" {sd['serial']} -> {ws.state.serial}: another apply ran);"
+                            " make a new plan with `reconciler plan -out FILE`"
+                        )
                 result = await _plan(ws, targets, replace)
                 if saved is not None:
                     now = plan_json(result.plan, replace=list(replace))
                     if action_signature(now) != action_signature(saved["plan"]):
-                        raise StalePlanError("stale plan: the services changed since the plan was made, so it would"
-                                             " no longer do what it says; make a new plan with `reconciler plan -out FILE`")
+                        raise StalePlanError(
+                            "stale plan: the services changed since the plan was made, so it would"
+                            " no longer do what it says; make a new plan with `reconciler plan -out FILE`"
+                        )
                 else:
                     click.echo(render.plan(result.plan))
                 if not result.plan.has_changes:
@@ -279,15 +320,18 @@ def apply(config_or_plan: Path, auto_approve: bool, targets: tuple[str, ...], re
                     return None
                 if saved is None and not auto_approve:
                     if not sys.stdin.isatty():
-                        raise click.UsageError("not on a terminal, so apply cannot ask for confirmation;"
-                                               " pass --auto-approve, or apply a saved plan file")
+                        raise click.UsageError(
+                            "not on a terminal, so apply cannot ask for confirmation;"
+                            " pass --auto-approve, or apply a saved plan file"
+                        )
                     click.echo("")
                     if not click.confirm("Do you want to perform these actions?", default=False):
                         click.echo("Apply cancelled; nothing was changed.")
                         return None
                 click.echo("")
-                return await apply_plan(result, ws.state, ws.providers, parallelism=parallelism,
-                                        on_event=lambda e: _echo_event(render, e))
+                return await apply_plan(
+                    result, ws.state, ws.providers, parallelism=parallelism, on_event=lambda e: _echo_event(render, e)
+                )
         finally:
             await ws.aclose()
 
@@ -313,8 +357,13 @@ def _echo_event(render: Any, event: Any) -> None:
 @main.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
 @click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".",
-              help="Configuration whose state to show (when no PLAN_FILE is given).")
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(exists=True, path_type=Path),
+    default=".",
+    help="Configuration whose state to show (when no PLAN_FILE is given).",
+)
 @_errors
 def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
     """Show a saved plan file, or (without PLAN_FILE) the resources in the state."""
@@ -352,8 +401,10 @@ def _plan_doc_text(doc: dict[str, Any], render: Any) -> str:
         for f in c["changes"]:
             lines.append(f"      {f['path']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}")
     s = doc["summary"]
-    lines.append(f"Plan: {s.get('create', 0)} to create, {s.get('adopt', 0)} to adopt, {s.get('update', 0)} to update,"
-                 f" {s.get('replace', 0)} to replace, {s.get('delete', 0)} to delete. {s.get('unchanged', 0)} unchanged.")
+    lines.append(
+        f"Plan: {s.get('create', 0)} to create, {s.get('adopt', 0)} to adopt, {s.get('update', 0)} to update,"
+        f" {s.get('replace', 0)} to replace, {s.get('delete', 0)} to delete. {s.get('unchanged', 0)} unchanged."
+    )
     if not s.get("has_changes"):
         lines = ["No changes."]
     return "\n".join(lines)
@@ -405,7 +456,8 @@ def state_show(address: str, config: Path) -> None:
         click.echo(f"# {rec.address}")
         click.echo(f"kind         = {rec.kind}")
         click.echo(f"remote_id    = {rec.remote_id}")
-        click.echo(f"managed      = {str(rec.managed).lower()}  ({'created by this tool' if rec.managed else 'adopted or read: never deleted'})")
+        owner = "created by this tool" if rec.managed else "adopted or read: never deleted"
+        click.echo(f"managed      = {str(rec.managed).lower()}  ({owner})")
         if rec.prevent_destroy:
             click.echo("prevent_destroy = true")
         for k, v in sorted(rec.attributes.items()):
@@ -431,7 +483,10 @@ def state_unlock(lock_id: str, config: Path) -> None:
     try:
         if not st.force_unlock(lock_id):
             info = st.lock_info()
-            _fail(f"no lock with id {lock_id}" + (f"; the state is locked by {info.describe()}" if info else "; the state is not locked"))
+            _fail(
+                f"no lock with id {lock_id}"
+                + (f"; the state is locked by {info.describe()}" if info else "; the state is not locked")
+            )
         click.echo("The state is unlocked.")
     finally:
         st.close()
@@ -447,7 +502,9 @@ def _sandbox_db(path: Path | None) -> Path:
 
 
 @sandbox.command("serve")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db).")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--aem-port", default=4502, show_default=True)
 @click.option("--ims-port", default=4510, show_default=True)
@@ -458,13 +515,17 @@ def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, cons
     from reconciler.sandbox import serve
 
     path = _sandbox_db(db)
-    click.echo(f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
-               f" Developer Console http://{host}:{console_port}. Ctrl-C stops.")
+    click.echo(
+        f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
+        f" Developer Console http://{host}:{console_port}. Ctrl-C stops."
+    )
     serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port})
 
 
 @sandbox.command("reset")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db).")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db)."
+)
 @click.option("--faults-only", is_flag=True, help="Only clear injected faults; keep the world.")
 @_errors
 def sandbox_reset(db: Path | None, faults_only: bool) -> None:

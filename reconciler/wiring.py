@@ -42,7 +42,8 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             ) from None
         except SandboxDown:
             raise httpx.ConnectError(
-                "connection refused (the sandbox is down after a crash fault; run `reconciler sandbox reset --faults-only`)",
+                "connection refused (the sandbox is down after a crash fault;"
+                " run `reconciler sandbox reset --faults-only`)",
                 request=request,
             ) from None
 
@@ -73,8 +74,12 @@ def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
     for addr, decl in loaded.resources.items():
         kind = REGISTRY[decl.kind]
         out[addr] = DesiredResource(
-            address=addr, kind=decl.kind, name=decl.name, data=kind.inject_links(dict(decl.data)),
-            depends_on=set(decl.depends_on), prevent_destroy=decl.lifecycle.prevent_destroy,
+            address=addr,
+            kind=decl.kind,
+            name=decl.name,
+            data=kind.inject_links(dict(decl.data)),
+            depends_on=set(decl.depends_on),
+            prevent_destroy=decl.lifecycle.prevent_destroy,
         )
     return out
 

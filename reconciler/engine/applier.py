@@ -107,10 +107,16 @@ async def apply_plan(
     def waits_for(addr: str, change: PlannedChange) -> list[str]:
         if change.action in (Action.DELETE, Action.FORGET):
             # dependents are deleted first
-            return sorted(d for d in graph.dependents(addr) if d in changes
-                          and changes[d].action in (Action.DELETE, Action.FORGET, Action.REPLACE))
-        return sorted(d for d in graph.all_dependencies([addr]) if d in changes
-                      and changes[d].action not in (Action.DELETE, Action.FORGET))
+            return sorted(
+                d
+                for d in graph.dependents(addr)
+                if d in changes and changes[d].action in (Action.DELETE, Action.FORGET, Action.REPLACE)
+            )
+        return sorted(
+            d
+            for d in graph.all_dependencies([addr])
+            if d in changes and changes[d].action not in (Action.DELETE, Action.FORGET)
+        )
 
     async def run(addr: str, change: PlannedChange) -> None:
         try:
@@ -136,11 +142,11 @@ async def apply_plan(
 
     async def _execute(addr: str, change: PlannedChange) -> str | None:
         if change.action in (Action.DELETE, Action.FORGET):
-            rec = result.records[addr]
+            gone = result.records[addr]
             if change.action == Action.DELETE:
-                await providers[rec.kind].delete(rec)
+                await providers[gone.kind].delete(gone)
             state.remove(addr)
-            return rec.remote_id
+            return gone.remote_id
         res = result.desired[addr]
         provider = providers[res.kind]
         data = resolve_data(res.data, lookup)
@@ -162,7 +168,9 @@ async def apply_plan(
         if change.action == Action.ADOPT and change.adopt_from:
             obs = await _wait_for(provider, spec, rec, addr)
             if obs is None:
-                raise ActionFailed(f"{change.adopt_from} finished, but it did not create {provider.identity(spec) or addr}")
+                raise ActionFailed(
+                    f"{change.adopt_from} finished, but it did not create {provider.identity(spec) or addr}"
+                )
         elif change.action == Action.READ:
             obs = await provider.lookup(spec, rec, addr)
             if obs is None:
@@ -179,12 +187,20 @@ async def apply_plan(
         _, hashes = secret_changes(addr, provider, spec, None, state)
         live[addr] = obs
         outputs[addr] = dict(obs.outputs)
-        state.put(StateRecord(
-            address=addr, kind=res.kind, remote_id=obs.remote_id, managed=managed and not provider.read_only,
-            prevent_destroy=res.prevent_destroy, secret_hashes=hashes, outputs=dict(obs.outputs),
-            attributes={k: v for k, v in want.items()}, dependencies=sorted(res.depends_on),
-            check_status=rec.check_status if rec is not None and change.action != Action.CREATE else None,
-        ))
+        state.put(
+            StateRecord(
+                address=addr,
+                kind=res.kind,
+                remote_id=obs.remote_id,
+                managed=managed and not provider.read_only,
+                prevent_destroy=res.prevent_destroy,
+                secret_hashes=hashes,
+                outputs=dict(obs.outputs),
+                attributes={k: v for k, v in want.items()},
+                dependencies=sorted(res.depends_on),
+                check_status=rec.check_status if rec is not None and change.action != Action.CREATE else None,
+            )
+        )
         return obs.remote_id
 
     await asyncio.gather(*(run(a, c) for a, c in changes.items()))

@@ -81,7 +81,7 @@ class DependencyGraph:
                     continue
                 nxt = pending.pop(0)
                 if color[nxt] == grey:
-                    return [*path[path.index(nxt):], nxt]
+                    return [*path[path.index(nxt) :], nxt]
                 if color[nxt] == white:
                     color[nxt] = grey
                     path.append(nxt)

@@ -173,8 +173,16 @@ async def make_plan(
                 if addr not in specs:
                     continue
                 change = _plan_desired(
-                    addr, desired[addr], specs[addr], provider, observed[addr], records.get(addr),
-                    state, changes, errors, force=addr in force_replace,
+                    addr,
+                    desired[addr],
+                    specs[addr],
+                    provider,
+                    observed[addr],
+                    records.get(addr),
+                    state,
+                    changes,
+                    errors,
+                    force=addr in force_replace,
                 )
                 for note in provider.notes(addr, specs[addr], observed[addr]):
                     if note.severity == "error":
@@ -189,8 +197,7 @@ async def make_plan(
                 )
                 if change.action.is_change:
                     change.notes.extend(
-                        provider.change_notes(addr, specs.get(addr), observed.get(addr))
-                        if addr in desired else []
+                        provider.change_notes(addr, specs.get(addr), observed.get(addr)) if addr in desired else []
                     )
                 changes[addr] = change
 
@@ -214,7 +221,9 @@ async def make_plan(
     order = {a: i for i, a in enumerate(graph.topological_order())}
     listed = [c for c in changes.values() if c.action != Action.NOOP]
     deletes = sorted((c for c in listed if c.action in (Action.DELETE, Action.FORGET)), key=lambda c: -order[c.address])
-    others = sorted((c for c in listed if c.action not in (Action.DELETE, Action.FORGET)), key=lambda c: order[c.address])
+    others = sorted(
+        (c for c in listed if c.action not in (Action.DELETE, Action.FORGET)), key=lambda c: order[c.address]
+    )
     plan = Plan(
         changes=others + deletes,
         unchanged=sum(1 for c in changes.values() if c.action == Action.NOOP),
@@ -242,8 +251,15 @@ def secret_changes(
         digest = state.secret_hash(addr, name, value)
         hashes[name] = digest
         if record is None or record.secret_hashes.get(name) != digest:
-            out.append(FieldChange(name, SENSITIVE_MASK, SENSITIVE_MASK, sensitive=True,
-                                   explanation="sensitive value changed" if record else "sensitive value set"))
+            out.append(
+                FieldChange(
+                    name,
+                    SENSITIVE_MASK,
+                    SENSITIVE_MASK,
+                    sensitive=True,
+                    explanation="sensitive value changed" if record else "sensitive value set",
+                )
+            )
     return out, hashes
 
 
@@ -266,8 +282,12 @@ def _plan_desired(
     for name in provider.secrets(spec):
         after[name] = SENSITIVE_MASK
     pc = PlannedChange(
-        address=addr, kind=res.kind, action=Action.NOOP, identity=provider.identity(spec),
-        after=after, unknown=sorted(unknown),
+        address=addr,
+        kind=res.kind,
+        action=Action.NOOP,
+        identity=provider.identity(spec),
+        after=after,
+        unknown=sorted(unknown),
     )
     if provider.read_only:
         if obs is None:
@@ -304,8 +324,11 @@ def _plan_desired(
     if rec is None:
         pc.action = Action.ADOPT
         pc.adopt_from = creator
-        pc.reason = (f"created by {creator}; adopting it" if creator else
-                     "already exists; adopting it (it will not be deleted by this tool)")
+        pc.reason = (
+            f"created by {creator}; adopting it"
+            if creator
+            else "already exists; adopting it (it will not be deleted by this tool)"
+        )
         return pc
     replacing = [c.path for c in diffs if c.forces_replacement]
     if force:
@@ -316,8 +339,14 @@ def _plan_desired(
         pc.reason = "cannot change in place: " + ", ".join(replacing)
     elif diffs:
         pc.action = Action.UPDATE
-        drifted = [c.path for c in diffs if not c.sensitive and c.path not in unknown
-                   and c.path in rec.attributes and _same(rec.attributes[c.path], want.get(c.path))]
+        drifted = [
+            c.path
+            for c in diffs
+            if not c.sensitive
+            and c.path not in unknown
+            and c.path in rec.attributes
+            and _same(rec.attributes[c.path], want.get(c.path))
+        ]
         if drifted and len(drifted) == len([c for c in diffs if not c.sensitive]):
             pc.reason = "drift: changed outside this tool: " + ", ".join(drifted)
         else:
@@ -327,6 +356,7 @@ def _plan_desired(
 
 def _same(a: Any, b: Any) -> bool:
     from .diff import normalise
+
     return bool(normalise(a) == normalise(b))
 
 
@@ -343,8 +373,13 @@ def _plan_orphan(
         pc.reason = "removed from the configuration and already gone"
         return pc
     if rec.prevent_destroy:
-        errors.append((addr, "removed from the configuration, but lifecycle.prevent_destroy is set (kept in state);"
-                       " put it back, or set prevent_destroy: false and apply before removing it"))
+        errors.append(
+            (
+                addr,
+                "removed from the configuration, but lifecycle.prevent_destroy is set (kept in state);"
+                " put it back, or set prevent_destroy: false and apply before removing it",
+            )
+        )
         return None
     pc.reason = "removed from the configuration"
     note = provider.destroy_note(rec)

@@ -112,5 +112,5 @@ class Provider(ABC):
     async def check(self, address: str, spec: Any, observed: Observed) -> CheckResult:
         return CheckResult(True, "no check")
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients; called once after plan/apply."""

@@ -28,9 +28,11 @@ def resolve_data(data: Any, lookup: Lookup) -> Any:
     if isinstance(data, list):
         return [resolve_data(v, lookup) for v in data]
     if isinstance(data, str) and find_refs(data):
+
         def one(ref: AttrRef) -> Any:
             value = lookup(ref)
             return literal(ref) if value is UNKNOWN else value
+
         return substitute(data, one)
     return data
 

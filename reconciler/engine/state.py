@@ -152,9 +152,16 @@ class StateStore:
         ).fetchall()
         return {
             r[0]: StateRecord(
-                address=r[0], kind=r[1], remote_id=r[2], managed=bool(r[3]), prevent_destroy=bool(r[4]),
-                secret_hashes=json.loads(r[5]), outputs=json.loads(r[6]), attributes=json.loads(r[7]),
-                dependencies=json.loads(r[8]), check_status=r[9],
+                address=r[0],
+                kind=r[1],
+                remote_id=r[2],
+                managed=bool(r[3]),
+                prevent_destroy=bool(r[4]),
+                secret_hashes=json.loads(r[5]),
+                outputs=json.loads(r[6]),
+                attributes=json.loads(r[7]),
+                dependencies=json.loads(r[8]),
+                check_status=r[9],
             )
             for r in rows
         }
@@ -174,11 +181,17 @@ class StateStore:
                 " secret_hashes, outputs, attributes, dependencies, check_status, updated_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    record.address, record.kind, record.remote_id, int(record.managed),
-                    int(record.prevent_destroy), json.dumps(record.secret_hashes, sort_keys=True),
+                    record.address,
+                    record.kind,
+                    record.remote_id,
+                    int(record.managed),
+                    int(record.prevent_destroy),
+                    json.dumps(record.secret_hashes, sort_keys=True),
                     json.dumps(record.outputs, sort_keys=True, default=str),
                     json.dumps(record.attributes, sort_keys=True, default=str),
-                    json.dumps(sorted(record.dependencies)), record.check_status, time.time(),
+                    json.dumps(sorted(record.dependencies)),
+                    record.check_status,
+                    time.time(),
                 ),
             )
             self._bump()
@@ -201,10 +214,15 @@ class StateStore:
             "serial": self.serial,
             "resources": [
                 {
-                    "address": r.address, "kind": r.kind, "remote_id": r.remote_id,
-                    "managed": r.managed, "prevent_destroy": r.prevent_destroy,
-                    "outputs": r.outputs, "attributes": r.attributes,
-                    "sensitive_attributes": sorted(r.secret_hashes), "dependencies": r.dependencies,
+                    "address": r.address,
+                    "kind": r.kind,
+                    "remote_id": r.remote_id,
+                    "managed": r.managed,
+                    "prevent_destroy": r.prevent_destroy,
+                    "outputs": r.outputs,
+                    "attributes": r.attributes,
+                    "sensitive_attributes": sorted(r.secret_hashes),
+                    "dependencies": r.dependencies,
                     "check_status": r.check_status,
                 }
                 for r in self.records().values()
@@ -228,8 +246,7 @@ class StateStore:
         try:
             with self._tx():
                 self._db.execute(
-                    "INSERT INTO lock(id, lock_id, holder, operation, pid, host, created_at)"
-                    " VALUES (1,?,?,?,?,?,?)",
+                    "INSERT INTO lock(id, lock_id, holder, operation, pid, host, created_at) VALUES (1,?,?,?,?,?,?)",
                     (lock_id, user, operation, os.getpid(), socket.gethostname(), time.time()),
                 )
         except sqlite3.IntegrityError:

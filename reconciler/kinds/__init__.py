@@ -10,8 +10,7 @@ from .base import KindDef
 from .context import ProviderContext
 
 REGISTRY: dict[str, KindDef] = {
-    m.KIND.name: m.KIND
-    for m in (orgs, applications, cloud_configs, application_keys, replication_agents, folders)
+    m.KIND.name: m.KIND for m in (orgs, applications, cloud_configs, application_keys, replication_agents, folders)
 }
 
 __all__ = ["REGISTRY", "KindDef", "ProviderContext"]

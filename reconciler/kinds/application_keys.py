@@ -27,7 +27,9 @@ from .context import ProviderContext
 class ApplicationKeySpec(Spec):
     """A certificate (public key) bound to an application's credential."""
 
-    application: Annotated[str, RefTo("applications")] = Field(description="The application (a resource of kind applications).")
+    application: Annotated[str, RefTo("applications")] = Field(
+        description="The application (a resource of kind applications)."
+    )
     certificate: str = Field(description="PEM certificate, usually ${cloud_configs.<name>.public_key}.")
 
     @field_validator("certificate")
@@ -47,7 +49,7 @@ class ApplicationKeySpec(Spec):
 def fingerprint(pem: str) -> str:
     """SHA-1 of the certificate's DER, lowercase hex without colons (Console certificateFingerprint)."""
     cert = x509.load_pem_x509_certificate(pem.encode())
-    return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()  # noqa: S324 - protocol
+    return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()  # protocol-mandated SHA-1
 
 
 class ApplicationKeyProvider(Provider):
@@ -77,7 +79,9 @@ class ApplicationKeyProvider(Provider):
         for item in items:
             if item.record is not None:
                 rec = item.record
-                conn, org, cred, fp = (rec.outputs[k] for k in ("connection", "org_console_id", "credential_id", "fingerprint"))
+                conn, org, cred, fp = (
+                    rec.outputs[k] for k in ("connection", "org_console_id", "credential_id", "fingerprint")
+                )
             else:
                 assert item.spec is not None
                 if not item.spec.known("connection", "console_org_id", "credential_id"):
@@ -98,8 +102,14 @@ class ApplicationKeyProvider(Provider):
         return Observed(
             str(binding["bindingId"]),
             {"fingerprint": fp},
-            {"binding_id": str(binding["bindingId"]), "fingerprint": fp, "not_after": binding.get("notAfter"),
-             "connection": conn, "org_console_id": org, "credential_id": cred},
+            {
+                "binding_id": str(binding["bindingId"]),
+                "fingerprint": fp,
+                "not_after": binding.get("notAfter"),
+                "connection": conn,
+                "org_console_id": org,
+                "credential_id": cred,
+            },
         )
 
     async def create(self, address: str, spec: Parsed[ApplicationKeySpec]) -> Observed:
@@ -112,7 +122,9 @@ class ApplicationKeyProvider(Provider):
             binding = next(b for b in bindings if b.get("certificateFingerprint") == fp)
         return self._observed(conn, org, cred, binding)
 
-    async def update(self, address: str, spec: Parsed[ApplicationKeySpec], observed: Observed, changes: Any) -> Observed:
+    async def update(
+        self, address: str, spec: Parsed[ApplicationKeySpec], observed: Observed, changes: Any
+    ) -> Observed:
         return observed  # the fingerprint is the identity: any change is a replace
 
     async def delete(self, record: StateRecord) -> None:

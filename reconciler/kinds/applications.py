@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import Field, field_validator
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem, SpecError, StateRecord
 from reconciler.config.refs import RefTo
+from reconciler.engine import Note, Observed, Provider, RefreshItem, SpecError, StateRecord
 
 from .base import KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext
@@ -39,19 +39,24 @@ MIGRATION_STEPS = (
 class ApplicationSpec(Spec):
     """An Adobe application: Developer Console project + workspace + credential + API subscriptions."""
 
-    org: Annotated[str, RefTo("orgs")] = Field(description="The org (a resource of kind orgs) the application belongs to.")
+    org: Annotated[str, RefTo("orgs")] = Field(
+        description="The org (a resource of kind orgs) the application belongs to."
+    )
     name: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,44}$",
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,44}$",
         description="Console project name; defaults to the resource name.",
     )
     title: str | None = Field(default=None, max_length=45, description="Console project title; defaults to the name.")
     description: str = ""
     credential: Literal["oauth_server_to_server", "service_account_jwt"] = Field(
         default="oauth_server_to_server",
-        description="Credential type. service_account_jwt is past end of life (2025-06-30) and only accepted with a warning.",
+        description="Credential type. service_account_jwt is past end of life (2025-06-30)"
+        " and only accepted with a warning.",
     )
-    scopes: list[str] = Field(default_factory=lambda: list(LEGACY_SCOPES),
-                              description="Legacy gateway scopes the application needs.")
+    scopes: list[str] = Field(
+        default_factory=lambda: list(LEGACY_SCOPES), description="Legacy gateway scopes the application needs."
+    )
 
     @field_validator("scopes")
     @classmethod
@@ -74,9 +79,16 @@ def throwaway_certificate(common_name: str) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -104,11 +116,18 @@ class ApplicationProvider(Provider):
     def notes(self, address: str, spec: Parsed[ApplicationSpec], observed: Observed | None) -> list[Note]:
         notes = []
         if spec.model.credential == "service_account_jwt":
-            notes.append(Note("warning", "credential service_account_jwt is past end of life (2025-06-30)", MIGRATION_STEPS))
+            notes.append(
+                Note("warning", "credential service_account_jwt is past end of life (2025-06-30)", MIGRATION_STEPS)
+            )
         missing = [s for s in LEGACY_SCOPES if s not in spec.model.scopes]
         if missing:
-            notes.append(Note("warning", f"scopes {', '.join(missing)} are missing: the Assets sync of seed 000 needs"
-                              f" {', '.join(LEGACY_SCOPES)}, and Test Connection of the mac-sync agents will fail"))
+            notes.append(
+                Note(
+                    "warning",
+                    f"scopes {', '.join(missing)} are missing: the Assets sync of seed 000 needs"
+                    f" {', '.join(LEGACY_SCOPES)}, and Test Connection of the mac-sync agents will fail",
+                )
+            )
         return notes
 
     def _conn(self, spec: Parsed[ApplicationSpec]) -> str:
@@ -121,7 +140,7 @@ class ApplicationProvider(Provider):
         key = ("services", conn, org_id)
         if key not in self.ctx.cache:
             self.ctx.cache[key] = await self.ctx.console(conn).list_services(org_id)
-        return self.ctx.cache[key]  # type: ignore[no-any-return]
+        return self.ctx.cache[key]
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
@@ -145,11 +164,22 @@ class ApplicationProvider(Provider):
 
     async def _observe(self, conn: str, org_id: str, project: dict[str, Any]) -> Observed:
         console = self.ctx.console(conn)
-        workspaces = (project.get("metadata") or {}).get("workspaces") or await console.list_workspaces(org_id, project["id"])
-        attrs: dict[str, Any] = {"name": project["name"], "title": project.get("title"),
-                                 "description": project.get("description") or "", "credential": None, "scopes": []}
-        outputs: dict[str, Any] = {"project_id": str(project["id"]), "org_console_id": org_id, "connection": conn,
-                                   "name": project["name"]}
+        workspaces = (project.get("metadata") or {}).get("workspaces") or await console.list_workspaces(
+            org_id, project["id"]
+        )
+        attrs: dict[str, Any] = {
+            "name": project["name"],
+            "title": project.get("title"),
+            "description": project.get("description") or "",
+            "credential": None,
+            "scopes": [],
+        }
+        outputs: dict[str, Any] = {
+            "project_id": str(project["id"]),
+            "org_console_id": org_id,
+            "connection": conn,
+            "name": project["name"],
+        }
         if workspaces:
             ws = workspaces[0]
             outputs["workspace_id"] = str(ws["id"])
@@ -180,8 +210,12 @@ class ApplicationProvider(Provider):
             elif svc["code"] not in codes:
                 codes.append(svc["code"])
         if missing:
-            raise SpecError([f"no service of org {org_id} grants scope(s) {', '.join(missing)}; the org's services are "
-                             + ", ".join(sorted(str(s.get('code')) for s in services))])
+            raise SpecError(
+                [
+                    f"no service of org {org_id} grants scope(s) {', '.join(missing)}; the org's services are "
+                    + ", ".join(sorted(str(s.get("code")) for s in services))
+                ]
+            )
         return codes
 
     async def _ensure(self, spec: Parsed[ApplicationSpec], observed: Observed | None) -> Observed:
@@ -190,10 +224,16 @@ class ApplicationProvider(Provider):
         conn, org_id = self._conn(spec), self._org_id(spec)
         console = self.ctx.console(conn)
         if observed is None:
-            created = await console.create_project(org_id, name=m.name or "", title=m.title or m.name or "",
-                                                   description=m.description)
-            project = {"id": created["projectId"], "name": m.name, "title": m.title or m.name,
-                       "description": m.description, "metadata": {"workspaces": [{"id": created["workspaceId"]}]}}
+            created = await console.create_project(
+                org_id, name=m.name or "", title=m.title or m.name or "", description=m.description
+            )
+            project = {
+                "id": created["projectId"],
+                "name": m.name,
+                "title": m.title or m.name,
+                "description": m.description,
+                "metadata": {"workspaces": [{"id": created["workspaceId"]}]},
+            }
             observed = await self._observe(conn, org_id, project)
         project_id = observed.outputs["project_id"]
         if "workspace_id" not in observed.outputs:
@@ -201,16 +241,28 @@ class ApplicationProvider(Provider):
         ws = observed.outputs["workspace_id"]
         if observed.attributes.get("credential") is None:
             if m.credential == "oauth_server_to_server":
-                await console.create_s2s_credential(org_id, project_id, ws, name=_credential_name(m.name or ""),
-                                                    description=f"AEM Assets sync ({m.name})")
+                await console.create_s2s_credential(
+                    org_id,
+                    project_id,
+                    ws,
+                    name=_credential_name(m.name or ""),
+                    description=f"AEM Assets sync ({m.name})",
+                )
             else:
-                await console.create_entp_credential(org_id, project_id, ws, name=_credential_name(m.name or ""),
-                                                     description=f"AEM Assets sync ({m.name})",
-                                                     certificate_pem=throwaway_certificate(m.name or "app"))
+                await console.create_entp_credential(
+                    org_id,
+                    project_id,
+                    ws,
+                    name=_credential_name(m.name or ""),
+                    description=f"AEM Assets sync ({m.name})",
+                    certificate_pem=throwaway_certificate(m.name or "app"),
+                )
             observed = await self._refetch(conn, org_id, m.name or "")
         if sorted(observed.attributes.get("scopes") or []) != sorted(m.scopes):
             codes = await self._sdk_codes(conn, org_id, m.scopes)
-            ctype = "entp" if observed.attributes.get("credential") == "service_account_jwt" else "oauth_server_to_server"
+            ctype = (
+                "entp" if observed.attributes.get("credential") == "service_account_jwt" else "oauth_server_to_server"
+            )
             await console.subscribe_services(org_id, project_id, ws, ctype, observed.outputs["credential_id"], codes)
             observed = await self._refetch(conn, org_id, m.name or "")
         return observed
@@ -228,7 +280,8 @@ class ApplicationProvider(Provider):
 
     async def delete(self, record: StateRecord) -> None:
         await self.ctx.console(record.outputs["connection"]).delete_project(
-            record.outputs["org_console_id"], record.outputs["project_id"])
+            record.outputs["org_console_id"], record.outputs["project_id"]
+        )
 
     def destroy_note(self, record: StateRecord) -> str:
         return "deletes the Developer Console project, its credential and its key bindings"
@@ -237,8 +290,18 @@ class ApplicationProvider(Provider):
 KIND = KindDef(
     name="applications",
     model=ApplicationSpec,
-    outputs=frozenset({"application_id", "technical_account_id", "credential_id", "project_id", "workspace_id",
-                       "org_console_id", "connection", "name"}),
+    outputs=frozenset(
+        {
+            "application_id",
+            "technical_account_id",
+            "credential_id",
+            "project_id",
+            "workspace_id",
+            "org_console_id",
+            "connection",
+            "name",
+        }
+    ),
     provider=ApplicationProvider,
     links={"console_org_id": Link("org", "orgs", "console_org_id"), "connection": Link("org", "orgs", "connection")},
     description="Adobe applications (Developer Console project + credential + API subscriptions).",

@@ -39,11 +39,15 @@ class CloudConfigSpec(Spec):
     name: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="Node name of the configuration page; defaults to the resource name. Changing it replaces the configuration.",
+        description="Node name of the configuration page; defaults to the resource name."
+        " Changing it replaces the configuration.",
     )
     title: str | None = Field(default=None, description="Title shown in Tools > Cloud Services; defaults to the name.")
     tenant_url: str = Field(description="https://<tenant>.experiencecloud.adobe.com")
-    client_id: str = Field(description="The Adobe application's ID (client ID), never its secret; usually ${applications.<name>.application_id}.")
+    client_id: str = Field(
+        description="The Adobe application's ID (client ID), never its secret;"
+        " usually ${applications.<name>.application_id}."
+    )
     synchronization: Literal["enabled", "disabled"] = Field(
         default="enabled", description="disabled makes synchronization one-way (seed 000)."
     )
@@ -124,8 +128,10 @@ class CloudConfigProvider(Provider):
         if spec.model.synchronization == "disabled":
             notes.append("synchronization is disabled: assets synchronize in one direction only (seed 000)")
         if observed is None:
-            notes.append("AEM generates a key pair for this configuration and creates its mac-sync replication"
-                         " agents; the public key is bound to the application by application_keys")
+            notes.append(
+                "AEM generates a key pair for this configuration and creates its mac-sync replication"
+                " agents; the public key is bound to the application by application_keys"
+            )
         return notes
 
     def notes(self, address: str, spec: Parsed[CloudConfigSpec], observed: Observed | None) -> list[Note]:
@@ -207,8 +213,10 @@ class CloudConfigProvider(Provider):
         await self.ctx.aem(record.outputs["connection"]).delete(record.remote_id)
 
     def destroy_note(self, record: StateRecord) -> str:
-        return ("deletes the cloud configuration and its key pair; the mac-sync agents AEM created stay,"
-                " and synchronization with Experience Cloud stops")
+        return (
+            "deletes the cloud configuration and its key pair; the mac-sync agents AEM created stay,"
+            " and synchronization with Experience Cloud stops"
+        )
 
 
 KIND = KindDef(

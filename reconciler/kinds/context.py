@@ -90,8 +90,9 @@ class ProviderContext:
         if key not in self._clients:
             conn: AdobeConnection = self._get(name, AdobeConnection)
             base, transport = self.transport_for(conn.ims_url)
-            self._clients[key] = ImsClient(base, transport=transport, policy=self._policy(conn),
-                                           secrets=[conn.client_secret.get_secret_value()])
+            self._clients[key] = ImsClient(
+                base, transport=transport, policy=self._policy(conn), secrets=[conn.client_secret.get_secret_value()]
+            )
             self._clients[key].service = f"IMS of adobe connection {name!r}"
         return self._clients[key]  # type: ignore[return-value]
 
@@ -104,8 +105,12 @@ class ProviderContext:
             tokens = ServerToServerTokenProvider(self.ims(name), conn.client_id, secret, conn.scopes)
             base, transport = self.transport_for(conn.console_url)
             self._clients[key] = ConsoleClient(
-                base, api_key=conn.client_id, token_provider=tokens, transport=transport,
-                policy=self._policy(conn), secrets=[secret],
+                base,
+                api_key=conn.client_id,
+                token_provider=tokens,
+                transport=transport,
+                policy=self._policy(conn),
+                secrets=[secret],
             )
             self._clients[key].service = f"Developer Console of adobe connection {name!r}"
         return self._clients[key]  # type: ignore[return-value]

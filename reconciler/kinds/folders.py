@@ -81,8 +81,13 @@ class FolderProvider(Provider):
 
     def notes(self, address: str, spec: Parsed[FolderSpec], observed: Observed | None) -> list[Note]:
         if observed is not None and observed.attributes.get("ordered") and not spec.model.ordered:
-            return [Note("warning", f"{self._path(spec)} exists as a sling:OrderedFolder; making it plain means"
-                         " deleting and recreating it with its assets")]
+            return [
+                Note(
+                    "warning",
+                    f"{self._path(spec)} exists as a sling:OrderedFolder; making it plain means"
+                    " deleting and recreating it with its assets",
+                )
+            ]
         return []
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
@@ -113,7 +118,9 @@ class FolderProvider(Provider):
             title = content.get("jcr:title") if content else None
             if title is not None:
                 attrs["title"] = title
-            out[path] = Observed(path, attrs, {"path": path, "connection": conn, "primary_type": hit.get("jcr:primaryType")})
+            out[path] = Observed(
+                path, attrs, {"path": path, "connection": conn, "primary_type": hit.get("jcr:primaryType")}
+            )
         return out
 
     def _params(self, spec: Parsed[FolderSpec], *, create: bool) -> list[tuple[str, str]]:
@@ -128,8 +135,15 @@ class FolderProvider(Provider):
     async def create(self, address: str, spec: Parsed[FolderSpec]) -> Observed:
         path = self._path(spec)
         await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=True))
-        return Observed(path, self.desired(spec), {"path": path, "connection": spec.model.connection,
-                                                   "primary_type": ORDERED if spec.model.ordered else FOLDER})
+        return Observed(
+            path,
+            self.desired(spec),
+            {
+                "path": path,
+                "connection": spec.model.connection,
+                "primary_type": ORDERED if spec.model.ordered else FOLDER,
+            },
+        )
 
     async def update(self, address: str, spec: Parsed[FolderSpec], observed: Observed, changes: Any) -> Observed:
         path = self._path(spec)

@@ -60,7 +60,7 @@ class OrgProvider(Provider):
         if key not in self.ctx.cache:
             listed = await self.ctx.console(conn).list_orgs()
             self.ctx.cache[key] = {o.get("code"): o for o in listed}
-        return self.ctx.cache[key]  # type: ignore[no-any-return]
+        return self.ctx.cache[key]
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
@@ -76,16 +76,26 @@ class OrgProvider(Provider):
             out[item.address] = Observed(
                 str(org["id"]),
                 {"ims_org_id": m.ims_org_id},
-                {"console_org_id": str(org["id"]), "name": org.get("name", ""), "ims_org_id": m.ims_org_id,
-                 "connection": m.connection, "role": org.get("role", "")},
+                {
+                    "console_org_id": str(org["id"]),
+                    "name": org.get("name", ""),
+                    "ims_org_id": m.ims_org_id,
+                    "connection": m.connection,
+                    "role": org.get("role", ""),
+                },
             )
         return out
 
     def notes(self, address: str, spec: Parsed[OrgSpec], observed: Observed | None) -> list[Note]:
         if observed is not None and observed.outputs.get("role") != "ADMIN":
-            return [Note("error", f"the reconciler's technical account is {observed.outputs.get('role') or 'no'} member"
-                         f" of {spec.model.ims_org_id}, not an administrator",
-                         "creating applications needs a system administrator or developer role in the Admin Console")]
+            return [
+                Note(
+                    "error",
+                    f"the reconciler's technical account is {observed.outputs.get('role') or 'no'} member"
+                    f" of {spec.model.ims_org_id}, not an administrator",
+                    "creating applications needs a system administrator or developer role in the Admin Console",
+                )
+            ]
         return []
 
 

@@ -41,7 +41,8 @@ class ReplicationAgentSpec(Spec):
 
     connection: Annotated[str, RefTo("connections:aem")] = Field(description="Name of the AEM author connection.")
     name: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
         description="Agent node name under /etc/replication/agents.author; defaults to the resource name.",
     )
     created_by: Annotated[str | None, RefTo("cloud_configs")] = Field(
@@ -53,7 +54,9 @@ class ReplicationAgentSpec(Spec):
     enabled: bool | None = None
     transport_uri: str | None = None
     transport_user: str | None = None
-    transport_password: SecretStr | None = Field(default=None, description="Write-only: changes are detected by a keyed hash.")
+    transport_password: SecretStr | None = Field(
+        default=None, description="Write-only: changes are detected by a keyed hash."
+    )
     serialization_type: str | None = None
     retry_delay_ms: int | None = Field(default=None, ge=0, description="retryDelay in milliseconds.")
     log_level: Literal["error", "info", "debug"] | None = None
@@ -163,7 +166,9 @@ class ReplicationAgentProvider(Provider):
     async def create(self, address: str, spec: Parsed[ReplicationAgentSpec]) -> Observed:
         return await self._save(spec, create=True)
 
-    async def update(self, address: str, spec: Parsed[ReplicationAgentSpec], observed: Observed, changes: Any) -> Observed:
+    async def update(
+        self, address: str, spec: Parsed[ReplicationAgentSpec], observed: Observed, changes: Any
+    ) -> Observed:
         return await self._save(spec, create=False)
 
     async def delete(self, record: StateRecord) -> None:

@@ -54,8 +54,13 @@ def change_json(c: PlannedChange) -> dict[str, Any]:
         "after_unknown": c.unknown,
         "sensitive": sorted(f.path for f in c.changes if f.sensitive),
         "changes": [
-            {"path": f.path, "before": _clean(f.before), "after": _clean(f.after), "sensitive": f.sensitive,
-             "forces_replacement": f.forces_replacement}
+            {
+                "path": f.path,
+                "before": _clean(f.before),
+                "after": _clean(f.after),
+                "sensitive": f.sensitive,
+                "forces_replacement": f.forces_replacement,
+            }
             for f in c.changes
         ],
         "notes": c.notes,

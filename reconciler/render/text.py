@@ -15,13 +15,23 @@ import click
 from reconciler.engine import UNKNOWN, Action, ApplyEvent, ApplyResult, Plan, PlannedChange
 
 _COLORS = {
-    Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "red", Action.DELETE: "red",
-    Action.READ: "cyan", Action.ADOPT: "cyan", Action.FORGET: "magenta", Action.CHECK: "blue",
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "red",
+    Action.DELETE: "red",
+    Action.READ: "cyan",
+    Action.ADOPT: "cyan",
+    Action.FORGET: "magenta",
+    Action.CHECK: "blue",
 }
 _VERB = {
-    Action.CREATE: "will be created", Action.UPDATE: "will be updated in place",
-    Action.REPLACE: "must be REPLACED (deleted, then created)", Action.DELETE: "will be DELETED",
-    Action.READ: "will be read", Action.ADOPT: "will be adopted", Action.FORGET: "will be forgotten (left in place)",
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be REPLACED (deleted, then created)",
+    Action.DELETE: "will be DELETED",
+    Action.READ: "will be read",
+    Action.ADOPT: "will be adopted",
+    Action.FORGET: "will be forgotten (left in place)",
     Action.CHECK: "will be checked",
 }
 
@@ -53,8 +63,14 @@ class TextRenderer:
         """The whole plan as text (no trailing newline)."""
         lines: list[str] = []
         if plan.targets:
-            lines.append(self._s("Warning: resource targeting is in effect; the plan may be incomplete."
-                                 " Use -target only for exceptional situations.", "yellow", True))
+            lines.append(
+                self._s(
+                    "Warning: resource targeting is in effect; the plan may be incomplete."
+                    " Use -target only for exceptional situations.",
+                    "yellow",
+                    True,
+                )
+            )
             lines.append("")
         for w in plan.warnings:
             lines.append(self._s(f"Warning: {w.summary}", "yellow", True))
@@ -62,8 +78,10 @@ class TextRenderer:
                 lines.append(f"  {w.detail}")
             lines.append("")
         if not plan.has_changes:
-            lines.append(self._s("No changes.", bold=True) + " The services match the configuration"
-                         f" ({plan.unchanged} resource{'s' if plan.unchanged != 1 else ''} checked).")
+            lines.append(
+                self._s("No changes.", bold=True) + " The services match the configuration"
+                f" ({plan.unchanged} resource{'s' if plan.unchanged != 1 else ''} checked)."
+            )
             return "\n".join(lines)
         drift = [c for c in plan.changes if c.reason.startswith("drift")]
         if drift:
@@ -116,8 +134,13 @@ class TextRenderer:
     @staticmethod
     def summary(plan: Plan) -> str:
         n = plan.counts()
-        parts = [f"{n.get('create', 0)} to create", f"{n.get('adopt', 0)} to adopt", f"{n.get('update', 0)} to update",
-                 f"{n.get('replace', 0)} to replace", f"{n.get('delete', 0)} to delete"]
+        parts = [
+            f"{n.get('create', 0)} to create",
+            f"{n.get('adopt', 0)} to adopt",
+            f"{n.get('update', 0)} to update",
+            f"{n.get('replace', 0)} to replace",
+            f"{n.get('delete', 0)} to delete",
+        ]
         if n.get("forget"):
             parts.append(f"{n['forget']} to forget")
         if n.get("read"):
@@ -129,9 +152,12 @@ class TextRenderer:
     def event(self, e: ApplyEvent) -> str | None:
         """One progress line for an apply event, or None for events not shown."""
         verb = {
-            Action.CREATE: ("Creating...", "Creation complete"), Action.UPDATE: ("Modifying...", "Modifications complete"),
-            Action.REPLACE: ("Replacing...", "Replacement complete"), Action.DELETE: ("Destroying...", "Destruction complete"),
-            Action.ADOPT: ("Adopting...", "Adoption complete"), Action.READ: ("Reading...", "Read complete"),
+            Action.CREATE: ("Creating...", "Creation complete"),
+            Action.UPDATE: ("Modifying...", "Modifications complete"),
+            Action.REPLACE: ("Replacing...", "Replacement complete"),
+            Action.DELETE: ("Destroying...", "Destruction complete"),
+            Action.ADOPT: ("Adopting...", "Adoption complete"),
+            Action.READ: ("Reading...", "Read complete"),
             Action.FORGET: ("Forgetting...", "Forgotten (left in place)"),
         }.get(e.action, ("Working...", "Done"))
         if e.phase == "start":
@@ -155,13 +181,23 @@ class TextRenderer:
         counts: dict[str, int] = {}
         for action in result.done.values():
             counts[action.value] = counts.get(action.value, 0) + 1
-        done = ", ".join(f"{v} {k}d" if k.endswith("e") else f"{v} {k}ed" for k, v in sorted(counts.items())) or "nothing done"
+        done = (
+            ", ".join(f"{v} {k}d" if k.endswith("e") else f"{v} {k}ed" for k, v in sorted(counts.items()))
+            or "nothing done"
+        )
         done = done.replace("adopted", "adopted").replace("forgeted", "forgotten").replace("readed", "read")
+        failed_checks = sum(1 for c in result.checks.values() if not c.ok)
         if result.ok:
             lines.append(self._s(f"Apply complete! {done}.", "green", True))
         else:
-            lines.append(self._s(f"Apply failed: {done}; {len(result.failed)} failed, {len(result.skipped)} skipped"
-                                 f"{', ' + str(sum(1 for c in result.checks.values() if not c.ok)) + ' health check(s) failed' if any(not c.ok for c in result.checks.values()) else ''}.", "red", True))
+            lines.append(
+                self._s(
+                    f"Apply failed: {done}; {len(result.failed)} failed, {len(result.skipped)} skipped"
+                    + (f", {failed_checks} health check(s) failed." if failed_checks else "."),
+                    "red",
+                    True,
+                )
+            )
             for addr, msg in result.failed.items():
                 lines.append(f"  {addr}: {msg}")
             lines.append("What completed is recorded in the state; fix the cause and run apply again.")
