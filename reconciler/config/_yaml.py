@@ -96,9 +96,7 @@ def parse_yaml(text: str, display: str) -> ParsedYaml:
         detail = exc.context or ""
         if exc.context_mark is not None and exc.problem_mark is not None and exc.context:
             detail = f"{exc.context} (started at {_loc(display, exc.context_mark)})"
-        result.diagnostics.append(
-            Diagnostic("error", f"YAML syntax error: {problem}", detail=detail, loc=loc)
-        )
+        result.diagnostics.append(Diagnostic("error", f"YAML syntax error: {problem}", detail=detail, loc=loc))
         return result
     except YAMLError as exc:  # e.g. ReaderError (non-printable character)
         position = getattr(exc, "position", None)
@@ -225,9 +223,7 @@ class _Converter:
                     key = self._key(key_node)
                     if key is None or key in result:
                         continue
-                    result[key] = self.convert(
-                        value_node, (*path, key), _loc(self.display, key_node.start_mark)
-                    )
+                    result[key] = self.convert(value_node, (*path, key), _loc(self.display, key_node.start_mark))
             finally:
                 self.stack.discard(id(src))
         return result

@@ -56,9 +56,7 @@ def _check_url(value: str, sandbox: str) -> str:
 class _Common(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    verify_tls: bool = Field(
-        True, description="Verify TLS certificates (turn off only for a local test server)."
-    )
+    verify_tls: bool = Field(True, description="Verify TLS certificates (turn off only for a local test server).")
     timeout_s: float = Field(30, gt=0, description="Timeout of one HTTP request, in seconds.")
     rate_limit_per_s: float | None = Field(
         None, gt=0, description="At most this many requests per second to this endpoint (none: no limit)."
@@ -74,9 +72,7 @@ class AemConnection(_Common):
         "sandbox://aem for the embedded sandbox."
     )
     username: str | None = Field(None, description="User for HTTP basic auth (with password).")
-    password: SecretStr | None = Field(
-        None, description="Password for HTTP basic auth; use ${env:...} or ${file:...}."
-    )
+    password: SecretStr | None = Field(None, description="Password for HTTP basic auth; use ${env:...} or ${file:...}.")
     token: SecretStr | None = Field(
         None,
         description="Bearer token (e.g. a local development access token), instead of username/password.",
@@ -111,12 +107,8 @@ class AdobeConnection(_Common):
     of a Developer Console project that has admin rights in the org.
     """
 
-    type: Literal["adobe"] = Field(
-        description="Connection type: Adobe IMS + Developer Console + User Management API."
-    )
-    ims_url: str = Field(
-        "https://ims-na1.adobelogin.com", description="IMS base URL; sandbox://ims for the sandbox."
-    )
+    type: Literal["adobe"] = Field(description="Connection type: Adobe IMS + Developer Console + User Management API.")
+    ims_url: str = Field("https://ims-na1.adobelogin.com", description="IMS base URL; sandbox://ims for the sandbox.")
     console_url: str = Field(
         "https://developers.adobe.io",
         description="Developer Console API base URL; sandbox://console for the sandbox.",
@@ -128,9 +120,7 @@ class AdobeConnection(_Common):
     client_id: str = Field(
         description="Client ID (API key) of the OAuth Server-to-Server credential: 32 lowercase hex digits."
     )
-    client_secret: SecretStr = Field(
-        description="Client secret of the credential; use ${env:...} or ${file:...}."
-    )
+    client_secret: SecretStr = Field(description="Client secret of the credential; use ${env:...} or ${file:...}.")
     scopes: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ADOBE_SCOPES), description="OAuth scopes requested from IMS."
     )
@@ -175,9 +165,7 @@ class WorkfrontConnection(_Common):
     """A Workfront instance, authenticated by an IMS bearer token (via an adobe connection) or an API key."""
 
     type: Literal["workfront"] = Field(description="Connection type: Workfront.")
-    url: str = Field(
-        description="Workfront base URL, e.g. https://acme.my.workfront.com; sandbox://workfront."
-    )
+    url: str = Field(description="Workfront base URL, e.g. https://acme.my.workfront.com; sandbox://workfront.")
     api_version: str = Field(
         "21.0",
         pattern=r"^\d+\.\d+$",

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,6 +303,19 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+_SECRET_SHAPES = (
+    re.compile(r"p8e-[A-Za-z0-9_-]{8,}"),  # Adobe client secrets
+    re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # JWT / bearer tokens
+)
+
+
+def _looks_secret(value: str) -> bool:
+    """Heuristic: a value shaped like a credential is never echoed, whatever field it is in."""
+    return any(p.search(value) for p in _SECRET_SHAPES)
+
+
 def _clean_msg(msg: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -333,9 +347,7 @@ class _Loader:
     ) -> None:
         self.diags.append(Diagnostic("error", summary, detail=detail, loc=loc, address=address, hint=hint))
 
-    def warn(
-        self, summary: str, loc: SourceLoc | None, *, address: str | None = None, hint: str | None = None
-    ) -> None:
+    def warn(self, summary: str, loc: SourceLoc | None, *, address: str | None = None, hint: str | None = None) -> None:
         self.diags.append(Diagnostic("warning", summary, loc=loc, address=address, hint=hint))
 
     def _redact(self, text: str | None) -> str | None:
@@ -384,9 +396,7 @@ class _Loader:
             return found, path
         if path.is_file():
             return [(path, path.name)], path.parent
-        self.error(
-            f"configuration path not found: {path}", None, hint="give a YAML file or a directory of them"
-        )
+        self.error(f"configuration path not found: {path}", None, hint="give a YAML file or a directory of them")
         return [], path
 
     def load(self, path: Path) -> LoadedConfig:
@@ -731,9 +741,7 @@ class _Loader:
                 self._report_invalid(entry, model, path, msg, etype, value)
         return reported
 
-    def _report_missing(
-        self, entry: _Entry, model: type[BaseModel], path: Path_, loc: tuple[Any, ...]
-    ) -> None:
+    def _report_missing(self, entry: _Entry, model: type[BaseModel], path: Path_, loc: tuple[Any, ...]) -> None:
         missing = str(loc[-1]) if loc else "?"
         detail = ""
         parent_type = type_at(model, path)
@@ -770,8 +778,12 @@ class _Loader:
         self, entry: _Entry, model: type[BaseModel], path: Path_, msg: str, etype: str, value: Any
     ) -> None:
         sensitive = self._is_sensitive(entry, model, path)
+        if isinstance(value, str) and _looks_secret(value):
+            sensitive = True
+            self.sensitive.add(value)
         details = []
-        if not sensitive and (value is None or isinstance(value, str | int | float | bool)):
+        custom = etype in ("value_error", "assertion_error")  # the kind's message says what is wrong
+        if not sensitive and not custom and (value is None or isinstance(value, str | int | float | bool)):
             details.append(f"got: {_describe(value)}")
         elif sensitive:
             origin = self._origin(entry, path)
@@ -792,9 +804,7 @@ class _Loader:
             if path
             else f"invalid {entry.address}: {msg}"
         )
-        self.error(
-            summary, entry.value_loc(path), detail="\n".join(details), address=entry.address, hint=hint
-        )
+        self.error(summary, entry.value_loc(path), detail="\n".join(details), address=entry.address, hint=hint)
 
     def _origin(self, entry: _Entry, path: Path_) -> str:
         value = _get(entry.raw, path) if isinstance(entry.raw, dict) else None
@@ -1019,9 +1029,7 @@ class _Loader:
                 self.error(
                     f"{where} names {what} '{name}', which is not declared",
                     loc,
-                    detail=f"declared {what}s: {', '.join(candidates)}"
-                    if candidates
-                    else f"no {what} is declared",
+                    detail=f"declared {what}s: {', '.join(candidates)}" if candidates else f"no {what} is declared",
                     address=entry.address,
                     hint=f"did you mean '{suggestion}'?" if suggestion else None,
                 )
@@ -1036,9 +1044,7 @@ class _Loader:
                 )
             return
         if ref.kind not in self.kinds:
-            self.error(
-                f"{where}: internal error: RefTo names unknown kind '{ref.kind}'", loc, address=entry.address
-            )
+            self.error(f"{where}: internal error: RefTo names unknown kind '{ref.kind}'", loc, address=entry.address)
             return
         address = f"{ref.kind}.{name}"
         if address not in self.resources:
@@ -1054,9 +1060,7 @@ class _Loader:
             return
         depends.add(address)
 
-    def _check_attr_refs(
-        self, entry: _Entry, model: type[BaseModel], depends: set[str]
-    ) -> list[tuple[str, AttrRef]]:
+    def _check_attr_refs(self, entry: _Entry, model: type[BaseModel], depends: set[str]) -> list[tuple[str, AttrRef]]:
         out: list[tuple[str, AttrRef]] = []
         for path, value in _leaves(entry.data):
             if not isinstance(value, str) or "${" not in value:
@@ -1098,9 +1102,7 @@ class _Loader:
             )
             return False
         kind = self.kinds[ref.kind]
-        attrs = sorted(
-            set(kind.outputs) | set(model_fields_by_key(kind.model)) | set(kind.model.model_fields)
-        )
+        attrs = sorted(set(kind.outputs) | set(model_fields_by_key(kind.model)) | set(kind.model.model_fields))
         if ref.attr not in attrs:
             suggestion = did_you_mean(ref.attr, attrs)
             self.error(

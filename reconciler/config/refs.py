@@ -58,9 +58,7 @@ _SUBST_PATTERN = re.compile(
 )
 _ENV_BODY = re.compile(r"env:(?P<var>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?", re.DOTALL)
 _FILE_BODY = re.compile(r"file:(?P<path>.+)", re.DOTALL)
-_REF_BODY = re.compile(
-    r"(?P<kind>[a-z][a-z0-9_]*)\.(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<attr>[a-z][a-z0-9_]*)"
-)
+_REF_BODY = re.compile(r"(?P<kind>[a-z][a-z0-9_]*)\.(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<attr>[a-z][a-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -147,9 +145,7 @@ def tokenize(value: str) -> list[Token]:
 
     def flush(upto: int) -> None:
         if upto > text_start:
-            tokens.append(
-                Token("text", text_start, upto, value[text_start:upto], text=value[text_start:upto])
-            )
+            tokens.append(Token("text", text_start, upto, value[text_start:upto], text=value[text_start:upto]))
 
     while i < n:
         if value.startswith("$${", i):
@@ -191,9 +187,7 @@ def _classify(body: str, raw: str, start: int, end: int) -> Token:
     if m:
         return Token("env", start, end, raw, var=m.group("var"), default=m.group("default"))
     if body.startswith("env:"):
-        return Token(
-            "invalid", start, end, raw, text=raw, reason="expected ${env:NAME} or ${env:NAME:-default}"
-        )
+        return Token("invalid", start, end, raw, text=raw, reason="expected ${env:NAME} or ${env:NAME:-default}")
     m = _FILE_BODY.fullmatch(body)
     if m:
         return Token("file", start, end, raw, path=m.group("path"))

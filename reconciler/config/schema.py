@@ -96,9 +96,7 @@ def build_config_schema(kinds: Mapping[str, KindSchema]) -> dict[str, Any]:
     for kind in kinds.values():
         if kind.model not in models:
             models.append(kind.model)
-    key_map, defs_doc = models_json_schema(
-        [(m, "validation") for m in models], ref_template="#/$defs/{model}"
-    )
+    key_map, defs_doc = models_json_schema([(m, "validation") for m in models], ref_template="#/$defs/{model}")
     defs: dict[str, Any] = dict(defs_doc.get("$defs", {}))
 
     def ref_name(model: type[BaseModel]) -> str:
@@ -134,9 +132,7 @@ def build_config_schema(kinds: Mapping[str, KindSchema]) -> dict[str, Any]:
         if description:
             section_desc += f" {description}"
         if outputs:
-            section_desc += (
-                f" Attributes for ${{{section}.<name>.<attr>}}: {', '.join(outputs)} and the spec fields."
-            )
+            section_desc += f" Attributes for ${{{section}.<name>.<attr>}}: {', '.join(outputs)} and the spec fields."
         properties[section] = {
             "type": ["object", "null"],
             "description": section_desc,

@@ -185,9 +185,7 @@ def apply_mac_side_effects(conn: sqlite3.Connection, touched: list[str]) -> list
         key_pem = pki.generate_key_pem()
         cert_pem = pki.self_signed_cert(key_pem, user_id)
         fp = pki.fingerprint(pki.load_cert(cert_pem))
-        conn.execute(
-            "INSERT INTO mac_keys VALUES (?,?,?,?,?,?)", (cfg, tenant, user_id, key_pem, cert_pem, fp)
-        )
+        conn.execute("INSERT INTO mac_keys VALUES (?,?,?,?,?,?)", (cfg, tenant, user_id, key_pem, cert_pem, fp))
 
         mac_folder = "/home/users/system/mac"
         if jcr.get_node(conn, mac_folder) is None:
@@ -283,9 +281,7 @@ async def test_connection(
             f"Replication test failed: configuration {cfg or '(macConfig not set)'} not found",
         )
     if key is None:
-        return _test_page(
-            page.path, title, lines, f"Replication test failed: no key pair was generated for {cfg}"
-        )
+        return _test_page(page.path, title, lines, f"Replication test failed: no key pair was generated for {cfg}")
     client_id = str(cfg_content.props.get("clientId") or "")
     lines += [
         f"* Configuration: {cfg}",
@@ -318,9 +314,7 @@ async def test_connection(
     if resp.status_code == 200:
         lines.append("* Received an access token")
         return _test_page(page.path, title, lines, "Replication test succeeded")
-    return _test_page(
-        page.path, title, lines, f"Replication test failed: {resp.status_code} {resp.text.strip()}"
-    )
+    return _test_page(page.path, title, lines, f"Replication test failed: {resp.status_code} {resp.text.strip()}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -341,9 +335,7 @@ def post_response(
     referer = request.headers.get("referer", "")
     parent = jcr.parent_of(path)
     title = (
-        f"Error while processing {path}"
-        if error
-        else f"Content {result.title_verb if result else 'modified'} {path}"
+        f"Error while processing {path}" if error else f"Content {result.title_verb if result else 'modified'} {path}"
     )
     message = HTTPStatus(status).phrase
     lookup = dict(params)
@@ -442,9 +434,7 @@ def create_aem_app(
     async def login(request: Request) -> Response:
         if authenticate(request) is None:
             return unauthorized()
-        return Response(
-            "<html><head><title>AEM Sign In</title></head><body></body></html>", media_type="text/html"
-        )
+        return Response("<html><head><title>AEM Sign In</title></head><body></body></html>", media_type="text/html")
 
     async def querybuilder(request: Request) -> Response:
         if authenticate(request) is None:
@@ -547,9 +537,7 @@ def create_aem_app(
             urls = [f"{node.path}.{prefix}{i}.json" for i in range(fits, -1, -1)]
             return JSONResponse(urls, status_code=300)
         body = jcr.render_tree(node, below, levels, harray=harray)
-        text = json.dumps(
-            body, indent=2 if tidy else None, separators=None if tidy else (",", ":"), ensure_ascii=False
-        )
+        text = json.dumps(body, indent=2 if tidy else None, separators=None if tidy else (",", ":"), ensure_ascii=False)
         return Response(text, media_type="application/json")
 
     async def _post(request: Request, path: str, user: str) -> Response:
@@ -561,11 +549,7 @@ def create_aem_app(
         operation = lookup.get(":operation", "")
         with world.tx(write=False) as conn:
             node, selectors, ext = resolve(conn, path)
-            agent = (
-                _agent_of(conn, node)
-                if node is not None and ext == "html" and selectors == ["test"]
-                else None
-            )
+            agent = _agent_of(conn, node) if node is not None and ext == "html" and selectors == ["test"] else None
         if agent is not None:
             return await test_connection(world, agent[0], agent[1], ims_client, ims_url.rstrip("/"))
         target = node.path if node is not None else path
@@ -591,9 +575,7 @@ def create_aem_app(
                         )
                     result = jcr.PostResult(200, target, False, changes, "modified")
                 elif operation == "nop":
-                    result = jcr.PostResult(
-                        int(lookup.get(":nopstatus", "200")), target, False, [], "modified"
-                    )
+                    result = jcr.PostResult(int(lookup.get(":nopstatus", "200")), target, False, [], "modified")
                 elif operation in ("", "modify"):
                     result = jcr.sling_modify(conn, target, params, user=user, secret=sec)
                     touched = [target] + [a for _, a in result.changes]

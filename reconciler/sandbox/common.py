@@ -148,9 +148,7 @@ class FaultMiddleware:
                     write_faults(conn, current)
         if crashed:
             await self._fail(
-                SandboxCrash(
-                    f"sandbox crashed after {limit} writes ({scope['method']} {scope['path']} was committed)"
-                )
+                SandboxCrash(f"sandbox crashed after {limit} writes ({scope['method']} {scope['path']} was committed)")
             )(scope, receive, send)
             return
         for message in buffered:

@@ -73,9 +73,7 @@ def _project_json(conn: sqlite3.Connection, p: sqlite3.Row) -> dict[str, Any]:
 
 
 def _bindings_json(conn: sqlite3.Connection, cred: sqlite3.Row, org_code: str) -> list[dict[str, Any]]:
-    client = conn.execute(
-        "SELECT technical_account_id FROM clients WHERE client_id=?", (cred["client_id"],)
-    ).fetchone()
+    client = conn.execute("SELECT technical_account_id FROM clients WHERE client_id=?", (cred["client_id"],)).fetchone()
     return [
         {
             "bindingId": b["id"],
@@ -84,9 +82,7 @@ def _bindings_json(conn: sqlite3.Connection, cred: sqlite3.Row, org_code: str) -
             "certificateFingerprint": b["fingerprint"],
             "notAfter": b["not_after"],
         }
-        for b in conn.execute(
-            "SELECT * FROM bindings WHERE credential_id=? ORDER BY created, rowid", (cred["id"],)
-        )
+        for b in conn.execute("SELECT * FROM bindings WHERE credential_id=? ORDER BY created, rowid", (cred["id"],))
     ]
 
 
@@ -134,9 +130,7 @@ def _integration_json(conn: sqlite3.Connection, cred: sqlite3.Row, org_code: str
 def _delete_credential(conn: sqlite3.Connection, cred_id: str) -> None:
     row = conn.execute("SELECT client_id FROM credentials WHERE id=?", (cred_id,)).fetchone()
     if row is not None:
-        client = conn.execute(
-            "SELECT technical_account_id FROM clients WHERE client_id=?", (row[0],)
-        ).fetchone()
+        client = conn.execute("SELECT technical_account_id FROM clients WHERE client_id=?", (row[0],)).fetchone()
         if client is not None:
             conn.execute("DELETE FROM org_members WHERE user_id=?", (client[0],))
         conn.execute("DELETE FROM clients WHERE client_id=?", (row[0],))
@@ -169,9 +163,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
             "SELECT role FROM org_members WHERE org_id=? AND user_id=?", (org_id, claims.get("user_id"))
         ).fetchone()
         if org is None or member is None:
-            raise Denied(
-                console_error(403, "ERR_MSG_FORBIDDEN", f"You do not have access to organization {org_id}")
-            )
+            raise Denied(console_error(403, "ERR_MSG_FORBIDDEN", f"You do not have access to organization {org_id}"))
         row: sqlite3.Row = org
         return row
 
@@ -183,9 +175,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
         return row
 
     def workspace_of(conn: sqlite3.Connection, project_id: str, workspace_id: str) -> sqlite3.Row:
-        w = conn.execute(
-            "SELECT * FROM workspaces WHERE id=? AND project_id=?", (workspace_id, project_id)
-        ).fetchone()
+        w = conn.execute("SELECT * FROM workspaces WHERE id=? AND project_id=?", (workspace_id, project_id)).fetchone()
         if w is None:
             raise Denied(console_error(404, "ERR_MSG_NOT_FOUND", f"Workspace {workspace_id} not found"))
         row: sqlite3.Row = w
@@ -229,8 +219,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
     # ---- organizations ----
     def list_orgs(request: Request, conn: sqlite3.Connection, claims: dict[str, Any], body: Any) -> Response:
         rows = conn.execute(
-            "SELECT o.*, m.role FROM orgs o JOIN org_members m ON m.org_id=o.id "
-            "WHERE m.user_id=? ORDER BY o.rowid",
+            "SELECT o.*, m.role FROM orgs o JOIN org_members m ON m.org_id=o.id WHERE m.user_id=? ORDER BY o.rowid",
             (claims.get("user_id"),),
         ).fetchall()
         return JSONResponse(
@@ -283,9 +272,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
         request: Request, conn: sqlite3.Connection, claims: dict[str, Any], body: Any, orgId: str
     ) -> Response:
         org_of(conn, claims, orgId)
-        rows = conn.execute(
-            "SELECT * FROM projects WHERE org_id=? ORDER BY date_created, rowid", (orgId,)
-        ).fetchall()
+        rows = conn.execute("SELECT * FROM projects WHERE org_id=? ORDER BY date_created, rowid", (orgId,)).fetchall()
         title = request.query_params.get("title")
         items = [_project_json(conn, p) for p in rows if title is None or p["title"] == title]
         page = request.query_params.get("page")
@@ -324,9 +311,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
                 claims.get("user_id", ""),
             ),
         )
-        conn.execute(
-            "INSERT INTO workspaces VALUES (?,?,?,?,?,?)", (wid, pid, "Production", "Production", "", now)
-        )
+        conn.execute("INSERT INTO workspaces VALUES (?,?,?,?,?,?)", (wid, pid, "Production", "Production", "", now))
         return JSONResponse({"projectId": pid, "projectType": ptype, "workspaceId": wid}, status_code=201)
 
     def get_project(
@@ -367,9 +352,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
     ) -> Response:
         org_of(conn, claims, orgId)
         project_of(conn, orgId, projectId)
-        rows = conn.execute(
-            "SELECT * FROM workspaces WHERE project_id=? ORDER BY date_created, rowid", (projectId,)
-        )
+        rows = conn.execute("SELECT * FROM workspaces WHERE project_id=? ORDER BY date_created, rowid", (projectId,))
         return JSONResponse([_workspace_json(w) for w in rows])
 
     def create_workspace(
@@ -384,12 +367,8 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
         project_of(conn, orgId, projectId)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
             return console_error(400, "ERR_MSG_INVALID_REQUEST", "name is required")
-        if conn.execute(
-            "SELECT 1 FROM workspaces WHERE project_id=? AND name=?", (projectId, body["name"])
-        ).fetchone():
-            return console_error(
-                409, "ERR_MSG_DUPLICATE_NAME", f"A workspace named {body['name']!r} already exists"
-            )
+        if conn.execute("SELECT 1 FROM workspaces WHERE project_id=? AND name=?", (projectId, body["name"])).fetchone():
+            return console_error(409, "ERR_MSG_DUPLICATE_NAME", f"A workspace named {body['name']!r} already exists")
         wid = random_digits(19)
         conn.execute(
             "INSERT INTO workspaces VALUES (?,?,?,?,?,?)",
@@ -461,9 +440,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
             return console_error(400, "ERR_MSG_INVALID_REQUEST", "name is required")
         if integration_type == "service" and not ENTP_NAME_LENGTH[0] <= len(name) <= ENTP_NAME_LENGTH[1]:
             return console_error(400, "ERR_MSG_INVALID_REQUEST", "name must be 6 to 25 characters long")
-        if conn.execute(
-            "SELECT 1 FROM credentials WHERE workspace_id=? AND name=?", (workspace_id, name)
-        ).fetchone():
+        if conn.execute("SELECT 1 FROM credentials WHERE workspace_id=? AND name=?", (workspace_id, name)).fetchone():
             return console_error(409, "ERR_MSG_DUPLICATE_NAME", f"A credential named {name!r} already exists")
         cert = None
         if integration_type == "service":
@@ -678,9 +655,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
         except ValueError:
             cert = None
         if cert is None:
-            return console_error(
-                400, "ERR_MSG_INVALID_CERTIFICATE", "certificate is missing or not a PEM certificate"
-            )
+            return console_error(400, "ERR_MSG_INVALID_CERTIFICATE", "certificate is missing or not a PEM certificate")
         fp = pki.fingerprint(cert)
         if conn.execute(
             "SELECT 1 FROM bindings WHERE credential_id=? AND fingerprint=?", (credentialId, fp)
@@ -716,9 +691,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
         Route(org + "/projects/{projectId}", handler(get_project), methods=["GET"]),
         Route(org + "/projects/{projectId}", handler(delete_project, write=True), methods=["DELETE"]),
         Route(org + "/projects/{projectId}/workspaces", handler(list_workspaces), methods=["GET"]),
-        Route(
-            org + "/projects/{projectId}/workspaces", handler(create_workspace, write=True), methods=["POST"]
-        ),
+        Route(org + "/projects/{projectId}/workspaces", handler(create_workspace, write=True), methods=["POST"]),
         Route(ws, handler(get_workspace), methods=["GET"]),
         Route(ws + "/credentials", handler(list_credentials), methods=["GET"]),
         Route(ws + "/credentials/oauth-server-to-server", handler(create_s2s, write=True), methods=["POST"]),
@@ -742,9 +715,7 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
             methods=["DELETE"],
         ),
         Route(org + "/integrations/{credentialId}", handler(get_integration), methods=["GET"]),
-        Route(
-            org + "/integrations/{credentialId}", handler(delete_integration, write=True), methods=["DELETE"]
-        ),
+        Route(org + "/integrations/{credentialId}", handler(delete_integration, write=True), methods=["DELETE"]),
     ]
     app = Starlette(
         routes=routes,

@@ -59,9 +59,7 @@ def issue_token(conn: sqlite3.Connection, client: sqlite3.Row, scopes: list[str]
         "expires_in": str(expires_ms),
         "scope": ",".join(scopes),
     }
-    return jwt.encode(
-        claims, _ims_key(conn), algorithm="RS256", headers={"kid": KEY_ID, "x5u": f"{KEY_ID}.cer"}
-    )
+    return jwt.encode(claims, _ims_key(conn), algorithm="RS256", headers={"kid": KEY_ID, "x5u": f"{KEY_ID}.cer"})
 
 
 def verify_access_token(conn: sqlite3.Connection, token: str) -> dict[str, Any] | None:
@@ -122,9 +120,7 @@ def create_ims_app(world: World, options: dict[str, Any]) -> Starlette:
     """The IMS ASGI app (api-fidelity.md "IMS")."""
 
     def lookup_client(conn: sqlite3.Connection, client_id: str) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = conn.execute(
-            "SELECT * FROM clients WHERE client_id=?", (client_id,)
-        ).fetchone()
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM clients WHERE client_id=?", (client_id,)).fetchone()
         return row
 
     async def token_v3(request: Request) -> Response:

@@ -109,9 +109,7 @@ def descendants(conn: sqlite3.Connection, path: str, max_levels: int | None = No
 
 
 def save_props(conn: sqlite3.Connection, node: Node) -> None:
-    conn.execute(
-        "UPDATE nodes SET props=?, type=? WHERE path=?", (json.dumps(node.props), node.type, node.path)
-    )
+    conn.execute("UPDATE nodes SET props=?, type=? WHERE path=?", (json.dumps(node.props), node.type, node.path))
 
 
 def create_node(
@@ -237,11 +235,7 @@ def _parse_date(value: str) -> str:
 
 
 def _validate_path(path: str) -> None:
-    if (
-        not path.startswith("/")
-        or "//" in path.rstrip("/")
-        or any(INVALID_NAME.search(seg) for seg in path.split("/"))
-    ):
+    if not path.startswith("/") or "//" in path.rstrip("/") or any(INVALID_NAME.search(seg) for seg in path.split("/")):
         raise PostError(500, f"javax.jcr.RepositoryException: invalid path {path!r}")
 
 
@@ -313,9 +307,7 @@ def sling_modify(
     and the rule that a single empty value removes the property. Raises ``PostError``.
     """
     _validate_path(path)
-    relevant = [
-        (k, v) for k, v in params if not k.startswith(":") and k != "_charset_" and not k.startswith("j_")
-    ]
+    relevant = [(k, v) for k, v in params if not k.startswith(":") and k != "_charset_" and not k.startswith("j_")]
     if any(k.startswith("./") for k, _ in relevant):
         relevant = [(k[2:], v) for k, v in relevant if k.startswith("./")]
     else:
@@ -535,9 +527,7 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
         elif orderby in ("nodename", "@nodename"):
             candidates.sort(key=lambda n: n.name, reverse=desc)
         else:
-            candidates.sort(
-                key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v), reverse=desc
-            )
+            candidates.sort(key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v), reverse=desc)
 
     limit = int(one("p.limit", "10") or "10")
     offset = int(one("p.offset", "0") or "0")
@@ -551,14 +541,10 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
     hits: list[dict[str, Any]] = []
     for node in page:
         if hits_mode == "full":
-            nodedepth: int | None = (
-                0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
-            )
+            nodedepth: int | None = 0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
             hit = {
                 "jcr:path": node.path,
-                **render_tree(
-                    node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth
-                ),
+                **render_tree(node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth),
             }
         elif hits_mode == "selective":
             full = {"jcr:path": node.path, "jcr:primaryType": node.type, **node.props}
@@ -585,9 +571,7 @@ def _simple_hit(conn: sqlite3.Connection, node: Node) -> dict[str, Any]:
     content = get_node(conn, node.path + "/jcr:content")
     title = (content.props.get("jcr:title") if content else None) or node.props.get("jcr:title") or node.name
     hit: dict[str, Any] = {"path": node.path, "excerpt": "", "name": node.name, "title": title}
-    modified = (content.props.get("cq:lastModified") if content else None) or node.props.get(
-        "jcr:lastModified"
-    )
+    modified = (content.props.get("cq:lastModified") if content else None) or node.props.get("jcr:lastModified")
     if isinstance(modified, str):
         hit["lastModified"] = _qb_date(modified)
     created = node.props.get("jcr:created")

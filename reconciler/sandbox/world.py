@@ -287,9 +287,7 @@ def _seed(conn: sqlite3.Connection) -> None:
                 int(org["creative_cloud_entitled"]),
             ),
         )
-        conn.execute(
-            "INSERT INTO org_members VALUES (?,?,?)", (org["id"], rc["technical_account_id"], org["role"])
-        )
+        conn.execute("INSERT INTO org_members VALUES (?,?,?)", (org["id"], rc["technical_account_id"], org["role"]))
         for pos, svc in enumerate(SEED["services"]):
             conn.execute(
                 "INSERT INTO services VALUES (?,?,?,?,?,?)",
@@ -480,13 +478,10 @@ def world_counts(db_path: Path | str) -> dict[str, Any]:
         agents_root = SEED["aem"]["agents_path"]
         return {
             "projects": grouped(conn, "SELECT org_id || '/' || name, COUNT(*) FROM projects GROUP BY 1"),
-            "workspaces": grouped(
-                conn, "SELECT project_id || '/' || name, COUNT(*) FROM workspaces GROUP BY 1"
-            ),
+            "workspaces": grouped(conn, "SELECT project_id || '/' || name, COUNT(*) FROM workspaces GROUP BY 1"),
             "credentials": grouped(
                 conn,
-                "SELECT project_id || '/' || workspace_id || '/' || name, COUNT(*) FROM credentials "
-                "GROUP BY 1",
+                "SELECT project_id || '/' || workspace_id || '/' || name, COUNT(*) FROM credentials GROUP BY 1",
             ),
             "bindings": grouped(conn, "SELECT credential_id, COUNT(*) FROM bindings GROUP BY 1"),
             "binding_fingerprints": grouped(

@@ -22,9 +22,7 @@ def test_connection_union_discriminates() -> None:
     ta: TypeAdapter[AemConnection | AdobeConnection | WorkfrontConnection] = TypeAdapter(Connection)
     aem = ta.validate_python({"type": "aem", "url": "https://author.example.com/", "token": "t"})
     assert isinstance(aem, AemConnection) and aem.url == "https://author.example.com"
-    assert (
-        aem.mac_service_path == "/etc/cloudservices/marketingcloud" and aem.verify_tls and aem.timeout_s == 30
-    )
+    assert aem.mac_service_path == "/etc/cloudservices/marketingcloud" and aem.verify_tls and aem.timeout_s == 30
     adobe = ta.validate_python({"type": "adobe", "client_id": HEX, "client_secret": "s"})
     assert isinstance(adobe, AdobeConnection)
     assert adobe.ims_url == "https://ims-na1.adobelogin.com"
@@ -91,9 +89,7 @@ def test_workfront_adobe_reference(write: Writer) -> None:
         f"  adobe-prod: {{type: adobe, client_id: {HEX}, client_secret: '${{env:S}}'}}\n"
         "  aem: {type: aem, url: sandbox://aem, token: '${env:S}'}\n"
     )
-    ok = write(
-        "a.yaml", base + "  wf: {type: workfront, url: sandbox://workfront, auth: ims, adobe: adobe-prod}\n"
-    )
+    ok = write("a.yaml", base + "  wf: {type: workfront, url: sandbox://workfront, auth: ims, adobe: adobe-prod}\n")
     cfg = load_config(ok, kinds=TOY_KINDS, environ={"S": "x"})
     assert cfg.connections["wf"].type == "workfront"
     ok.write_text(base + "  wf: {type: workfront, url: sandbox://workfront, auth: ims, adobe: adobe-prd}\n")

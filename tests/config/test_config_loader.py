@@ -94,9 +94,7 @@ def test_full_config_loads_with_addresses_edges_and_locations(write: Writer) -> 
     r = cfg.resources
     assert r["applications.assets-sync"].depends_on == {"orgs.acme"}
     assert r["cloud_configs.mac"].depends_on == {"applications.assets-sync"}
-    assert r["cloud_configs.mac"].attr_refs == [
-        ("client_id", AttrRef("applications", "assets-sync", "application_id"))
-    ]
+    assert r["cloud_configs.mac"].attr_refs == [("client_id", AttrRef("applications", "assets-sync", "application_id"))]
     key = r["application_keys.key1"]
     assert key.depends_on == {"applications.assets-sync", "cloud_configs.mac", "orgs.acme"}
     assert key.lifecycle.prevent_destroy is True
@@ -384,9 +382,7 @@ def test_version_given_once_is_enough(write: Writer) -> None:
 
 
 def test_unknown_typed_reference_did_you_mean(write: Writer) -> None:
-    path = write(
-        "a.yaml", "version: 1\norgs:\n  acme: {ims_org_id: x}\napplications:\n  a: {org: acm, title: t}\n"
-    )
+    path = write("a.yaml", "version: 1\norgs:\n  acme: {ims_org_id: x}\napplications:\n  a: {org: acm, title: t}\n")
     err = only_error(path)
     assert err.summary == "applications.a.org refers to orgs.acm, which is not declared"
     assert err.hint == "did you mean 'acme'?"
@@ -423,9 +419,7 @@ def test_connection_reference_type_checked(write: Writer) -> None:
     )
     err = only_error(path)
     assert "names connection 'adobe' of type adobe, not aem" in err.summary
-    path.write_text(
-        HEADER + "cloud_configs:\n  c: {connection: aen, client_id: " + "a" * 32 + ", tenant_url: t}\n"
-    )
+    path.write_text(HEADER + "cloud_configs:\n  c: {connection: aen, client_id: " + "a" * 32 + ", tenant_url: t}\n")
     err = only_error(path)
     assert "not declared" in err.summary and err.hint == "did you mean 'aem'?"
 
@@ -456,9 +450,7 @@ def test_attribute_reference_unknown_attribute_did_you_mean(write: Writer) -> No
         + "    client_id: x${applications.app.application_idd}\n    tenant_url: t\n",
     )
     err = only_error(path)
-    assert err.summary == (
-        "${applications.app.application_idd}: applications has no attribute 'application_idd'"
-    )
+    assert err.summary == ("${applications.app.application_idd}: applications has no attribute 'application_idd'")
     assert err.hint == "did you mean 'application_id'?"
     assert "technical_account_id" in err.detail and "title" in err.detail
     assert err.loc == SourceLoc(str(path), 22, 17)
@@ -539,9 +531,7 @@ def test_depends_on_errors(write: Writer) -> None:
 
 
 def test_lifecycle_bool_required(write: Writer) -> None:
-    path = write(
-        "a.yaml", "version: 1\norgs:\n  a:\n    ims_org_id: x\n    lifecycle: {prevent_destroy: 'yes'}\n"
-    )
+    path = write("a.yaml", "version: 1\norgs:\n  a:\n    ims_org_id: x\n    lifecycle: {prevent_destroy: 'yes'}\n")
     assert "must be a boolean" in only_error(path).summary
 
 
@@ -664,8 +654,7 @@ def test_no_secret_value_in_any_diagnostic(write: Writer) -> None:
 def test_literal_secret_warning_and_redaction(write: Writer) -> None:
     path = write(
         "a.yaml",
-        "version: 1\nconnections:\n"
-        "  aem: {type: aem, url: 'ftp://x', username: u, password: hunter2hunter2}\n",
+        "version: 1\nconnections:\n  aem: {type: aem, url: 'ftp://x', username: u, password: hunter2hunter2}\n",
     )
     with pytest.raises(ConfigError) as info:
         load(path)
@@ -675,9 +664,7 @@ def test_literal_secret_warning_and_redaction(write: Writer) -> None:
 
 
 def test_warnings_returned_on_success(write: Writer) -> None:
-    path = write(
-        "a.yaml", "version: 1\nconnections:\n  aem: {type: aem, url: sandbox://aem, token: abcdefgh}\n"
-    )
+    path = write("a.yaml", "version: 1\nconnections:\n  aem: {type: aem, url: sandbox://aem, token: abcdefgh}\n")
     cfg = load(path)
     assert [w.address for w in cfg.warnings] == ["connections.aem"]
     assert cfg.warnings[0].loc == SourceLoc(str(path), 3, 47)
@@ -729,3 +716,12 @@ def test_errors_sorted_by_file_and_position(write: Writer) -> None:
         load(b.parent)
     locs = [(Path(d.loc.file).name, d.loc.line, d.loc.col) for d in info.value.diagnostics if d.loc]
     assert locs == sorted(locs)
+
+
+def test_secret_shaped_literal_is_never_echoed(write: Writer) -> None:
+    path = write(
+        "a.yaml",
+        HEADER + "cloud_configs:\n  c: {connection: aem, client_id: p8e-AbCdEfGh12345678, tenant_url: t}\n",
+    )
+    err = only_error(path)
+    assert "p8e-AbCdEfGh12345678" not in err.format() and "AbCdEfGh" not in err.format()

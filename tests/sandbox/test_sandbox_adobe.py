@@ -91,9 +91,7 @@ def test_console_gateway_errors(db: pathlib.Path) -> None:
                 ("23294", "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg", "ADMIN"),
                 ("50512", "0F1E2D3C4B5A69788796A5B4@AdobeOrg", "ADMIN"),
             ]
-            assert (
-                await console.get("/console/organizations/99999/projects", headers=good)
-            ).status_code == 403
+            assert (await console.get("/console/organizations/99999/projects", headers=good)).status_code == 403
 
     run(go())
 
@@ -117,9 +115,7 @@ def test_console_projects_credentials_bindings(db: pathlib.Path) -> None:
             assert len(projects) == 1 and projects[0]["metadata"]["workspaces"] == [
                 {"id": wid, "name": "Production", "runtime": False}
             ]
-            titled = await console.get(
-                f"/console/organizations/{ORG}/projects", params={"title": "x"}, headers=h
-            )
+            titled = await console.get(f"/console/organizations/{ORG}/projects", params={"title": "x"}, headers=h)
             assert titled.json() == []
             r = await console.post(
                 f"/console/organizations/{ORG}/projects",
@@ -141,9 +137,7 @@ def test_console_projects_credentials_bindings(db: pathlib.Path) -> None:
                 }
             ]
 
-            details = (
-                await console.get(f"/console/organizations/{ORG}/integrations/{cid}", headers=h)
-            ).json()
+            details = (await console.get(f"/console/organizations/{ORG}/integrations/{cid}", headers=h)).json()
             assert details["apikey"] == app["client_id"] and details["sdkList"] == list(ALL)
             assert re.fullmatch(r"[0-9A-F]{24}@techacct\.adobe\.com", details["technicalAccountId"])
             assert details["serviceProperties"][0]["scopes"] == ["dam-read", "dam-write"]
@@ -182,9 +176,7 @@ def test_console_projects_credentials_bindings(db: pathlib.Path) -> None:
             assert (
                 len(
                     (
-                        await console.get(
-                            f"/console/organizations/{ORG}/integrations/entp/{entp}/bindings", headers=h
-                        )
+                        await console.get(f"/console/organizations/{ORG}/integrations/entp/{entp}/bindings", headers=h)
                     ).json()
                 )
                 == 1
@@ -193,13 +185,9 @@ def test_console_projects_credentials_bindings(db: pathlib.Path) -> None:
             assert counts["projects"] == {f"{ORG}/assets-sync": 1}
             assert counts["bindings"] == {entp: 1}
 
-            assert (
-                await console.delete(f"/console/organizations/{ORG}/projects/{pid}", headers=h)
-            ).status_code == 200
+            assert (await console.delete(f"/console/organizations/{ORG}/projects/{pid}", headers=h)).status_code == 200
             assert (await console.get(f"/console/organizations/{ORG}/projects", headers=h)).json() == []
-            assert (
-                await console.get(f"/console/organizations/{ORG}/integrations/{cid}", headers=h)
-            ).status_code == 404
+            assert (await console.get(f"/console/organizations/{ORG}/integrations/{cid}", headers=h)).status_code == 404
 
     run(go())
 
@@ -289,9 +277,7 @@ def test_ims_jwt_exchange_errors(db: pathlib.Path) -> None:
             assert ok.status_code == 200 and ok.json()["expires_in"] == 86399000
             assert ok.json()["token_type"] == "bearer"
             # multipart + trailing slash, as jwt-auth sends it
-            r = await ims.post(
-                "/ims/exchange/jwt/", files={"client_id": (None, cid), "jwt_token": (None, assertion())}
-            )
+            r = await ims.post("/ims/exchange/jwt/", files={"client_id": (None, cid), "jwt_token": (None, assertion())})
             assert r.status_code == 200
             # the exchanged token is accepted by the Console gateway
             r = await console.get(
@@ -304,9 +290,7 @@ def test_ims_jwt_exchange_errors(db: pathlib.Path) -> None:
                 resp = await ims.post("/ims/exchange/jwt", data=data)
                 return resp.status_code, resp.json()
 
-            assert (await err({"client_id": "f" * 32, "jwt_token": assertion()}))[1][
-                "error"
-            ] == "invalid_client"
+            assert (await err({"client_id": "f" * 32, "jwt_token": assertion()}))[1]["error"] == "invalid_client"
             status, body = await err({"client_id": cid, "jwt_token": assertion(aud=f"{ims_base}/c/other")})
             assert (status, body["error"]) == (400, "invalid_client")
             status, body = await err({"client_id": cid, "jwt_token": "garbage"})
@@ -325,9 +309,7 @@ def test_ims_jwt_exchange_errors(db: pathlib.Path) -> None:
                     "error_description": "Could not match JWT signature to any of the bindings",
                 },
             )
-            status, body = await err(
-                {"client_id": cid, "jwt_token": assertion(**{f"{ims_base}/s/ent_user_sdk": True})}
-            )
+            status, body = await err({"client_id": cid, "jwt_token": assertion(**{f"{ims_base}/s/ent_user_sdk": True})})
             assert (status, body["error"]) == (400, "invalid_scope")
             status, body = await err({"client_id": cid, "jwt_token": assertion(), "client_secret": "wrong"})
             assert (status, body["error"]) == (401, "invalid_client")

@@ -133,14 +133,10 @@ def test_sling_post_create_modify_delete(db: pathlib.Path) -> None:
             assert (await aem.delete("/content/dam/mc-demo")).status_code == 404
 
             # Name generation and encrypted passwords
-            r = await aem.post(
-                "/content/dam/*", data={"jcr:title": "My Folder", "jcr:primaryType": "sling:Folder"}
-            )
+            r = await aem.post("/content/dam/*", data={"jcr:title": "My Folder", "jcr:primaryType": "sling:Folder"})
             assert r.status_code == 201
             assert (await aem.get("/content/dam/my_folder.json")).status_code == 200
-            await aem.post(
-                "/etc/replication/agents.author/publish/jcr:content", data={"transportPassword": "s3cret"}
-            )
+            await aem.post("/etc/replication/agents.author/publish/jcr:content", data={"transportPassword": "s3cret"})
             agent = (await aem.get("/etc/replication/agents.author/publish/jcr:content.json")).json()
             assert agent["transportPassword"].startswith("{") and "s3cret" not in agent["transportPassword"]
 
@@ -191,9 +187,7 @@ def test_query_builder(db: pathlib.Path) -> None:
             r = (await aem.get("/bin/querybuilder.json", params={**q, "type": "sling:OrderedFolder"})).json()
             assert [h["path"] for h in r["hits"]] == ["/content/dam/we-retail"]
             r = (
-                await aem.get(
-                    "/bin/querybuilder.json", params={"path": "/content/dam", "type": "sling:Folder"}
-                )
+                await aem.get("/bin/querybuilder.json", params={"path": "/content/dam", "type": "sling:Folder"})
             ).json()
             assert r["results"] == 10 and r["total"] == 13 and r["more"] is True and r["offset"] == 0
             r = (
@@ -315,10 +309,7 @@ def test_concurrent_writes_in_one_loop(db: pathlib.Path) -> None:
     async def go() -> None:
         async with client_for("aem", db, auth=("admin", "admin")) as aem:
             rs = await asyncio.gather(
-                *[
-                    aem.post(f"/content/dam/c{i}", data={"jcr:primaryType": "sling:Folder"})
-                    for i in range(20)
-                ],
+                *[aem.post(f"/content/dam/c{i}", data={"jcr:primaryType": "sling:Folder"}) for i in range(20)],
                 *[aem.post("/content/dam/same", data={"jcr:primaryType": "sling:Folder"}) for _ in range(5)],
             )
             codes = [r.status_code for r in rs]

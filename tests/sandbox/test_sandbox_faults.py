@@ -112,9 +112,7 @@ def test_crash_after_writes(db: pathlib.Path) -> None:
                 await aem.get("/content.json")
             assert (await aem.get("/_sandbox/health")).status_code == 200
             assert (await aem.delete("/_sandbox/faults")).json()["crashed"] is False
-            assert (
-                await aem.get("/content/dam/committed.json")
-            ).status_code == 200  # the write was committed
+            assert (await aem.get("/content/dam/committed.json")).status_code == 200  # the write was committed
 
     run(go2())
     assert get_faults(db)["crashed"] is False
@@ -138,9 +136,7 @@ def test_faults_endpoint(db: pathlib.Path) -> None:
 def test_persistence_across_instances_and_processes(db: pathlib.Path) -> None:
     async def write() -> None:
         async with client_for("aem", db, auth=("admin", "admin")) as aem:
-            assert (
-                await aem.post("/content/dam/kept", data={"jcr:primaryType": "sling:Folder"})
-            ).status_code == 201
+            assert (await aem.post("/content/dam/kept", data={"jcr:primaryType": "sling:Folder"})).status_code == 201
 
     async def read() -> int:
         app = create_app("aem", db)  # a second, independent instance

@@ -82,25 +82,19 @@ def test_serve_over_http(db: pathlib.Path) -> None:
                 },
             )
             assert r.status_code == 201
-            pem = c.get(
-                f"{aem}/etc/cloudservices/marketingcloud/web.publickey.pem", auth=("admin", "admin")
-            ).text
+            pem = c.get(f"{aem}/etc/cloudservices/marketingcloud/web.publickey.pem", auth=("admin", "admin")).text
             c.post(
                 f"{console}/console/organizations/{ORG}/integrations/entp/{cred['id']}/bindings",
                 headers=h,
                 files={"certificate": ("certificate", pem.encode())},
             )
-            log = c.get(
-                f"{aem}/etc/replication/agents.author/mac-sync-web.test.html", auth=("admin", "admin")
-            ).text
+            log = c.get(f"{aem}/etc/replication/agents.author/mac-sync-web.test.html", auth=("admin", "admin")).text
             assert f"Exchanging the JWT at http://127.0.0.1:{ports['ims']}/ims/exchange/jwt" in log
             lines = [ln for ln in re.sub(r"<[^>]+>", "\n", log).splitlines() if ln.strip()]
             assert lines[-1] == "Replication test succeeded"
 
             set_faults(db, crash_after_writes=1)
-            r = c.post(
-                f"{aem}/content/dam/boom", auth=("admin", "admin"), data={"jcr:primaryType": "sling:Folder"}
-            )
+            r = c.post(f"{aem}/content/dam/boom", auth=("admin", "admin"), data={"jcr:primaryType": "sling:Folder"})
             assert r.status_code == 503 and r.headers["connection"] == "close"
             r = c.get(f"{aem}/content.json", auth=("admin", "admin"))
             assert r.status_code == 503
