@@ -82,7 +82,10 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         except EngineError as exc:
             _fail(str(exc))
         except ApiError as exc:
-            _fail(str(exc))
+            hint = ""
+            if exc.status in (401, 403):
+                hint = "\n  hint: check the credentials of that connection (and where they come from: ${env:...})"
+            _fail(str(exc) + hint)
         except Exception as exc:  # unexpected: still no traceback unless asked
             if os.environ.get("RECONCILER_DEBUG"):
                 raise
@@ -519,7 +522,10 @@ def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, cons
         f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
         f" Developer Console http://{host}:{console_port}. Ctrl-C stops."
     )
-    serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port})
+    try:
+        serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port})
+    except KeyboardInterrupt:
+        click.echo("Sandbox stopped.")
 
 
 @sandbox.command("reset")
