@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from reconciler import rules
+from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import LoadedConfig, load_config
 from reconciler.engine import DesiredResource, Provider, StateStore
 from reconciler.kinds import REGISTRY, ProviderContext
@@ -94,6 +96,10 @@ class Workspace:
 
     def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None) -> None:
         self.loaded = load_config(path, kinds=REGISTRY, environ=environ)
+        found = rules.check(self.loaded)
+        if any(d.severity == "error" for d in found):
+            raise ConfigError(found)
+        self.loaded.warnings.extend(found)
         self.root = self.loaded.root
         self.state = StateStore(state_dir(self.root) / "state.db")
         self.sandbox = SandboxTransports(state_dir(self.root) / "sandbox.db")
