@@ -153,12 +153,30 @@ def validate(config: Path) -> None:
         ws.close_state()
 
 
-async def _plan(ws: Any, targets: tuple[str, ...], replace: tuple[str, ...]) -> Any:
+async def _plan(ws: Any, targets: tuple[str, ...], replace: tuple[str, ...], refresh_only: bool = False) -> Any:
     from reconciler.engine import make_plan
 
     return await make_plan(
-        ws.desired, ws.state, ws.providers, config_digest=ws.loaded.digest, targets=targets, force_replace=replace
+        ws.desired,
+        ws.state,
+        ws.providers,
+        config_digest=ws.loaded.digest,
+        targets=targets,
+        force_replace=replace,
+        refresh_only=refresh_only,
     )
+
+
+def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...]) -> str:
+    from reconciler.render.jsonplan import plan_json
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import TextRenderer
+
+    if fmt == "json":
+        return json.dumps(plan_json(plan, replace=list(replace)), indent=2, sort_keys=True)
+    if fmt == "markdown":
+        return render_markdown(plan).rstrip("\n")
+    return TextRenderer(color=_color(sys.stdout)).plan(plan)
 
 
 def _print_warnings(ws: Any) -> None:
@@ -178,7 +196,20 @@ def _print_warnings(ws: Any) -> None:
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error."
 )
-@click.option("-json", "--json", "as_json", is_flag=True, help="Print the plan as versioned JSON.")
+@click.option("-json", "--json", "as_json", is_flag=True, help="Print the plan as versioned JSON (= --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for terminals, json for machines (schemas/plan.schema.json), markdown for pull-request comments.",
+)
+@click.option(
+    "--refresh-only",
+    is_flag=True,
+    help="Only report changes made outside the reconciler since the last apply (drift); plan no action.",
+)
 @click.option(
     "--target",
     "targets",
@@ -193,14 +224,73 @@ def plan(
     out: Path | None,
     detailed_exitcode: bool,
     as_json: bool,
+    fmt: str,
+    refresh_only: bool,
     targets: tuple[str, ...],
     replace: tuple[str, ...],
 ) -> None:
     """Show what apply would change: refresh the services, compare, print an ordered plan.
 
     Nothing is changed. CONFIG is a YAML file or a directory (default: the current directory).
+    Changes made outside the reconciler since the last apply are shown first, as drift.
     """
+    _plan_command(config, out, detailed_exitcode, "json" if as_json else fmt, refresh_only, targets, replace)
+
+
+def _plan_command(
+    config: Path,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    refresh_only: bool,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+) -> None:
     from reconciler.render.jsonplan import plan_json
+    from reconciler.wiring import Workspace
+
+    ws = Workspace(config)
+
+    async def go() -> Any:
+        try:
+            return await _plan(ws, targets, replace, refresh_only)
+        finally:
+            await ws.aclose()
+
+    try:
+        _print_warnings(ws)
+        result = _run(go)
+        click.echo(_render_plan(result.plan, fmt, replace))
+        if out is not None:
+            _write_plan_file(out, ws, plan_json(result.plan, replace=list(replace)))
+            if fmt == "text":
+                click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
+    finally:
+        ws.close_state()
+    if detailed_exitcode and result.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@main.command()
+@CONFIG_ARG
+@click.option("--accept", is_flag=True, help="Accept the drift into the state (as `apply --refresh-only`).")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there is no drift, 2 when there is, 1 on error.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@_errors
+def drift(config: Path, accept: bool, detailed_exitcode: bool, fmt: str) -> None:
+    """Report changes made outside the reconciler since the last apply (= plan --refresh-only).
+
+    With --accept, record them in the state as the new baseline; no service is changed. A normal
+    plan will still propose to bring the services back to the configuration.
+    """
+    if accept:
+        _accept_drift(config, auto_approve=True)
+        return
+    _plan_command(config, None, detailed_exitcode, fmt, True, (), ())
+
+
+def _accept_drift(config: Path, *, auto_approve: bool) -> None:
+    from reconciler.engine import accept_drift
     from reconciler.render.text import TextRenderer
     from reconciler.wiring import Workspace
 
@@ -208,26 +298,45 @@ def plan(
 
     async def go() -> Any:
         try:
-            return await _plan(ws, targets, replace)
+            with ws.state.locked("apply -refresh-only"):
+                result = await _plan(ws, (), (), True)
+                click.echo(TextRenderer(color=_color(sys.stdout)).plan(result.plan))
+                if not result.plan.drift:
+                    return []
+                if not auto_approve:
+                    if not sys.stdin.isatty():
+                        raise click.UsageError(
+                            "not on a terminal, so apply cannot ask for confirmation; pass --auto-approve"
+                        )
+                    if not click.confirm("Accept these changes into the state?", default=False):
+                        return []
+                return accept_drift(result, ws.state)
         finally:
             await ws.aclose()
 
     try:
-        _print_warnings(ws)
-        result = _run(go)
-        doc = plan_json(result.plan, replace=list(replace))
-        if as_json:
-            click.echo(json.dumps(doc, indent=2, sort_keys=True))
-        else:
-            click.echo(TextRenderer(color=_color(sys.stdout)).plan(result.plan))
-        if out is not None:
-            _write_plan_file(out, ws, doc)
-            if not as_json:
-                click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
+        touched = _run(go)
     finally:
         ws.close_state()
-    if detailed_exitcode and result.plan.has_changes:
-        sys.exit(EXIT_CHANGES)
+    if touched:
+        click.echo(f"\nAccepted the drift of {len(touched)} resource(s) into the state: {', '.join(touched)}.")
+
+
+@main.command()
+@CONFIG_ARG
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
+@_errors
+def graph(config: Path, fmt: str) -> None:
+    """Print the dependency graph of the configuration (no network): `a -> b` means a waits for b."""
+    from reconciler.render.graph import to_dot, to_mermaid
+    from reconciler.wiring import Workspace
+
+    ws = Workspace(config)
+    try:
+        edges = {addr: set(res.depends_on) for addr, res in ws.desired.items()}
+    finally:
+        ws.close_state()
+    click.echo(to_dot(edges) if fmt == "dot" else to_mermaid(edges))
 
 
 def _write_plan_file(path: Path, ws: Any, doc: dict[str, Any]) -> None:
@@ -260,15 +369,29 @@ def _read_plan_file(path: Path) -> dict[str, Any] | None:
 @click.option(
     "--parallelism", default=10, show_default=True, type=click.IntRange(1, 64), help="How many actions run at once."
 )
+@click.option(
+    "--refresh-only",
+    is_flag=True,
+    help="Accept the drift (changes made outside the reconciler) into the state; change no service.",
+)
 @_errors
 def apply(
-    config_or_plan: Path, auto_approve: bool, targets: tuple[str, ...], replace: tuple[str, ...], parallelism: int
+    config_or_plan: Path,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    parallelism: int,
+    refresh_only: bool,
 ) -> None:
     """Make the services match the configuration.
 
     CONFIG_OR_PLAN is a configuration (file or directory; a plan is made and shown, then confirmed)
     or a plan file saved with `plan -out FILE` (applied exactly as saved, refused if stale).
+    With --refresh-only, accept the drift into the state instead; no service is changed.
     """
+    if refresh_only:
+        _accept_drift(config_or_plan, auto_approve=auto_approve)
+        return
     from reconciler.engine import StalePlanError, apply_plan
     from reconciler.render.jsonplan import action_signature, plan_json
     from reconciler.render.text import TextRenderer
@@ -512,18 +635,20 @@ def _sandbox_db(path: Path | None) -> Path:
 @click.option("--aem-port", default=4502, show_default=True)
 @click.option("--ims-port", default=4510, show_default=True)
 @click.option("--console-port", default=4511, show_default=True)
+@click.option("--umapi-port", default=4512, show_default=True)
 @_errors
-def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, console_port: int) -> None:
+def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, console_port: int, umapi_port: int) -> None:
     """Serve the sandbox on real ports (AEM on 4502 like a real author) until interrupted."""
     from reconciler.sandbox import serve
 
     path = _sandbox_db(db)
     click.echo(
         f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
-        f" Developer Console http://{host}:{console_port}. Ctrl-C stops."
+        f" Developer Console http://{host}:{console_port},"
+        f" User Management API http://{host}:{umapi_port}/v2/usermanagement. Ctrl-C stops."
     )
     try:
-        serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port})
+        serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port, "umapi": umapi_port})
     except KeyboardInterrupt:
         click.echo("Sandbox stopped.")
 

@@ -7,8 +7,19 @@ it). Kinds plug in by subclassing ``Provider``.
 from .applier import ApplyEvent, ApplyResult, apply_plan
 from .errors import CycleError, EngineError, LockError, PlanError, StalePlanError, StateError
 from .graph import DependencyGraph
-from .model import SENSITIVE_MASK, UNKNOWN, Action, CheckResult, FieldChange, Note, Observed, Plan, PlannedChange
-from .planner import DesiredResource, PlanResult, make_plan
+from .model import (
+    SENSITIVE_MASK,
+    UNKNOWN,
+    Action,
+    CheckResult,
+    DriftItem,
+    FieldChange,
+    Note,
+    Observed,
+    Plan,
+    PlannedChange,
+)
+from .planner import DesiredResource, PlanResult, accept_drift, make_plan
 from .provider import Provider, RefreshItem, SpecError
 from .state import StateRecord, StateStore
 
@@ -22,6 +33,7 @@ __all__ = [
     "CycleError",
     "DependencyGraph",
     "DesiredResource",
+    "DriftItem",
     "EngineError",
     "FieldChange",
     "LockError",
@@ -38,6 +50,7 @@ __all__ = [
     "StateError",
     "StateRecord",
     "StateStore",
+    "accept_drift",
     "apply_plan",
     "make_plan",
 ]

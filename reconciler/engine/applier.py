@@ -145,6 +145,8 @@ async def apply_plan(
             gone = result.records[addr]
             if change.action == Action.DELETE:
                 await providers[gone.kind].delete(gone)
+            elif not gone.managed:
+                await providers[gone.kind].forget(gone)
             state.remove(addr)
             return gone.remote_id
         res = result.desired[addr]

@@ -147,6 +147,17 @@ class PlannedChange:
 
 
 @dataclass
+class DriftItem:
+    """A change made outside this tool: the object differs from what was last applied (``changes``:
+    ``before`` = last applied, from state; ``after`` = observed now) or is gone (``deleted``)."""
+
+    address: str
+    kind: str
+    changes: list[FieldChange] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass
 class Plan:
     """An ordered plan. ``changes`` holds every non-no-op action in dependency order; ``unchanged``
     counts the resources that need nothing. ``checks`` are health checks to run after apply."""
@@ -159,9 +170,14 @@ class Plan:
     serial: int = 0
     config_digest: str = ""
     targets: list[str] = field(default_factory=list)
+    drift: list[DriftItem] = field(default_factory=list)
+    refresh_only: bool = False
 
     @property
     def has_changes(self) -> bool:
+        """Normal plans: any action or health check. Refresh-only plans: any drift."""
+        if self.refresh_only:
+            return bool(self.drift)
         return any(c.action.is_change for c in self.changes) or bool(self.checks)
 
     def counts(self) -> dict[str, int]:

@@ -16,10 +16,10 @@ from typing import Any
 
 from reconciler.config.refs import AttrRef
 
-from .diff import diff_attributes
+from .diff import diff_attributes, normalise
 from .errors import PlanError
 from .graph import DependencyGraph
-from .model import SENSITIVE_MASK, UNKNOWN, Action, FieldChange, Note, Observed, Plan, PlannedChange
+from .model import SENSITIVE_MASK, UNKNOWN, Action, DriftItem, FieldChange, Note, Observed, Plan, PlannedChange
 from .provider import Provider, RefreshItem, SpecError
 from .resolve import resolve_data, unresolved_paths
 from .state import StateRecord, StateStore
@@ -52,7 +52,6 @@ class PlanResult:
     specs: dict[str, Any]
     observed: dict[str, Observed | None]
     records: dict[str, StateRecord]
-    drift: list[PlannedChange] = field(default_factory=list)
 
 
 def build_graph(desired: Mapping[str, DesiredResource], records: Mapping[str, StateRecord]) -> DependencyGraph:
@@ -86,13 +85,16 @@ async def make_plan(
     targets: Collection[str] = (),
     force_replace: Collection[str] = (),
     concurrency: int = 10,
+    refresh_only: bool = False,
 ) -> PlanResult:
     """Refresh every resource and compute the plan.
 
     ``targets``: limit the plan to these addresses and what they depend on. ``force_replace``:
-    addresses to replace even if unchanged. Raises CycleError on a dependency cycle and PlanError
-    with every problem found (invalid specs once resolved, provider errors of severity ``error``,
-    ``prevent_destroy`` violations). Provider/client exceptions during refresh propagate.
+    addresses to replace even if unchanged. ``refresh_only``: plan no action, only report drift
+    (changes made outside this tool since the last apply; accept them with ``accept_drift``).
+    Raises CycleError on a dependency cycle and PlanError with every problem found (invalid specs
+    once resolved, provider errors of severity ``error``, ``prevent_destroy`` violations).
+    Provider/client exceptions during refresh propagate.
     """
     records = state.records()
     graph = build_graph(desired, records)
@@ -106,6 +108,7 @@ async def make_plan(
     resolved: dict[str, dict[str, Any]] = {}
     observed: dict[str, Observed | None] = {}
     changes: dict[str, PlannedChange] = {}
+    drift: list[DriftItem] = []
     sem = asyncio.Semaphore(concurrency)
 
     def lookup(ref: AttrRef) -> Any:
@@ -166,6 +169,11 @@ async def make_plan(
                 observed[item.address] = got.get(item.address)
 
         for addr in wave:
+            if addr in observed and addr in records:
+                drifted = detect_drift(addr, records[addr], observed[addr])
+                if drifted is not None:
+                    drift.append(drifted)
+        for addr in wave:
             if addr not in observed:
                 continue
             provider = providers[(desired[addr].kind if addr in desired else records[addr].kind)]
@@ -224,18 +232,54 @@ async def make_plan(
     others = sorted(
         (c for c in listed if c.action not in (Action.DELETE, Action.FORGET)), key=lambda c: order[c.address]
     )
+    if refresh_only:
+        others, deletes, checks = [], [], []
     plan = Plan(
         changes=others + deletes,
         unchanged=sum(1 for c in changes.values() if c.action == Action.NOOP),
         checks=checks,
+        drift=sorted(drift, key=lambda d: order[d.address]),
+        refresh_only=refresh_only,
         warnings=warnings,
         lineage=state.lineage,
         serial=state.serial,
         config_digest=config_digest,
         targets=sorted(targets),
     )
-    drift = [c for c in listed if c.reason.startswith("drift")]
-    return PlanResult(plan, graph, dict(desired), specs, observed, records, drift)
+    return PlanResult(plan, graph, dict(desired), specs, observed, records)
+
+
+def detect_drift(addr: str, rec: StateRecord, obs: Observed | None) -> DriftItem | None:
+    """Differences between what was last applied (state) and what the service reports now."""
+    if obs is None:
+        return DriftItem(addr, rec.kind, [], deleted=True)
+    changed = [
+        FieldChange(k, v, obs.attributes.get(k))
+        for k, v in sorted(rec.attributes.items())
+        if normalise(v) != normalise(obs.attributes.get(k))
+    ]
+    return DriftItem(addr, rec.kind, changed) if changed else None
+
+
+def accept_drift(result: PlanResult, state: StateStore) -> list[str]:
+    """Accept the drift of a plan into state: changed objects get their observed attributes and
+    outputs recorded, vanished ones are removed from state. Returns the addresses touched."""
+    touched = []
+    for item in result.plan.drift:
+        rec = result.records.get(item.address)
+        if rec is None:
+            continue
+        if item.deleted:
+            state.remove(item.address)
+        else:
+            obs = result.observed[item.address]
+            assert obs is not None
+            for change in item.changes:
+                rec.attributes[change.path] = change.after
+            rec.outputs.update(obs.outputs)
+            state.put(rec)
+        touched.append(item.address)
+    return touched
 
 
 def secret_changes(
@@ -355,8 +399,6 @@ def _plan_desired(
 
 
 def _same(a: Any, b: Any) -> bool:
-    from .diff import normalise
-
     return bool(normalise(a) == normalise(b))
 
 
@@ -367,6 +409,9 @@ def _plan_orphan(
     if not rec.managed:
         pc.action = Action.FORGET
         pc.reason = "removed from the configuration; not created by this tool, so only forgotten (left in place)"
+        note = provider.forget_note(rec) if obs is not None else None
+        if note:
+            pc.notes.append(note)
         return pc
     if obs is None:
         pc.action = Action.FORGET

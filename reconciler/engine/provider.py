@@ -85,6 +85,11 @@ class Provider(ABC):
         """What deleting this object also destroys, for the plan (e.g. a folder's assets)."""
         return None
 
+    def forget_note(self, record: StateRecord) -> str | None:
+        """What forgetting an adopted object still does, for the plan (e.g. the group memberships
+        this tool added to a user it did not create are removed)."""
+        return None
+
     # -- network -----------------------------------------------------------------------------
     @abstractmethod
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
@@ -108,6 +113,10 @@ class Provider(ABC):
 
     async def delete(self, record: StateRecord) -> None:
         raise NotImplementedError(f"{self.kind} objects cannot be deleted by this tool")
+
+    async def forget(self, record: StateRecord) -> None:  # noqa: B027 - optional hook
+        """Called when an adopted object (not created here) leaves the configuration: undo only
+        what this tool added to it (default: nothing; the object is left in place)."""
 
     async def check(self, address: str, spec: Any, observed: Observed) -> CheckResult:
         return CheckResult(True, "no check")

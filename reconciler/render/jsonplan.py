@@ -9,7 +9,10 @@ Format (``format_version`` "1.0")::
                            "before", "after", "after_unknown": [...], "sensitive": [...],
                            "changes": [{"path", "before", "after", "sensitive", "forces_replacement"}],
                            "notes": [...], "drift": bool}],
-     "checks": [...], "warnings": [{"summary", "detail"}]}
+     "checks": [...], "warnings": [{"summary", "detail"}], "refresh_only": bool,
+     "resource_drift": [{"address", "kind", "deleted", "changes": [{"path", "before", "after"}]}]}
+
+The JSON Schema is ``schemas/plan.schema.json``; a test validates real output against it.
 
 Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
 in ``after_unknown``.
@@ -87,6 +90,16 @@ def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]
         "resource_changes": [change_json(c) for c in plan.changes],
         "checks": plan.checks,
         "warnings": [{"summary": w.summary, "detail": w.detail} for w in plan.warnings],
+        "refresh_only": plan.refresh_only,
+        "resource_drift": [
+            {
+                "address": d.address,
+                "kind": d.kind,
+                "deleted": d.deleted,
+                "changes": [{"path": f.path, "before": _clean(f.before), "after": _clean(f.after)} for f in d.changes],
+            }
+            for d in plan.drift
+        ],
     }
 
 

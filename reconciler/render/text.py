@@ -77,18 +77,22 @@ class TextRenderer:
             if w.detail:
                 lines.append(f"  {w.detail}")
             lines.append("")
+        lines.extend(self.drift(plan))
+        if plan.refresh_only:
+            if plan.drift:
+                lines.append(
+                    "This is a refresh-only plan: nothing will change in the services. To accept these"
+                    " changes into the state, run `reconciler apply --refresh-only` (or `reconciler drift --accept`)."
+                )
+            else:
+                lines.append(self._s("No drift.", bold=True) + " The services match what was last applied.")
+            return "\n".join(lines)
         if not plan.has_changes:
             lines.append(
                 self._s("No changes.", bold=True) + " The services match the configuration"
                 f" ({plan.unchanged} resource{'s' if plan.unchanged != 1 else ''} checked)."
             )
             return "\n".join(lines)
-        drift = [c for c in plan.changes if c.reason.startswith("drift")]
-        if drift:
-            lines.append(self._s("Objects have changed outside of the reconciler:", bold=True))
-            for c in drift:
-                lines.append(f"  {c.address}: {c.reason.removeprefix('drift: ')}")
-            lines.append("")
         listed = [c for c in plan.changes]
         if listed:
             lines.append("The reconciler will perform the following actions, in this order:")
@@ -103,6 +107,22 @@ class TextRenderer:
             lines.append("")
         lines.append(self.summary(plan))
         return "\n".join(lines)
+
+    def drift(self, plan: Plan) -> list[str]:
+        """The "changed outside" section: what differs from the last apply, before any action."""
+        if not plan.drift:
+            return []
+        lines = [self._s("Objects have changed outside of the reconciler (drift since the last apply):", bold=True), ""]
+        for d in plan.drift:
+            if d.deleted:
+                lines.append(self._s(f"  - {d.address}: deleted outside the reconciler", "red"))
+                continue
+            lines.append(self._s(f"  ~ {d.address}", "yellow"))
+            width = max(len(f.path) for f in d.changes)
+            for f in d.changes:
+                lines.append(f"      ~ {f.path.ljust(width)} = {fmt_value(f.before)} -> {fmt_value(f.after)}")
+        lines.append("")
+        return lines
 
     def change(self, c: PlannedChange) -> list[str]:
         fg = _COLORS.get(c.action)

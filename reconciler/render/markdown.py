@@ -1,0 +1,219 @@
+"""A plan as a pull-request comment (GitHub Markdown), never longer than GitHub's 65,535 characters.
+
+Layout: a summary line and table; destructive actions (delete, replace) first and loud; drift;
+per-resource details in collapsed ``<details>`` sections; warnings; a Mermaid graph of the changed
+resources and what they wait for. When the whole comment would be too long it degrades in steps,
+always keeping the summary and every destructive action, and says what it left out:
+
+1. drop the Mermaid graph; 2. list non-destructive changes as addresses only (no details);
+3. drop the non-destructive list; 4. list destructive actions as bare addresses; 5. (only past
+about 2,500 destructive actions) cut that list, saying how many are not shown.
+"""
+
+from __future__ import annotations
+
+from reconciler.engine import Action, Plan, PlannedChange
+
+from .graph import to_mermaid
+from .text import fmt_value
+
+LIMIT = 65_535
+MERMAID_MAX_NODES = 80
+MARKER = "<!-- aem-assets-reconciler plan -->"
+
+_ICON = {
+    Action.CREATE: "➕",
+    Action.UPDATE: "✏️",
+    Action.REPLACE: "♻️",
+    Action.DELETE: "🗑️",
+    Action.ADOPT: "📥",
+    Action.FORGET: "👋",
+    Action.READ: "🔍",
+}
+
+
+def _summary(plan: Plan, title: str) -> list[str]:
+    n = plan.counts()
+    if plan.refresh_only:
+        head = f"### {title}: refresh-only, {len(plan.drift)} object(s) changed outside the reconciler"
+        return [MARKER, head, ""]
+    if not plan.has_changes:
+        return [
+            MARKER,
+            f"### {title}: no changes",
+            "",
+            f"The services match the configuration ({plan.unchanged} resources checked).",
+            "",
+        ]
+    destructive = n.get("delete", 0) + n.get("replace", 0)
+    parts = [f"{n.get(k, 0)} to {k}" for k in ("create", "adopt", "update", "replace", "delete") if n.get(k)]
+    if plan.checks:
+        parts.append(f"{len(plan.checks)} to check")
+    head = f"### {title}: " + (", ".join(parts) or "health checks only")
+    if destructive:
+        head += f" — ⚠️ **{destructive} destructive**"
+    lines = [MARKER, head, "", "| action | count |", "|---|---:|"]
+    for action in (
+        Action.CREATE,
+        Action.ADOPT,
+        Action.UPDATE,
+        Action.REPLACE,
+        Action.DELETE,
+        Action.FORGET,
+        Action.READ,
+    ):
+        if n.get(action.value):
+            label = f"**{action.value}**" if action.is_destructive else action.value
+            lines.append(f"| {_ICON[action]} {label} | {n[action.value]} |")
+    if plan.checks:
+        lines.append(f"| health checks | {len(plan.checks)} |")
+    lines.append(f"| unchanged | {plan.unchanged} |")
+    lines.append("")
+    if plan.targets:
+        lines += ["> [!WARNING]", "> Resource targeting is in effect (`--target`): the plan may be incomplete.", ""]
+    return lines
+
+
+def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
+    if not changes:
+        return []
+    lines = ["> [!CAUTION]", f"> **{len(changes)} destructive action(s):** deleted objects are gone for good.", ""]
+    if compact:  # grouped, comma-separated: ~20 characters per address
+        for verb, action in (("DELETE", Action.DELETE), ("REPLACE", Action.REPLACE)):
+            group = [f"`{c.address}`" for c in changes if c.action == action]
+            if group:
+                lines += [f"**{verb}** ({len(group)}): " + ", ".join(group), ""]
+        return lines
+    for c in changes:
+        verb = "DELETE" if c.action == Action.DELETE else "REPLACE"
+        extra = "; ".join([c.reason, *c.notes])
+        lines.append(f"- **{verb}** `{c.address}`" + (f" — {_esc(extra)}" if extra else ""))
+    lines.append("")
+    return lines
+
+
+def _details(c: PlannedChange) -> list[str]:
+    summary = f"<code>{c.action.symbol} {c.address}</code> {c.action.value}" + (
+        f": {_esc(c.reason)}" if c.reason else ""
+    )
+    body = []
+    for f in c.changes:
+        if f.before is None and c.action in (Action.CREATE, Action.ADOPT):
+            body.append(f"+ {f.path} = {fmt_value(f.after)}")
+        else:
+            body.append(
+                f"~ {f.path} = {fmt_value(f.before)} -> {fmt_value(f.after)}"
+                + ("  # forces replacement" if f.forces_replacement else "")
+            )
+    out = [f"<details><summary>{summary}</summary>", ""]
+    if c.waits_for:
+        out.append(f"Waits for: {', '.join(f'`{w}`' for w in c.waits_for)}")
+        out.append("")
+    for note in c.notes:
+        out.append(f"- {_esc(note)}")
+    if c.notes:
+        out.append("")
+    if body:
+        out += ["```diff", *body, "```"]
+    out += ["</details>", ""]
+    return out
+
+
+def _esc(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _drift(plan: Plan) -> list[str]:
+    if not plan.drift:
+        return []
+    out = [f"#### Changed outside the reconciler ({len(plan.drift)})", ""]
+    for d in plan.drift:
+        if d.deleted:
+            out.append(f"- `{d.address}`: deleted outside the reconciler")
+        else:
+            fields = ", ".join(f"`{f.path}` {fmt_value(f.before)} → {fmt_value(f.after)}" for f in d.changes)
+            out.append(f"- `{d.address}`: {fields}")
+    out.append("")
+    return out
+
+
+def _graph(plan: Plan) -> list[str]:
+    changed = {c.address: c for c in plan.changes}
+    if not changed or len(changed) > MERMAID_MAX_NODES:
+        return []
+    edges = {a: set(c.waits_for) for a, c in changed.items()}
+    labels = {a: f"({c.action.symbol})" for a, c in changed.items()}
+    return [
+        "<details><summary>Graph of the changes (what waits for what)</summary>",
+        "",
+        "```mermaid",
+        to_mermaid(edges, labels),
+        "```",
+        "</details>",
+        "",
+    ]
+
+
+def render_markdown(plan: Plan, *, title: str = "Reconciler plan", limit: int = LIMIT) -> str:
+    """The plan as a PR comment of at most ``limit`` characters (see the module docstring)."""
+    destructive = [c for c in plan.changes if c.action.is_destructive]
+    others = [c for c in plan.changes if not c.action.is_destructive]
+    warnings = []
+    if plan.warnings:
+        warnings = (
+            ["#### Warnings", ""]
+            + [f"- ⚠️ {_esc(w.summary)}" + (f": {_esc(w.detail)}" if w.detail else "") for w in plan.warnings]
+            + [""]
+        )
+    checks = []
+    if plan.checks:
+        checks = ["#### Health checks after apply", ""] + [f"- `{a}`" for a in plan.checks] + [""]
+    head = _summary(plan, title)
+    left_out: list[str] = []
+
+    def assemble(dest_compact: bool, other_mode: str, graph: bool, dest: list[PlannedChange]) -> str:
+        body = head + _destructive(dest, compact=dest_compact) + _drift(plan)
+        if others and other_mode == "details":
+            body += ["#### Changes", ""]
+            for c in others:
+                body += _details(c)
+            for c in destructive:
+                body += _details(c)
+        elif others and other_mode == "list":
+            body += ["#### Changes", ""] + [f"- {c.action.value} `{c.address}`" for c in others] + [""]
+        body += warnings + checks
+        if graph:
+            body += _graph(plan)
+        if left_out:
+            body += [
+                "> [!NOTE]",
+                "> Shortened to fit a pull-request comment: "
+                + "; ".join(left_out)
+                + ". Run `reconciler plan` for the full plan.",
+                "",
+            ]
+        return "\n".join(body).rstrip() + "\n"
+
+    attempts = [
+        (False, "details", True, None),
+        (False, "details", False, "the graph"),
+        (False, "list", False, "per-resource details"),
+        (False, "none", False, f"the list of {len(others)} non-destructive change(s)"),
+        (True, "none", False, "the reasons of the destructive actions"),
+    ]
+    for dest_compact, mode, graph, dropped in attempts:
+        if dropped:
+            left_out.append(dropped)
+        text = assemble(dest_compact, mode, graph, destructive)
+        if len(text) <= limit:
+            return text
+    # last resort: cut the destructive list itself, saying how many are not shown
+    keep = len(destructive)
+    while keep > 0:
+        keep = keep * 9 // 10
+        left_out.append(f"{len(destructive) - keep} destructive action(s) not shown")
+        text = assemble(True, "none", False, destructive[:keep])
+        if len(text) <= limit:
+            return text
+        left_out.pop()
+    return assemble(True, "none", False, [])[:limit]
