@@ -1,0 +1,60 @@
+"""The GitOps example's own commands, run against the sandbox, so the example cannot rot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from .conftest import QUICKSTART, ROOT
+
+WORKFLOW = ROOT / "examples" / "gitops" / "reconciler.yml"
+
+
+def steps_by_id() -> dict[str, str]:
+    doc = YAML(typ="safe").load(WORKFLOW.read_text())
+    out = {}
+    for job in doc["jobs"].values():
+        for step in job["steps"]:
+            if "id" in step:
+                out[step["id"]] = step["run"]
+    return out
+
+
+def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_workflow_steps_plan_comment_and_apply_the_saved_plan(tmp_path: Path) -> None:
+    steps = steps_by_id()
+    assert set(steps) == {"validate", "plan", "apply"}
+    repo = tmp_path / "repo"
+    shutil.copytree(QUICKSTART, repo / "infra", ignore=shutil.ignore_patterns(".reconciler"))
+    outputs = tmp_path / "github_output"
+    env = {k: v for k, v in os.environ.items() if k not in ("AEM_PASSWORD", "ADOBE_CLIENT_SECRET")}
+    env.update({"RECONCILER_CONFIG": "infra", "GITHUB_OUTPUT": str(outputs), "NO_COLOR": "1",
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"})
+
+    assert run_step(steps["validate"], repo, env).returncode == 0
+    planned = run_step(steps["plan"], repo, env)
+    assert planned.returncode == 0, planned.stderr
+    assert outputs.read_text().strip().endswith("changes=true")
+    comment = (repo / "plan.md").read_text()
+    assert comment.startswith("<!-- aem-assets-reconciler plan -->") and len(comment) <= 65_535
+    assert (repo / "plan.json").exists()
+
+    applied = run_step(steps["apply"], repo, env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete!" in applied.stdout
+
+    again = run_step(steps["apply"], repo, env)  # the same saved plan after it was applied: stale
+    assert again.returncode == 1 and "stale plan" in again.stderr
+
+    outputs.write_text("")
+    replanned = run_step(steps["plan"], repo, env)
+    assert replanned.returncode == 0 and outputs.read_text().strip() == "changes=false"
