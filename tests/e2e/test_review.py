@@ -28,10 +28,13 @@ def _edit_in_aem(db: Path, path: str, **props: str) -> None:
     asyncio.run(go())
 
 
-def test_plan_json_validates_against_the_schema(quickstart: Path, cli: Run) -> None:
-    first = cli("plan", "-json", quickstart)
+def test_plan_json_validates_against_the_schema(quickstart: Path, cli: Run, tmp_path: Path) -> None:
+    first = cli("plan", "-json", quickstart, "-out", tmp_path / "saved.plan")
     doc = json.loads(first.output)
     jsonschema.validate(doc, PLAN_SCHEMA)
+    shown = json.loads(cli("show", "-json", tmp_path / "saved.plan").output)
+    jsonschema.validate(shown, PLAN_SCHEMA)
+    assert shown == doc
     assert doc["summary"]["create"] == 4 and doc["summary"]["has_changes"]
     keys = {c["address"]: c for c in doc["resource_changes"]}
     assert keys["cloud_configs.assets-sync"]["after_unknown"] == ["client_id"]
