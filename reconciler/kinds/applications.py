@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, SpecError, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, parse_model
+from .base import KindDef, Link, Parsed, Spec, parse_named
 from .context import ProviderContext
 
 LEGACY_SCOPES = ("dam-read", "dam-sync", "dam-write", "cc-share")
@@ -100,10 +100,7 @@ class ApplicationProvider(Provider):
         self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[ApplicationSpec]:
-        parsed = parse_model(ApplicationSpec, address, data)
-        if parsed.model.name is None:
-            parsed.model.name = address.split(".", 1)[1]
-        return parsed
+        return parse_named(ApplicationSpec, address, data)
 
     def desired(self, spec: Parsed[ApplicationSpec]) -> dict[str, Any]:
         m = spec.model

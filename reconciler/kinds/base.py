@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reconciler.config.refs import is_unresolved
-from reconciler.engine import Provider, SpecError
+from reconciler.engine import Provider, RefreshItem, SpecError
 
 from .context import ProviderContext
 
@@ -96,3 +96,31 @@ def parse_model(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed
 
 def unresolved(value: Any) -> bool:
     return is_unresolved(value)
+
+
+def resource_name(address: str) -> str:
+    """The name part of an address (``cloud_configs.assets-sync`` -> ``assets-sync``)."""
+    return address.split(".", 1)[1]
+
+
+def parse_named(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed[M]:
+    """``parse_model`` for specs whose optional ``name`` (a node or project name) defaults to the
+    resource name."""
+    parsed = parse_model(model, address, data)
+    if getattr(parsed.model, "name", None) is None:
+        parsed.model.name = resource_name(address)  # type: ignore[attr-defined]
+    return parsed
+
+
+def by_connection(items: list[RefreshItem]) -> dict[str, list[RefreshItem]]:
+    """Refresh items grouped by connection name: the state record's (objects read by remote id)
+    or else the spec's ``connection`` field, so each connection is listed once."""
+    groups: dict[str, list[RefreshItem]] = {}
+    for item in items:
+        if item.record is not None:
+            conn = item.record.outputs["connection"]
+        else:
+            assert item.spec is not None
+            conn = item.spec.model.connection
+        groups.setdefault(conn, []).append(item)
+    return groups

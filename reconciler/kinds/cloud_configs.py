@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from reconciler.config.refs import RefTo, is_unresolved
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, parse_model
+from .base import KindDef, Parsed, Spec, by_connection, parse_named
 from .context import ProviderContext
 
 TENANT_RE = re.compile(r"^https://(?P<tenant>[a-z0-9][a-z0-9-]*)\.experiencecloud\.adobe\.com/?$")
@@ -99,10 +99,7 @@ class CloudConfigProvider(Provider):
         self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[CloudConfigSpec]:
-        parsed = parse_model(CloudConfigSpec, address, data)
-        if parsed.model.name is None:
-            parsed.model.name = address.split(".", 1)[1]
-        return parsed
+        return parse_named(CloudConfigSpec, address, data)
 
     def _root(self, conn: str) -> str:
         return self.ctx.aem_connection(conn).mac_service_path.rstrip("/")
@@ -138,12 +135,8 @@ class CloudConfigProvider(Provider):
         return []
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
-        by_conn: dict[str, list[RefreshItem]] = {}
-        for item in items:
-            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
-            by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
-        for conn, group in by_conn.items():
+        for conn, group in by_connection(items).items():
             client = self.ctx.aem(conn)
             root = self._root(conn)
             tree = await client.get_json(root, depth=2) or {}

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, parse_model
+from .base import KindDef, Parsed, Spec, by_connection, parse_model
 from .context import ProviderContext
 
 DAM_ROOT = "/content/dam"
@@ -91,12 +91,8 @@ class FolderProvider(Provider):
         return []
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
-        by_conn: dict[str, list[RefreshItem]] = {}
-        for item in items:
-            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
-            by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
-        for conn, group in by_conn.items():
+        for conn, group in by_connection(items).items():
             found = await self._list(conn)
             for item in group:
                 path = item.record.remote_id if item.record else self._path(item.spec)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr
 from reconciler.config.refs import RefTo
 from reconciler.engine import CheckResult, Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, parse_model
+from .base import KindDef, Parsed, Spec, by_connection, parse_named
 from .context import ProviderContext
 
 AGENTS_ROOT = "/etc/replication/agents.author"
@@ -72,10 +72,7 @@ class ReplicationAgentProvider(Provider):
         self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[ReplicationAgentSpec]:
-        parsed = parse_model(ReplicationAgentSpec, address, data)
-        if parsed.model.name is None:
-            parsed.model.name = address.split(".", 1)[1]
-        return parsed
+        return parse_named(ReplicationAgentSpec, address, data)
 
     def desired(self, spec: Parsed[ReplicationAgentSpec]) -> dict[str, Any]:
         m = spec.model
@@ -100,12 +97,8 @@ class ReplicationAgentProvider(Provider):
         return spec.model.test_connection
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
-        by_conn: dict[str, list[RefreshItem]] = {}
-        for item in items:
-            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
-            by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
-        for conn, group in by_conn.items():
+        for conn, group in by_connection(items).items():
             agents = await self.ctx.aem(conn).list_agents("author")
             for item in group:
                 name = item.record.outputs["name"] if item.record else item.spec.model.name  # type: ignore[union-attr]
