@@ -90,6 +90,10 @@ class StateStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            # WAL + NORMAL: each per-action write survives a crash of this process without an fsync
+            # per transaction (a power cut may lose the last few; the next plan re-reads the services).
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StateError(f"cannot open state {self.path}: {exc}") from exc
@@ -144,34 +148,35 @@ class StateStore:
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
 
     # -- records ----------------------------------------------------------------------------------
+    _COLUMNS = (
+        "address, kind, remote_id, managed, prevent_destroy, secret_hashes, outputs, attributes,"
+        " dependencies, check_status"
+    )
+
+    @staticmethod
+    def _record(r: tuple[Any, ...]) -> StateRecord:
+        return StateRecord(
+            address=r[0],
+            kind=r[1],
+            remote_id=r[2],
+            managed=bool(r[3]),
+            prevent_destroy=bool(r[4]),
+            secret_hashes=json.loads(r[5]),
+            outputs=json.loads(r[6]),
+            attributes=json.loads(r[7]),
+            dependencies=json.loads(r[8]),
+            check_status=r[9],
+        )
+
     def records(self) -> dict[str, StateRecord]:
-        """All records by address."""
-        rows = self._db.execute(
-            "SELECT address, kind, remote_id, managed, prevent_destroy, secret_hashes, outputs,"
-            " attributes, dependencies, check_status FROM resources ORDER BY address"
-        ).fetchall()
-        return {
-            r[0]: StateRecord(
-                address=r[0],
-                kind=r[1],
-                remote_id=r[2],
-                managed=bool(r[3]),
-                prevent_destroy=bool(r[4]),
-                secret_hashes=json.loads(r[5]),
-                outputs=json.loads(r[6]),
-                attributes=json.loads(r[7]),
-                dependencies=json.loads(r[8]),
-                check_status=r[9],
-            )
-            for r in rows
-        }
+        """All records by address (one query)."""
+        rows = self._db.execute(f"SELECT {self._COLUMNS} FROM resources ORDER BY address").fetchall()
+        return {r[0]: self._record(r) for r in rows}
 
     def get(self, address: str) -> StateRecord | None:
-        return self.records_for([address]).get(address)
-
-    def records_for(self, addresses: list[str]) -> dict[str, StateRecord]:
-        wanted = set(addresses)
-        return {a: r for a, r in self.records().items() if a in wanted}
+        """One record (one indexed query), or None."""
+        row = self._db.execute(f"SELECT {self._COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
+        return None if row is None else self._record(row)
 
     def put(self, record: StateRecord) -> None:
         """Insert or replace one record and bump the serial, atomically."""

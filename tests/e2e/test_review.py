@@ -124,7 +124,8 @@ def test_graph_dot_and_mermaid(quickstart: Path, cli: Run) -> None:
 def test_stale_plan_lineage_mismatch(quickstart: Path, cli: Run, tmp_path: Path) -> None:
     plan_file = tmp_path / "p.plan"
     assert cli("plan", quickstart, "-out", plan_file).exit_code == 0
-    (quickstart / ".reconciler" / "state.db").unlink()
+    for f in (quickstart / ".reconciler").glob("state.db*"):
+        f.unlink()
     out = cli("apply", plan_file)
     assert out.exit_code == 1 and "another state (lineage" in out.output
 
