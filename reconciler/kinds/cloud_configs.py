@@ -151,6 +151,17 @@ class CloudConfigProvider(Provider):
                 out[item.address] = await self._observed(conn, path, name, content or {})
         return out
 
+    async def lookup(self, spec: Parsed[CloudConfigSpec], record: StateRecord | None, address: str) -> Observed | None:
+        """One configuration (``GET <config>.1.json``) instead of the service's listing."""
+        conn = record.outputs["connection"] if record else spec.model.connection
+        name = record.outputs["name"] if record else spec.model.name or ""
+        path = f"{self._root(conn)}/{name}"
+        node = await self.ctx.aem(conn).get_json(path, depth=1)
+        if node is None or node.get("jcr:primaryType") != "cq:Page":
+            return None
+        content = node.get("jcr:content") if isinstance(node.get("jcr:content"), dict) else {}
+        return await self._observed(conn, path, name, content or {})
+
     async def _observed(self, conn: str, path: str, name: str, content: dict[str, Any]) -> Observed:
         sync = content.get("syncEnabled")
         attrs = {

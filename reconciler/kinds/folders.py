@@ -99,6 +99,25 @@ class FolderProvider(Provider):
                 out[item.address] = found.get(path)
         return out
 
+    async def lookup(self, spec: Parsed[FolderSpec], record: StateRecord | None, address: str) -> Observed | None:
+        """One folder by path (``GET <path>.1.json``): apply re-checks one object, not the listing."""
+        conn = record.outputs["connection"] if record else spec.model.connection
+        path = record.remote_id if record else self._path(spec)
+        node = await self.ctx.aem(conn).get_json(path, depth=1)
+        if node is None or node.get("jcr:primaryType") not in (FOLDER, ORDERED):
+            return None
+        return self._observed(conn, path, node)
+
+    @staticmethod
+    def _observed(conn: str, path: str, node: dict[str, Any]) -> Observed:
+        content = node.get("jcr:content") if isinstance(node.get("jcr:content"), dict) else {}
+        attrs: dict[str, Any] = {"path": path, "ordered": node.get("jcr:primaryType") == ORDERED}
+        title = content.get("jcr:title") if content else None
+        if title is not None:
+            attrs["title"] = title
+        outputs = {"path": path, "connection": conn, "primary_type": node.get("jcr:primaryType")}
+        return Observed(path, attrs, outputs)
+
     async def _list(self, conn: str) -> dict[str, Observed]:
         """Every folder under /content/dam in one Query Builder request (subtypes included)."""
         hits = await self.ctx.aem(conn).query(
@@ -107,16 +126,8 @@ class FolderProvider(Provider):
         out: dict[str, Observed] = {}
         for hit in hits:
             path = hit.get("jcr:path") or hit.get("path")
-            if not path:
-                continue
-            content = hit.get("jcr:content") if isinstance(hit.get("jcr:content"), dict) else {}
-            attrs: dict[str, Any] = {"path": path, "ordered": hit.get("jcr:primaryType") == ORDERED}
-            title = content.get("jcr:title") if content else None
-            if title is not None:
-                attrs["title"] = title
-            out[path] = Observed(
-                path, attrs, {"path": path, "connection": conn, "primary_type": hit.get("jcr:primaryType")}
-            )
+            if path:
+                out[path] = self._observed(conn, path, hit)
         return out
 
     def _params(self, spec: Parsed[FolderSpec], *, create: bool) -> list[tuple[str, str]]:

@@ -106,6 +106,17 @@ class ReplicationAgentProvider(Provider):
                 out[item.address] = None if props is None else self._observed(conn, name, props)
         return out
 
+    async def lookup(
+        self, spec: Parsed[ReplicationAgentSpec], record: StateRecord | None, address: str
+    ) -> Observed | None:
+        """One agent (``GET <agent>.1.json``) instead of the whole listing."""
+        conn = record.outputs["connection"] if record else spec.model.connection
+        name = record.outputs["name"] if record else spec.model.name
+        node = await self.ctx.aem(conn).get_json(f"{AGENTS_ROOT}/{name}", depth=1)
+        if node is None or not isinstance(node.get("jcr:content"), dict):
+            return None
+        return self._observed(conn, name or "", node["jcr:content"])
+
     @staticmethod
     def _observed(conn: str, name: str, props: dict[str, Any]) -> Observed:
         attrs: dict[str, Any] = {"name": name}
