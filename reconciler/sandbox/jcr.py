@@ -142,11 +142,25 @@ def default_child_type(parent: Node | None, name: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def render_tree(root: Node, below: list[Node], levels: int | None, harray: bool = False) -> dict[str, Any]:
-    """Sling JSON of ``root`` with children ``levels`` deep (None = unlimited)."""
+def children_index(nodes: list[Node]) -> dict[str, list[Node]]:
+    """Parent path -> child nodes (in the order given)."""
     by_parent: dict[str, list[Node]] = {}
-    for n in below:
+    for n in nodes:
         by_parent.setdefault(parent_of(n.path), []).append(n)
+    return by_parent
+
+
+def render_tree(
+    root: Node,
+    below: list[Node],
+    levels: int | None,
+    harray: bool = False,
+    *,
+    index: dict[str, list[Node]] | None = None,
+) -> dict[str, Any]:
+    """Sling JSON of ``root`` with children ``levels`` deep (None = unlimited). ``index``: a
+    prebuilt ``children_index`` covering ``root``'s subtree, used instead of ``below``."""
+    by_parent = index if index is not None else children_index(below)
 
     def one(node: Node, left: int | None) -> dict[str, Any]:
         out: dict[str, Any] = {"jcr:primaryType": node.type}
@@ -469,12 +483,15 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
         return vals[0] if vals else default
 
     root = (one("path") or "/").rstrip("/") or "/"
+    subtree_index: dict[str, list[Node]] | None = None
     if one("path.exact") == "true":
         root_node = get_node(conn, root)
         candidates = [root_node] if root_node else []
     else:
         levels = 1 if one("path.flat") == "true" else None
         candidates = descendants(conn, root, levels)
+        if levels is None:
+            subtree_index = children_index(candidates)  # full hits reuse it: no query per hit
         if one("path.self") == "true":
             root_node = get_node(conn, root)
             if root_node:
@@ -542,10 +559,11 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
     for node in page:
         if hits_mode == "full":
             nodedepth: int | None = 0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
-            hit = {
-                "jcr:path": node.path,
-                **render_tree(node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth),
-            }
+            if subtree_index is not None:
+                tree = render_tree(node, [], nodedepth, index=subtree_index)
+            else:
+                tree = render_tree(node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth)
+            hit = {"jcr:path": node.path, **tree}
         elif hits_mode == "selective":
             full = {"jcr:path": node.path, "jcr:primaryType": node.type, **node.props}
             hit = {}
