@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= examples/quickstart
 
-.PHONY: demo test lint typecheck schema clean venv
+.PHONY: demo demo-workfront demo-creative-cloud test lint typecheck schema clean venv
 
 $(BIN)/reconciler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ demo: venv
 	$(BIN)/reconciler plan $(EXAMPLE)
 	$(BIN)/reconciler apply --auto-approve $(EXAMPLE)
 	$(BIN)/reconciler plan --detailed-exitcode $(EXAMPLE)
+
+## demo-workfront: the same on examples/workfront (native Workfront integration, linked folders, metadata mapping)
+demo-workfront:
+	$(MAKE) demo EXAMPLE=examples/workfront
+
+## demo-creative-cloud: seed 001 (connect AEM Assets to the Creative Cloud org of another IMS org)
+demo-creative-cloud:
+	$(MAKE) demo EXAMPLE=examples/creative-cloud
 
 ## test: the whole suite, then ruff and mypy on reconciler/
 test: venv

@@ -636,8 +636,11 @@ def _sandbox_db(path: Path | None) -> Path:
 @click.option("--ims-port", default=4510, show_default=True)
 @click.option("--console-port", default=4511, show_default=True)
 @click.option("--umapi-port", default=4512, show_default=True)
+@click.option("--workfront-port", default=4513, show_default=True)
 @_errors
-def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, console_port: int, umapi_port: int) -> None:
+def sandbox_serve(
+    db: Path | None, host: str, aem_port: int, ims_port: int, console_port: int, umapi_port: int, workfront_port: int
+) -> None:
     """Serve the sandbox on real ports (AEM on 4502 like a real author) until interrupted."""
     from reconciler.sandbox import serve
 
@@ -645,10 +648,12 @@ def sandbox_serve(db: Path | None, host: str, aem_port: int, ims_port: int, cons
     click.echo(
         f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
         f" Developer Console http://{host}:{console_port},"
-        f" User Management API http://{host}:{umapi_port}/v2/usermanagement. Ctrl-C stops."
+        f" User Management API http://{host}:{umapi_port}/v2/usermanagement,"
+        f" Workfront http://{host}:{workfront_port}/attask/api/v21.0. Ctrl-C stops."
     )
     try:
-        serve(path, host=host, ports={"aem": aem_port, "ims": ims_port, "console": console_port, "umapi": umapi_port})
+        ports = {"aem": aem_port, "ims": ims_port, "console": console_port, "umapi": umapi_port}
+        serve(path, host=host, ports={**ports, "workfront": workfront_port})
     except KeyboardInterrupt:
         click.echo("Sandbox stopped.")
 

@@ -19,7 +19,7 @@ from reconciler.config.loader import LoadedConfig, load_config
 from reconciler.engine import DesiredResource, Provider, StateStore
 from reconciler.kinds import REGISTRY, ProviderContext
 
-SANDBOX_SERVICES = ("aem", "ims", "console")
+SANDBOX_SERVICES = ("aem", "ims", "console", "umapi", "workfront")
 
 
 def state_dir(root: Path) -> Path:

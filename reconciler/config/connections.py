@@ -178,6 +178,11 @@ class WorkfrontConnection(_Common):
     adobe: Annotated[str | None, RefTo("connections:adobe")] = Field(
         None, description="Name of the adobe connection that issues IMS tokens (auth: ims)."
     )
+    ims_org_id: str | None = Field(
+        None,
+        pattern=r"^[0-9A-F]{24}@AdobeOrg$",
+        description="IMS org sent as x-gw-ims-org-id with the bearer token (auth: ims), e.g. <24 hex>@AdobeOrg.",
+    )
 
     @field_validator("url")
     @classmethod

@@ -16,7 +16,9 @@ from reconciler.clients.aem import AemClient
 from reconciler.clients.base import HttpPolicy, ServiceClient
 from reconciler.clients.console import ConsoleClient
 from reconciler.clients.ims import ImsClient, ServerToServerTokenProvider
-from reconciler.config.connections import AdobeConnection, AemConnection
+from reconciler.clients.umapi import UmapiClient
+from reconciler.clients.workfront import WorkfrontClient
+from reconciler.config.connections import AdobeConnection, AemConnection, WorkfrontConnection
 
 TransportFor = Callable[[str], tuple[str, httpx.AsyncBaseTransport | None]]
 
@@ -113,6 +115,51 @@ class ProviderContext:
                 secrets=[secret],
             )
             self._clients[key].service = f"Developer Console of adobe connection {name!r}"
+        return self._clients[key]  # type: ignore[return-value]
+
+    def umapi(self, name: str) -> UmapiClient:
+        """The User Management API client of Adobe connection ``name`` (OAuth S2S token with the
+        scope ``user_management_sdk``, as Adobe's own umapi-client asks for)."""
+        key = ("umapi", name)
+        if key not in self._clients:
+            conn: AdobeConnection = self._get(name, AdobeConnection)
+            secret = conn.client_secret.get_secret_value()
+            tokens = ServerToServerTokenProvider(
+                self.ims(name), conn.client_id, secret, ("openid", "AdobeID", "user_management_sdk")
+            )
+            base, transport = self.transport_for(conn.umapi_url)
+            if conn.umapi_url.startswith("sandbox://"):
+                base = base.rstrip("/") + "/v2/usermanagement"
+            self._clients[key] = UmapiClient(
+                base, api_key=conn.client_id, token_provider=tokens, transport=transport,
+                policy=self._policy(conn), secrets=[secret],
+            )
+            self._clients[key].service = f"User Management API of adobe connection {name!r}"
+        return self._clients[key]  # type: ignore[return-value]
+
+    def workfront(self, name: str) -> WorkfrontClient:
+        """The Workfront client of connection ``name``: an API key, or an IMS bearer token from the
+        adobe connection it names (OAuth S2S) with ``x-gw-ims-org-id``."""
+        key = ("workfront", name)
+        if key not in self._clients:
+            conn: WorkfrontConnection = self._get(name, WorkfrontConnection)
+            base, transport = self.transport_for(conn.url)
+            if conn.auth == "api_key":
+                assert conn.api_key is not None
+                client = WorkfrontClient(
+                    base, api_version=conn.api_version, api_key=conn.api_key.get_secret_value(),
+                    transport=transport, policy=self._policy(conn),
+                )
+            else:
+                adobe: AdobeConnection = self._get(str(conn.adobe), AdobeConnection)
+                secret = adobe.client_secret.get_secret_value()
+                tokens = ServerToServerTokenProvider(self.ims(str(conn.adobe)), adobe.client_id, secret, adobe.scopes)
+                client = WorkfrontClient(
+                    base, api_version=conn.api_version, token_provider=tokens, ims_org_id=conn.ims_org_id,
+                    transport=transport, policy=self._policy(conn), secrets=[secret],
+                )
+            client.service = f"workfront connection {name!r}"
+            self._clients[key] = client
         return self._clients[key]  # type: ignore[return-value]
 
     def clients(self) -> list[ServiceClient]:

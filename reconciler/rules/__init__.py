@@ -18,6 +18,24 @@ Rule = Callable[[LoadedConfig], list[Diagnostic]]
 RULES: list[Rule] = []
 
 
+def _register_assets_rules() -> None:
+    from reconciler.rules import assets
+
+    RULES.extend(assets.RULES)
+
+
+_register_assets_rules()
+
+
+def _register() -> None:
+    from . import workfront  # the Workfront feature matrix rules (seed 002)
+
+    RULES.extend(workfront.RULES)
+
+
+_register()
+
+
 def check(loaded: LoadedConfig) -> list[Diagnostic]:
     """Run every registered rule; returns all diagnostics (errors and warnings) in rule order."""
     out: list[Diagnostic] = []

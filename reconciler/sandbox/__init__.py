@@ -19,9 +19,25 @@ from .common import SandboxCrash, SandboxDown
 from .console import create_console_app
 from .ims import create_ims_app
 from .server import DEFAULT_PORTS, serve
-from .world import SEED, World, clear_faults, ensure_world, get_faults, reset_world, set_faults, world_counts
+from .umapi import create_umapi_app
+from .workfront import create_workfront_app
+from .world import (
+    SEED,
+    World,
+    add_umapi_users,
+    clear_faults,
+    ensure_world,
+    get_faults,
+    reset_world,
+    set_creative_cloud_entitlement,
+    set_faults,
+    set_umapi_membership,
+    set_umapi_rate_limits,
+    umapi_snapshot,
+    world_counts,
+)
 
-SERVICES = ("aem", "ims", "console")
+SERVICES = ("aem", "ims", "console", "umapi", "workfront")
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -29,18 +45,23 @@ __all__ = [
     "SERVICES",
     "SandboxCrash",
     "SandboxDown",
+    "add_umapi_users",
     "clear_faults",
     "create_app",
     "get_faults",
     "reset_world",
     "serve",
+    "set_creative_cloud_entitlement",
     "set_faults",
+    "set_umapi_membership",
+    "set_umapi_rate_limits",
+    "umapi_snapshot",
     "world_counts",
 ]
 
 
 def create_app(service: str, db_path: Path | str, *, ims_url: str = "sandbox://ims") -> Starlette:
-    """The ASGI app of one emulated service: ``"aem"``, ``"ims"`` or ``"console"``.
+    """The ASGI app of one emulated service: ``"aem"``, ``"ims"``, ``"console"`` or ``"umapi"``.
 
     All apps created on the same ``db_path`` share one world (created and seeded on first use;
     the parent directory is created). ``ims_url`` is only used by the AEM app, for Test Connection
@@ -60,4 +81,8 @@ def create_app(service: str, db_path: Path | str, *, ims_url: str = "sandbox://i
         return create_aem_app(world, ims_url, options, lambda: create_app("ims", world.path))
     if service == "ims":
         return create_ims_app(world, options)
+    if service == "umapi":
+        return create_umapi_app(world, options)
+    if service == "workfront":
+        return create_workfront_app(world, options)
     return create_console_app(world, options)

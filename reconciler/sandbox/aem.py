@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from . import jcr, pki
 from .common import INTERNAL_HEADER, FaultMiddleware, all_params, sandbox_routes, text_params
+from .umapi_assets import share_routes
 from .world import SEED, World, ecma_date
 
 MAC_SERVICE_PATH = SEED["aem"]["mac_service_path"]
@@ -596,12 +597,16 @@ def create_aem_app(
             "DELETE FROM mac_keys WHERE config_path=? OR substr(config_path, 1, ?) = ?",
             (deleted, len(prefix), prefix),
         )
+        conn.execute(  # a deleted folder is no longer shared
+            "DELETE FROM folder_shares WHERE path=? OR substr(path, 1, ?) = ?", (deleted, len(prefix), prefix)
+        )
 
     routes = [
         *sandbox_routes(world, "aem"),
         Route("/libs/granite/csrf/token.json", token, methods=["GET"]),
         Route("/system/sling/login", login, methods=["GET"]),
         Route("/bin/querybuilder.json", querybuilder, methods=["GET", "POST"]),
+        *share_routes(world, authenticate, unauthorized),
         Route("/{path:path}", resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     app = Starlette(

@@ -56,6 +56,10 @@ def fault_response(service: str, status: int, retry_after: int) -> Response:
     if service == "ims":
         code = "too_many_requests" if status == 429 else "server_error"
         return JSONResponse({"error": code, "error_description": phrase}, status_code=status, headers=headers)
+    if service == "workfront":
+        cls = "TooManyConcurrentRequestsException" if status == 429 else "InternalException"
+        return JSONResponse({"error": {"class": f"com.attask.common.{cls}", "message": phrase}},
+                            status_code=status, headers=headers)
     code = "429050" if status == 429 else f"{status}000"
     return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-DEFAULT_PORTS: dict[str, int] = {"aem": 4502, "ims": 4510, "console": 4511}
+DEFAULT_PORTS: dict[str, int] = {"aem": 4502, "ims": 4510, "console": 4511, "umapi": 4512, "workfront": 4513}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -39,7 +39,7 @@ async def _serve(
 
     sockets: dict[str, socket.socket] = {}
     try:
-        for service in ("aem", "ims", "console"):
+        for service in DEFAULT_PORTS:
             sockets[service] = _bind(host, ports[service])
     except OSError:
         for listener in sockets.values():

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pki
+from .workfront_world import seed_workfront
 
 # --------------------------------------------------------------------------------------------------
 # Seeded facts (docs/api-fidelity.md "Seeded world")
@@ -62,6 +63,7 @@ SEED: dict[str, Any] = {
             "adobeio_api",
             "read_client_secret",
             "manage_client_secrets",
+            "user_management_sdk",
         ],
     },
     # Base scopes a credential created in the Console may request at /ims/token/v3, on top of the
@@ -79,6 +81,33 @@ SEED: dict[str, Any] = {
         {"code": "CCShareSDK", "name": "Creative Cloud Share", "scopes": ["cc-share"]},
         {"code": "UserMgmtSDK", "name": "User Management API", "scopes": []},
     ],
+    # User Management API (docs/api-fidelity.md "User Management API"): groups per IMS org. A
+    # product profile of a Creative Cloud product is what "active Creative Cloud entitlement" means.
+    "umapi_groups": {
+        "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg": [
+            {"name": "Marketing Cloud", "type": "PRODUCT_PROFILE", "productName": "Adobe Experience Cloud"},
+            {"name": "Creative Cloud All Apps", "type": "PRODUCT_PROFILE",
+             "productName": "Creative Cloud All Apps", "creative_cloud": True},
+            {"name": "Assets Editors", "type": "USER_GROUP"},
+            {"name": "_org_admin", "type": "SYSADMIN_GROUP"},
+        ],
+        "0F1E2D3C4B5A69788796A5B4@AdobeOrg": [
+            {"name": "Creative Cloud All Apps", "type": "PRODUCT_PROFILE",
+             "productName": "Creative Cloud All Apps", "creative_cloud": True},
+            {"name": "Designers", "type": "USER_GROUP"},
+            {"name": "_org_admin", "type": "SYSADMIN_GROUP"},
+        ],
+    },
+    "umapi_users": [
+        {"org": "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg", "email": "admin@acme.example", "type": "federatedID",
+         "firstname": "Ada", "lastname": "Admin", "country": "US", "groups": ["_org_admin"]},
+        {"org": "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg", "email": "dana@acme.example", "type": "federatedID",
+         "firstname": "Dana", "lastname": "Designer", "country": "US", "groups": ["Assets Editors"]},
+        {"org": "0F1E2D3C4B5A69788796A5B4@AdobeOrg", "email": "cleo@acme-creative.example", "type": "adobeID",
+         "firstname": "Cleo", "lastname": "Creative", "country": "GB", "groups": ["Creative Cloud All Apps"]},
+    ],
+    # The Creative Cloud org AEM Assets is connected to (seed 001), by IMS org id.
+    "cc_connection": "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg",
     "aem": {
         "users": {"admin": "admin"},
         "bearer_tokens": {"sandbox-aem-dev-token": "admin"},
@@ -133,6 +162,21 @@ CREATE TABLE IF NOT EXISTS credentials (
 CREATE TABLE IF NOT EXISTS subscriptions (
     credential_id TEXT NOT NULL, sdk_code TEXT NOT NULL, pos INTEGER NOT NULL,
     PRIMARY KEY (credential_id, sdk_code));
+CREATE TABLE IF NOT EXISTS umapi_users (
+    org TEXT NOT NULL, email TEXT NOT NULL, id TEXT NOT NULL, username TEXT NOT NULL, domain TEXT NOT NULL,
+    type TEXT NOT NULL, firstname TEXT, lastname TEXT, country TEXT, status TEXT NOT NULL,
+    pos INTEGER NOT NULL, PRIMARY KEY (org, email));
+CREATE TABLE IF NOT EXISTS umapi_groups (
+    org TEXT NOT NULL, name TEXT NOT NULL, group_id INTEGER NOT NULL, type TEXT NOT NULL,
+    product_name TEXT, description TEXT NOT NULL DEFAULT '', creative_cloud INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (org, name));
+CREATE TABLE IF NOT EXISTS umapi_members (
+    org TEXT NOT NULL, email TEXT NOT NULL, group_name TEXT NOT NULL, PRIMARY KEY (org, email, group_name));
+CREATE TABLE IF NOT EXISTS cc_connection (
+    id INTEGER PRIMARY KEY CHECK (id = 1), org TEXT, switched_at TEXT);
+CREATE TABLE IF NOT EXISTS folder_shares (
+    path TEXT NOT NULL, target TEXT NOT NULL, members TEXT NOT NULL, config TEXT, shared_at TEXT NOT NULL,
+    PRIMARY KEY (path, target));
 CREATE TABLE IF NOT EXISTS bindings (
     id TEXT PRIMARY KEY, credential_id TEXT NOT NULL, cert_pem TEXT NOT NULL,
     fingerprint TEXT NOT NULL, not_after INTEGER NOT NULL, created INTEGER NOT NULL);
@@ -179,6 +223,20 @@ def insert_node(conn: sqlite3.Connection, path: str, ntype: str, props: dict[str
     conn.execute(
         "INSERT INTO nodes(path, parent, name, type, props, ord) VALUES (?,?,?,?,?,?)",
         (path, parent, name, ntype, json.dumps(props), ordv),
+    )
+
+
+def umapi_insert_user(
+    conn: sqlite3.Connection, org: str, email: str, id_type: str, firstname: str | None, lastname: str | None,
+    country: str | None, username: str | None = None,
+) -> None:
+    """Insert one UMAPI user (email stored lower-case; ``id_type`` adobeID/enterpriseID/federatedID)."""
+    (pos,) = conn.execute("SELECT COALESCE(MAX(pos), 0) + 1 FROM umapi_users").fetchone()
+    domain = email.rsplit("@", 1)[-1].lower() if id_type != "adobeID" else "AdobeID"
+    conn.execute(
+        "INSERT INTO umapi_users VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (org, email.lower(), uuid.uuid4().hex.upper()[:24] + "@AdobeID", username or email, domain, id_type,
+         firstname, lastname, country, "active", pos),
     )
 
 
@@ -260,6 +318,7 @@ def _seed(conn: sqlite3.Connection) -> None:
     meta(conn, "ims_key_pem", pki.generate_key_pem())
     meta(conn, "secret", secrets.token_hex(32))
     meta(conn, "faults", json.dumps({**DEFAULT_FAULTS, **_FAULT_STATE}))
+    seed_workfront(conn)  # Workfront objects (workfront_world.py)
 
     # ---- IMS / Console ----
     rc = SEED["reconciler_credential"]
@@ -293,6 +352,22 @@ def _seed(conn: sqlite3.Connection) -> None:
                 "INSERT INTO services VALUES (?,?,?,?,?,?)",
                 (org["id"], svc["code"], svc["name"], "entp", json.dumps(svc["scopes"]), pos),
             )
+
+    # ---- User Management API, Creative Cloud connection ----
+    gid = 4_000_000
+    for org_code, groups in SEED["umapi_groups"].items():
+        for g in groups:
+            gid += 1
+            conn.execute(
+                "INSERT INTO umapi_groups(org, name, group_id, type, product_name, creative_cloud)"
+                " VALUES (?,?,?,?,?,?)",
+                (org_code, g["name"], gid, g["type"], g.get("productName"), int(bool(g.get("creative_cloud")))),
+            )
+    for u in SEED["umapi_users"]:
+        umapi_insert_user(conn, u["org"], u["email"], u["type"], u["firstname"], u["lastname"], u["country"])
+        for g in u["groups"]:
+            conn.execute("INSERT INTO umapi_members VALUES (?,?,?)", (u["org"], u["email"].lower(), g))
+    conn.execute("INSERT INTO cc_connection VALUES (1, ?, ?)", (SEED["cc_connection"], iso_now()))
 
     # ---- AEM content ----
     created = {"jcr:created": ecma_date(), "jcr:createdBy": "admin"}
@@ -455,6 +530,70 @@ def get_faults(db_path: Path | str) -> dict[str, Any]:
     ``crash_after_writes`` was set) and ``crashed`` (bool)."""
     with World(db_path).tx(write=False) as conn:
         return read_faults(conn)
+
+
+def add_umapi_users(db_path: Path | str, org: str, users: list[dict[str, Any]]) -> None:
+    """Test helper: add users directly to the world (``{"email", "type", "firstname", "lastname",
+    "country", "groups": [...]}``), as if an administrator had added them in the Admin Console."""
+    with World(db_path).tx() as conn:
+        for u in users:
+            umapi_insert_user(conn, org, u["email"], u.get("type", "federatedID"), u.get("firstname"),
+                              u.get("lastname"), u.get("country", "US"))
+            for g in u.get("groups", []):
+                conn.execute("INSERT OR IGNORE INTO umapi_members VALUES (?,?,?)", (org, u["email"].lower(), g))
+
+
+def set_umapi_membership(db_path: Path | str, org: str, email: str, group: str, member: bool) -> None:
+    """Test helper: add or remove one group membership directly (drift made outside the tool)."""
+    with World(db_path).tx() as conn:
+        if member:
+            conn.execute("INSERT OR IGNORE INTO umapi_members VALUES (?,?,?)", (org, email.lower(), group))
+        else:
+            conn.execute("DELETE FROM umapi_members WHERE org=? AND email=? AND group_name=?",
+                         (org, email.lower(), group))
+
+
+def set_creative_cloud_entitlement(db_path: Path | str, org: str, entitled: bool) -> None:
+    """Test helper: give or take an org's Creative Cloud entitlement (its Creative Cloud product
+    profiles appear or disappear in UMAPI, and AEM lists the org as entitled or not)."""
+    with World(db_path).tx() as conn:
+        conn.execute("UPDATE orgs SET cc_entitled=? WHERE code=?", (int(entitled), org))
+        if not entitled:
+            conn.execute("DELETE FROM umapi_members WHERE org=? AND group_name IN "
+                         "(SELECT name FROM umapi_groups WHERE org=? AND creative_cloud=1)", (org, org))
+            conn.execute("DELETE FROM umapi_groups WHERE org=? AND creative_cloud=1", (org,))
+        elif not conn.execute("SELECT 1 FROM umapi_groups WHERE org=? AND creative_cloud=1", (org,)).fetchone():
+            (gid,) = conn.execute("SELECT COALESCE(MAX(group_id), 4000000) + 1 FROM umapi_groups").fetchone()
+            conn.execute(
+                "INSERT INTO umapi_groups(org, name, group_id, type, product_name, creative_cloud) "
+                "VALUES (?,?,?,?,?,1)",
+                (org, "Creative Cloud All Apps", gid, "PRODUCT_PROFILE", "Creative Cloud All Apps"),
+            )
+
+
+def set_umapi_rate_limits(db_path: Path | str, enabled: bool) -> None:
+    """Switch the User Management API's published per-client rate limits on or off (default off)."""
+    with World(db_path).tx() as conn:
+        World.meta_set(conn, "umapi_rate_limits", "on" if enabled else "off")
+
+
+def umapi_snapshot(db_path: Path | str) -> dict[str, Any]:
+    """Test helper: ``{"users": {"<org>/<email>": type}, "members": {"<org>/<email>": [groups]},
+    "cc_connection": org or None, "shares": {"<path>/<target>": [members]}}``."""
+    with World(db_path).tx(write=False) as conn:
+        members: dict[str, list[str]] = {}
+        for r in conn.execute("SELECT org, email, group_name FROM umapi_members ORDER BY org, email, group_name"):
+            members.setdefault(f"{r[0]}/{r[1]}", []).append(r[2])
+        row = conn.execute("SELECT org FROM cc_connection WHERE id=1").fetchone()
+        return {
+            "users": {f"{r[0]}/{r[1]}": r[2] for r in conn.execute("SELECT org, email, type FROM umapi_users")},
+            "members": members,
+            "cc_connection": row[0] if row else None,
+            "shares": {
+                f"{r[0]}/{r[1]}": json.loads(r[2])
+                for r in conn.execute("SELECT path, target, members FROM folder_shares")
+            },
+        }
 
 
 def world_counts(db_path: Path | str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ def test_saved_plan_applies_exactly_and_stale_plans_are_refused(quickstart: Path
     plan_file = tmp_path / "p.plan"
     assert cli("plan", quickstart, "-out", plan_file).exit_code == 0
     doc = json.loads(plan_file.read_text())
-    assert doc["plan"]["format_version"] == "1.0" and doc["plan"]["summary"]["create"] == 4
+    assert doc["plan"]["format_version"] == "1.0" and doc["plan"]["summary"]["create"] == 7
     out = cli("apply", plan_file)  # a saved plan needs no confirmation
     assert out.exit_code == 0, out.output
     assert "Apply complete!" in out.output
@@ -71,7 +71,8 @@ def test_jwt_credential_warns_with_migration_steps(quickstart: Path, cli: Run) -
 
 def test_ordered_folder_is_a_sling_ordered_folder(quickstart: Path, cli: Run) -> None:
     main = quickstart / "main.yaml"
-    main.write_text(main.read_text() + "  ordered-one:\n    connection: author\n    ordered: true\n")
+    text = main.read_text()
+    main.write_text(text.replace("folders:\n", "folders:\n  ordered-one:\n    connection: author\n    ordered: true\n", 1))
     assert cli("apply", "--auto-approve", quickstart).exit_code == 0
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
     assert nodes["/content/dam/ordered-one"] == "sling:OrderedFolder"

@@ -11,6 +11,13 @@ from reconciler import sandbox
 
 from .conftest import SECRETS, Run
 
+SHARING = [  # seed 000's last steps (issue 3): folder, users, shares
+    "folders.mc-demo",
+    "users.jane",
+    "users.dana",
+    "shares.mc-demo-experience-cloud",
+    "shares.mc-demo-creative-cloud",
+]
 ORDER = [
     "orgs.acme",
     "applications.assets-sync",
@@ -31,7 +38,7 @@ def test_plan_apply_plan(quickstart: Path, cli: Run) -> None:
     assert first.exit_code == 2, first.output
     steps = planned(first.output)
     addresses = [a for a, _ in steps]
-    assert set(addresses) == {*ORDER, "folders.mc-demo"}
+    assert set(addresses) == {*ORDER, *SHARING}
     # dependency order: each resource after what it references
     for before, after in itertools.pairwise(ORDER[:4]):
         assert addresses.index(before) < addresses.index(after)
@@ -41,11 +48,11 @@ def test_plan_apply_plan(quickstart: Path, cli: Run) -> None:
     assert verbs["applications.assets-sync"] == "created"
     assert verbs["replication_agents.mac-sync"] == "adopted"
     assert "(known after apply)" in first.output
-    assert "Plan: 4 to create, 2 to adopt" in first.output
+    assert "Plan: 7 to create, 3 to adopt" in first.output
 
     applied = cli("apply", "--auto-approve", quickstart)
     assert applied.exit_code == 0, applied.output
-    for addr in (*ORDER, "folders.mc-demo"):
+    for addr in (*ORDER, *SHARING):
         assert re.search(rf"^{re.escape(addr)}: \w+ complete", applied.output, re.M), addr
     assert "Health check replication_agents.mac-sync: passed" in applied.output
     assert "Replication test succeeded" in applied.output
@@ -104,7 +111,14 @@ def test_removing_a_resource_deletes_only_what_was_created_here(quickstart: Path
     out = cli("plan", quickstart)
     assert out.exit_code == 0, out.output
     steps = dict(planned(out.output))
-    assert steps == {"folders.mc-demo": "DELETED", "replication_agents.mac-sync-1": "forgotten"}
+    assert steps == {
+        "folders.mc-demo": "DELETED",
+        "replication_agents.mac-sync-1": "forgotten",
+        "users.jane": "DELETED",  # created here: only the memberships it added are removed
+        "users.dana": "forgotten",  # adopted: the membership added here is removed, the account stays
+        "shares.mc-demo-experience-cloud": "DELETED",
+        "shares.mc-demo-creative-cloud": "DELETED",
+    }
     assert "every asset in it" in out.output
     _apply(cli, quickstart)
     world = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")

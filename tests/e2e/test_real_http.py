@@ -25,10 +25,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path: Path):
-    ports = {"aem": free_port(), "ims": free_port(), "console": free_port()}
+    ports = {"aem": free_port(), "ims": free_port(), "console": free_port(), "umapi": free_port(),
+             "workfront": free_port()}
     proc = subprocess.Popen(
         [str(BIN), "sandbox", "serve", "--db", str(tmp_path / "world.db"), "--aem-port", str(ports["aem"]),
-         "--ims-port", str(ports["ims"]), "--console-port", str(ports["console"])],
+         "--ims-port", str(ports["ims"]), "--console-port", str(ports["console"]),
+         "--umapi-port", str(ports["umapi"]), "--workfront-port", str(ports["workfront"])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -64,6 +66,7 @@ def test_quickstart_over_real_http(served: dict[str, int], tmp_path: Path) -> No
     text = text.replace("sandbox://aem", f"http://127.0.0.1:{served['aem']}")
     text = text.replace("sandbox://ims", f"http://127.0.0.1:{served['ims']}")
     text = text.replace("sandbox://console", f"http://127.0.0.1:{served['console']}")
+    text = text.replace("sandbox://umapi", f"http://127.0.0.1:{served['umapi']}/v2/usermanagement")
     (cfg / "main.yaml").write_text(text)
 
     first = run("plan", "--detailed-exitcode", str(cfg))

@@ -20,7 +20,8 @@ def free_port() -> int:
 
 
 def test_serve_over_http(db: pathlib.Path) -> None:
-    ports = {"aem": free_port(), "ims": free_port(), "console": free_port()}
+    ports = {"aem": free_port(), "ims": free_port(), "console": free_port(), "umapi": free_port(),
+             "workfront": free_port()}
     ready, stop = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -114,7 +115,7 @@ def test_serve_port_zero_reports_bound_ports(db: pathlib.Path) -> None:
         target=serve,
         args=(db,),
         kwargs={
-            "ports": {"aem": 0, "ims": 0, "console": 0},
+            "ports": {"aem": 0, "ims": 0, "console": 0, "umapi": 0, "workfront": 0},
             "ready": ready,
             "stop": stop,
             "bound_ports": bound,
@@ -124,7 +125,7 @@ def test_serve_port_zero_reports_bound_ports(db: pathlib.Path) -> None:
     thread.start()
     try:
         assert ready.wait(15)
-        assert set(bound) == {"aem", "ims", "console"} and all(bound.values())
+        assert set(bound) == {"aem", "ims", "console", "umapi", "workfront"} and all(bound.values())
         r = httpx.get(f"http://127.0.0.1:{bound['console']}/console/organizations", timeout=10)
         assert r.status_code == 403 and r.json()["error_code"] == "403000"
     finally:

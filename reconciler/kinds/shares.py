@@ -1,0 +1,244 @@
+"""``shares``: an Assets folder shared to Experience Cloud or to Creative Cloud (seed 000,
+"Exchange assets between AEM Assets and Marketing Cloud / Creative Cloud").
+
+Identity: folder + target. The AEM endpoints are **assumed** (docs/api-fidelity.md, "AEM author:
+shares and Creative Cloud connection"): ``GET /libs/dam/mac/shares.json`` lists every share of an
+author in one request, ``POST /libs/dam/mac/shares`` (JSON) shares or changes members,
+``DELETE /libs/dam/mac/shares?path=&target=`` stops sharing.
+
+Rules: an ordered folder (``sling:OrderedFolder``) cannot be shared: refused at load time when the
+YAML says ``ordered: true`` (rules/assets.py) and at plan time when the live folder is ordered. A
+share to ``experience_cloud`` needs a cloud configuration with synchronization enabled on the same
+AEM; a share to ``creative_cloud`` has members (users of the org) with roles. A share waits for its
+folder, its members and its cloud configuration's agents (graph edges: references, plus the
+agents made by that configuration, added by rules/assets.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from reconciler.config.refs import RefTo
+from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+
+from .base import LINKS_KEY, KindDef, Link, Parsed, Spec, parse_model
+from .context import ProviderContext
+
+SHARES = "/libs/dam/mac/shares"
+ORDERED = "sling:OrderedFolder"
+OWNERSHIP_RULE = (
+    "ownership: changes to an asset propagate only from the side where it was uploaded (an asset uploaded"
+    " in AEM is changed from AEM; one uploaded in {side} is changed from {side}); edits made on the other"
+    " side are not synchronized back (seed 000)"
+)
+
+
+class Member(Spec):
+    """A Creative Cloud member of a share."""
+
+    user: Annotated[str, RefTo("users")] = Field(description="The user (a resource of kind users).")
+    role: Literal["viewer", "editor", "owner"] = Field(default="editor", description="Role on the shared folder.")
+
+
+class ShareSpec(Spec):
+    """A folder shared to Experience Cloud or Creative Cloud."""
+
+    folder: Annotated[str, RefTo("folders")] = Field(description="The folder (a resource of kind folders).")
+    target: Literal["experience_cloud", "creative_cloud"] = Field(description="Where the folder is shared.")
+    cloud_config: Annotated[str | None, RefTo("cloud_configs")] = Field(
+        default=None,
+        description="The Adobe Experience Cloud configuration (synchronization enabled, same AEM) that"
+        " carries the share; required for experience_cloud.",
+    )
+    members: list[Member] = Field(
+        default_factory=list, description="creative_cloud only: users of the org the folder is shared with."
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> ShareSpec:
+        if self.target == "experience_cloud":
+            if self.cloud_config is None:
+                raise ValueError("a share to experience_cloud needs cloud_config (with synchronization: enabled)")
+            if self.members:
+                raise ValueError("members are only for target: creative_cloud")
+        elif not self.members:
+            raise ValueError("a share to creative_cloud needs at least one member")
+        users = [m.user for m in self.members]
+        dupes = sorted({u for u in users if users.count(u) > 1})
+        if dupes:
+            raise ValueError(f"members listed twice: {', '.join(dupes)}")
+        return self
+
+
+class ShareKindDef(KindDef):
+    """Adds one link per member (``${users.<name>.email}``) to the usual field links."""
+
+    def inject_links(self, data: dict[str, Any]) -> dict[str, Any]:
+        out = super().inject_links(data)
+        links = dict(out.get(LINKS_KEY) or {})
+        for i, m in enumerate(data.get("members") or []):
+            if isinstance(m, dict) and isinstance(m.get("user"), str):
+                links[f"member_{i}_email"] = "${users." + m["user"] + ".email}"
+        if links:
+            out[LINKS_KEY] = links
+        return out
+
+
+class ShareProvider(Provider):
+    kind = "shares"
+    replace_fields = frozenset({"path", "target"})
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self._folder_types: dict[str, str | None] = {}
+
+    def parse(self, address: str, data: Any) -> Parsed[ShareSpec]:
+        return parse_model(ShareSpec, address, data)
+
+    def _members(self, spec: Parsed[ShareSpec]) -> list[dict[str, Any]]:
+        out = []
+        for i, m in enumerate(spec.model.members):
+            email = spec.link(f"member_{i}_email")
+            out.append(
+                {
+                    "email": email.lower() if isinstance(email, str) and spec.known(f"member_{i}_email") else email,
+                    "role": m.role,
+                }
+            )
+        return sorted(out, key=lambda m: str(m["email"]))
+
+    def desired(self, spec: Parsed[ShareSpec]) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": spec.link("folder_path"), "target": spec.model.target}
+        if spec.model.target == "creative_cloud":
+            out["members"] = self._members(spec)
+        else:
+            out["cloud_config"] = spec.link("cloud_config_path")
+        return out
+
+    def identity(self, spec: Parsed[ShareSpec]) -> str:
+        return f"folders.{spec.model.folder} -> {spec.model.target}"
+
+    def change_notes(self, address: str, spec: Parsed[ShareSpec], observed: Observed | None) -> list[str]:
+        side = "Experience Cloud" if spec.model.target == "experience_cloud" else "Creative Cloud"
+        return [OWNERSHIP_RULE.format(side=side)]
+
+    def notes(self, address: str, spec: Parsed[ShareSpec], observed: Observed | None) -> list[Note]:
+        if self._folder_types.get(address) == ORDERED:
+            return [
+                Note(
+                    "error",
+                    f"{spec.link('folder_path')} is a sling:OrderedFolder in AEM: ordered folders cannot be shared"
+                    f" to {spec.model.target.replace('_', ' ').title()}",
+                    "recreate the folder as a plain folder (folders: ordered: false; made with the Sling POST servlet,"
+                    " not the Assets HTTP API) and move its assets into it",
+                )
+            ]
+        return []
+
+    def destroy_note(self, record: StateRecord) -> str:
+        return (
+            f"stops sharing {record.outputs.get('path')} to {record.outputs.get('target')}; the folder and assets stay"
+        )
+
+    # -- observe -------------------------------------------------------------------------------
+
+    async def _listing(self, conn: str) -> dict[tuple[str, str], dict[str, Any]]:
+        response = await self.ctx.aem(conn).request("GET", SHARES + ".json")
+        body = response.json()
+        return {(s["path"], s["target"]): s for s in body.get("shares", []) if isinstance(s, dict)}
+
+    async def _folder_types_of(self, conn: str, paths: list[str]) -> dict[str, str]:
+        if not paths:
+            return {}
+        hits = await self.ctx.aem(conn).query(
+            {
+                "path": "/content/dam",
+                "type": "sling:Folder",
+                "p.hits": "selective",
+                "p.properties": "jcr:path jcr:primaryType",
+            },
+            page_size=None,
+        )
+        return {h.get("jcr:path", ""): h.get("jcr:primaryType", "") for h in hits}
+
+    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+        by_conn: dict[str, list[RefreshItem]] = {}
+        out: dict[str, Observed | None] = {}
+        for item in items:
+            if item.record is not None:
+                conn = item.record.outputs["connection"]
+            elif item.spec.known("connection", "folder_path"):  # type: ignore[union-attr]
+                conn = str(item.spec.link("connection"))  # type: ignore[union-attr]
+            else:
+                out[item.address] = None  # the folder is being created
+                continue
+            by_conn.setdefault(conn, []).append(item)
+        for conn, group in by_conn.items():
+            listing = await self._listing(conn)
+            paths = [
+                str(i.spec.link("folder_path")) for i in group if i.spec is not None and i.spec.known("folder_path")
+            ]
+            types = await self._folder_types_of(conn, paths)
+            for item in group:
+                if item.spec is not None and item.spec.known("folder_path"):
+                    self._folder_types[item.address] = types.get(str(item.spec.link("folder_path")))
+                if item.record is not None:
+                    key = (item.record.outputs["path"], item.record.outputs["target"])
+                else:
+                    key = (str(item.spec.link("folder_path")), item.spec.model.target)  # type: ignore[union-attr]
+                found = listing.get(key)
+                out[item.address] = None if found is None else self._observed(conn, found)
+        return out
+
+    @staticmethod
+    def _observed(conn: str, share: dict[str, Any]) -> Observed:
+        attrs: dict[str, Any] = {"path": share["path"], "target": share["target"]}
+        if share["target"] == "creative_cloud":
+            attrs["members"] = sorted(
+                ({"email": str(m.get("email", "")).lower(), "role": m.get("role")} for m in share.get("members") or []),
+                key=lambda m: m["email"],
+            )
+        else:
+            attrs["cloud_config"] = share.get("cloudConfig")
+        outputs = {"path": share["path"], "target": share["target"], "connection": conn}
+        return Observed(f"{share['path']}#{share['target']}", attrs, outputs)
+
+    # -- write ---------------------------------------------------------------------------------
+
+    async def _save(self, spec: Parsed[ShareSpec]) -> Observed:
+        conn = str(spec.link("connection"))
+        body: dict[str, Any] = {"path": spec.link("folder_path"), "target": spec.model.target}
+        if spec.model.target == "creative_cloud":
+            body["members"] = self._members(spec)
+        else:
+            body["cloudConfig"] = spec.link("cloud_config_path")
+        response = await self.ctx.aem(conn).request("POST", SHARES, json=body, expected=(200, 201), idempotent=True)
+        return self._observed(conn, response.json())
+
+    async def create(self, address: str, spec: Parsed[ShareSpec]) -> Observed:
+        return await self._save(spec)
+
+    async def update(self, address: str, spec: Parsed[ShareSpec], observed: Observed, changes: Any) -> Observed:
+        return await self._save(spec)
+
+    async def delete(self, record: StateRecord) -> None:
+        o = record.outputs
+        await self.ctx.aem(o["connection"]).request(
+            "DELETE", SHARES, params={"path": o["path"], "target": o["target"]}, expected=(204, 404)
+        )
+
+
+KIND = ShareKindDef(
+    name="shares",
+    model=ShareSpec,
+    outputs=frozenset({"path", "target", "connection"}),
+    provider=ShareProvider,
+    links={
+        "folder_path": Link("folder", "folders", "path"),
+        "connection": Link("folder", "folders", "connection"),
+        "cloud_config_path": Link("cloud_config", "cloud_configs", "path"),
+    },
+    description="Folders shared to Experience Cloud or Creative Cloud (members with roles).",
+)

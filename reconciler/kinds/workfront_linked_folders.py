@@ -1,0 +1,297 @@
+"""``workfront_linked_folders``: a Workfront project, portfolio or program linked to an AEM folder.
+
+In Workfront a linked folder is a document folder (``DOCFDR``) whose ``linkedFolder`` (``LNKFDR``,
+reachable only through ``DOCFDR.linkedFolder``) has ``externalIntegrationType=AEM``, the
+integration as ``documentProviderID`` and the AEM folder as ``externalStorageID``
+(workfront-api.md §3). All linked folders of one integration are observed with one paged search
+(``$$LIMIT`` 2000), and objects named by ``name`` are looked up with one ``name_Mod=in`` search per
+object type, so a no-op plan does not grow with the number of folders. Links are made with the
+``EXTDOC`` action ``linkExternalDocumentObjects`` and removed by deleting the Workfront folder (the
+AEM folder stays).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+
+from .base import KindDef, Link, Parsed, Spec, parse_model
+from .context import ProviderContext
+
+ObjectType = Literal["project", "portfolio", "program"]
+OBJ_CODES = {"project": "PROJ", "portfolio": "PORT", "program": "PRGM"}
+ID_FIELDS = {"project": "projectID", "portfolio": "portfolioID", "program": "programID"}
+WF_ID = re.compile(r"^[0-9a-f]{32}$")
+DAM_ROOT = "/content/dam"
+FIELDS = [
+    "ID",
+    "name",
+    "projectID",
+    "portfolioID",
+    "programID",
+    "linkedFolderID",
+    "project:name",
+    "portfolio:name",
+    "program:name",
+    "linkedFolder:*",
+]
+#: longest URI Workfront's CDN accepts is 8892 bytes; keep name lookups well below
+_MAX_QUERY = 6000
+
+
+class LinkedFolderSpec(Spec):
+    """A Workfront object linked to an AEM folder."""
+
+    integration: Annotated[str, RefTo("workfront_integrations")] = Field(
+        description="The Workfront integration (a resource of kind workfront_integrations)."
+    )
+    object: ObjectType = Field("project", description="What is linked: project, portfolio or program.")
+    id: str | None = Field(None, description="Workfront ID of the object (32 hex characters).")
+    name: str | None = Field(None, description="Or: the object's exact name, looked up in Workfront.")
+    folder: str = Field(description="The AEM folder (a path under /content/dam), e.g. ${folders.x.path}.")
+    folder_name: str | None = Field(
+        None, description="Name of the linked folder in Workfront; defaults to the AEM folder's name."
+    )
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, v: str) -> str:
+        if is_unresolved(v):
+            return v
+        v = v.rstrip("/")
+        if not v.startswith(DAM_ROOT + "/"):
+            raise ValueError(f"must be a path under {DAM_ROOT}/")
+        if posixpath.normpath(v) != v:
+            raise ValueError("must be a normalised absolute path (no '..', '.', or '//')")
+        return v
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        if v is not None and not is_unresolved(v) and not WF_ID.match(v):
+            raise ValueError("a Workfront ID is 32 lowercase hex characters")
+        return v
+
+    @model_validator(mode="after")
+    def _one_key(self) -> LinkedFolderSpec:
+        if (self.id is None) == (self.name is None):
+            raise ValueError("give exactly one of id and name (the Workfront object to link)")
+        return self
+
+    def effective_folder_name(self) -> str:
+        return self.folder_name if self.folder_name is not None else self.folder.rstrip("/").rsplit("/", 1)[-1]
+
+
+class LinkedFolderProvider(Provider):
+    kind = "workfront_linked_folders"
+    replace_fields = frozenset({"integration_id", "object", "object_id", "object_name", "folder"})
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+
+    def parse(self, address: str, data: Any) -> Parsed[LinkedFolderSpec]:
+        return parse_model(LinkedFolderSpec, address, data)
+
+    def desired(self, spec: Parsed[LinkedFolderSpec]) -> dict[str, Any]:
+        m = spec.model
+        out: dict[str, Any] = {
+            "integration_id": spec.link("integration_id"),
+            "object": m.object,
+            "folder": m.folder,
+            "folder_name": m.effective_folder_name(),
+        }
+        if m.id is not None:
+            out["object_id"] = m.id
+        else:
+            out["object_name"] = m.name
+        return out
+
+    def identity(self, spec: Parsed[LinkedFolderSpec]) -> str:
+        m = spec.model
+        return f"{m.integration}:{m.object}:{m.id or m.name}->{m.folder}"
+
+    def destroy_note(self, record: StateRecord) -> str:
+        return "unlinks the folder in Workfront (the AEM folder and its assets stay)"
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    async def _object_ids(self, conn: str, obj: str, names: set[str]) -> dict[str, str]:
+        """name -> ID for objects of type ``obj``, cached per run; one search per chunk of names."""
+        cache: dict[tuple[str, str, str], str | None] = self.ctx.cache.setdefault("workfront_object_ids", {})
+        missing = sorted(n for n in names if (conn, obj, n) not in cache)
+        chunks: list[list[str]] = []
+        for name in missing:
+            if not chunks or sum(len(n) + 12 for n in chunks[-1]) + len(name) > _MAX_QUERY:
+                chunks.append([])
+            chunks[-1].append(name)
+        client = self.ctx.workfront(conn)
+        for chunk in chunks:
+            for n in chunk:
+                cache[(conn, obj, n)] = None
+            found = await client.search(OBJ_CODES[obj], [("name", chunk), ("name_Mod", "in")], fields=["ID", "name"])
+            for item in found:
+                cache[(conn, obj, str(item.get("name")))] = str(item["ID"])
+        return {n: v for n in names if (v := cache.get((conn, obj, n))) is not None}
+
+    async def _linked(self, conn: str, integration_id: str) -> list[dict[str, Any]]:
+        """Every AEM-linked folder of the integration, one paged search."""
+        return await self.ctx.workfront(conn).search(
+            "DOCFDR",
+            {"linkedFolder:externalIntegrationType": "AEM", "linkedFolder:documentProviderID": integration_id},
+            fields=FIELDS,
+        )
+
+    @staticmethod
+    def _observed(conn: str, integration_id: str, f: dict[str, Any]) -> Observed:
+        lf = f.get("linkedFolder") or {}
+        obj = next((o for o, key in ID_FIELDS.items() if f.get(key)), "project")
+        obj_name = (f.get(obj) or {}).get("name") if isinstance(f.get(obj), dict) else None
+        attrs = {
+            "integration_id": integration_id,
+            "object": obj,
+            "object_id": f.get(ID_FIELDS[obj]),
+            "object_name": obj_name,
+            "folder": lf.get("externalStorageID"),
+            "folder_name": f.get("name"),
+        }
+        fid = str(f["ID"])
+        return Observed(
+            fid,
+            attrs,
+            {
+                "id": fid,
+                "linked_folder_id": lf.get("ID"),
+                "object_id": f.get(ID_FIELDS[obj]),
+                "workfront": conn,
+                "integration_id": integration_id,
+            },
+        )
+
+    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+        out: dict[str, Observed | None] = {}
+        groups: dict[tuple[str, str], list[RefreshItem]] = {}
+        for item in items:
+            if item.record is not None:
+                key = (item.record.outputs["workfront"], item.record.outputs["integration_id"])
+            else:
+                assert item.spec is not None
+                if not item.spec.known("workfront", "integration_id"):
+                    out[item.address] = None  # the integration is being created
+                    continue
+                key = (str(item.spec.link("workfront")), str(item.spec.link("integration_id")))
+            groups.setdefault(key, []).append(item)
+        for (conn, iid), group in groups.items():
+            folders = [self._observed(conn, iid, f) for f in await self._linked(conn, iid)]
+            by_id = {o.remote_id: o for o in folders}
+            by_key = {(o.attributes["object"], o.attributes["object_id"], o.attributes["folder"]): o for o in folders}
+            names: dict[str, set[str]] = {}
+            for item in group:
+                if item.record is None and item.spec.model.id is None:  # type: ignore[union-attr]
+                    names.setdefault(item.spec.model.object, set()).add(item.spec.model.name)  # type: ignore[union-attr]
+            ids = {obj: await self._object_ids(conn, obj, ns) for obj, ns in names.items()}
+            for item in group:
+                if item.record is not None:
+                    out[item.address] = by_id.get(item.record.remote_id)
+                    continue
+                m = item.spec.model  # type: ignore[union-attr]
+                oid = m.id or ids.get(m.object, {}).get(m.name)
+                out[item.address] = by_key.get((m.object, oid, m.folder)) if oid else None
+        return out
+
+    async def lookup(self, spec: Any, record: StateRecord | None, address: str) -> Observed | None:
+        """One object, right before a write: by its ID when managed, else by its natural key."""
+        if record is not None:
+            conn, iid = record.outputs["workfront"], record.outputs["integration_id"]
+            folder = await self.ctx.workfront(conn).get("DOCFDR", record.remote_id, fields=FIELDS)
+            linked = (folder or {}).get("linkedFolder") or {}
+            return self._observed(conn, iid, folder) if folder and linked.get("documentProviderID") == iid else None
+        if spec is None or not spec.known("workfront", "integration_id"):
+            return None
+        m = spec.model
+        conn, iid = str(spec.link("workfront")), str(spec.link("integration_id"))
+        oid = m.id or (await self._object_ids(conn, m.object, {m.name})).get(m.name)
+        if oid is None:
+            return None
+        found = await self._search_one(conn, iid, m.object, oid, m.folder)
+        return None if found is None else self._observed(conn, iid, found)
+
+    async def _search_one(self, conn: str, iid: str, obj: str, oid: str, folder: str) -> dict[str, Any] | None:
+        found = await self.ctx.workfront(conn).search(
+            "DOCFDR",
+            {
+                ID_FIELDS[obj]: oid,
+                "linkedFolder:documentProviderID": iid,
+                "linkedFolder:externalStorageID": folder,
+            },
+            fields=FIELDS,
+        )
+        return found[0] if found else None
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def _resolve_id(self, conn: str, m: LinkedFolderSpec) -> str:
+        if m.id is not None:
+            return m.id
+        assert m.name is not None
+        found = await self._object_ids(conn, m.object, {m.name})
+        if m.name not in found:
+            raise ValueError(f"Workfront has no {m.object} named {m.name!r}")
+        return found[m.name]
+
+    async def create(self, address: str, spec: Parsed[LinkedFolderSpec]) -> Observed:
+        m = spec.model
+        conn, iid = str(spec.link("workfront")), str(spec.link("integration_id"))
+        client = self.ctx.workfront(conn)
+        oid = await self._resolve_id(conn, m)
+        objects = {m.folder: {"ID": m.folder, "name": m.effective_folder_name(), "ext": "", "isFolder": True}}
+        linked = await client.action(
+            "EXTDOC",
+            "linkExternalDocumentObjects",
+            {
+                "refObjCode": OBJ_CODES[m.object],
+                "refObjID": oid,
+                "providerType": "AEM",
+                "documentProviderID": iid,
+                "objects": json.dumps(objects),
+            },
+        )
+        made = linked.get("result") if isinstance(linked, dict) else None
+        if isinstance(made, list) and len(made) == 1:
+            folder = await client.get("DOCFDR", str(made[0]), fields=FIELDS)
+            if folder is not None and folder.get("linkedFolder"):
+                return self._observed(conn, iid, folder)
+        found = await self._search_one(conn, iid, m.object, oid, m.folder)
+        if found is None:
+            raise RuntimeError(f"Workfront did not create the linked folder for {m.folder}")
+        return self._observed(conn, iid, found)
+
+    async def update(self, address: str, spec: Parsed[LinkedFolderSpec], observed: Observed, changes: Any) -> Observed:
+        conn, iid = observed.outputs["workfront"], observed.outputs["integration_id"]
+        client = self.ctx.workfront(conn)
+        await client.edit("DOCFDR", observed.remote_id, {"name": spec.model.effective_folder_name()})
+        attrs = dict(observed.attributes)
+        attrs["folder_name"] = spec.model.effective_folder_name()
+        return Observed(observed.remote_id, attrs, {**observed.outputs, "integration_id": iid})
+
+    async def delete(self, record: StateRecord) -> None:
+        await self.ctx.workfront(record.outputs["workfront"]).delete("DOCFDR", record.remote_id)
+
+
+KIND = KindDef(
+    name="workfront_linked_folders",
+    model=LinkedFolderSpec,
+    outputs=frozenset({"id", "linked_folder_id", "object_id"}),
+    provider=LinkedFolderProvider,
+    links={
+        "workfront": Link("integration", "workfront_integrations", "workfront"),
+        "integration_id": Link("integration", "workfront_integrations", "id"),
+    },
+    description="Workfront projects, portfolios or programs linked to AEM folders (at most 100 per project).",
+)
