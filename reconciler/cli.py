@@ -120,8 +120,9 @@ def _setup_logging(verbose: int) -> None:
 def main(verbose: int) -> None:
     """Declarative plan/apply for AEM Assets integrations (Experience Cloud, Creative Cloud, Workfront).
 
-    Describe orgs, Adobe applications, AEM cloud configurations, replication agents and folders in
-    YAML; `plan` shows what would change; `apply` makes it so. URLs like sandbox://aem use the
+    Describe orgs, Adobe applications, AEM cloud configurations, replication agents, folders, users,
+    folder shares, Creative Cloud connections and Workfront integrations in YAML; `plan` shows what
+    would change; `apply` makes it so. URLs like sandbox://aem use the
     embedded sandbox: no server, no Adobe account.
     """
     _setup_logging(verbose)
@@ -620,7 +621,8 @@ def state_unlock(lock_id: str, config: Path) -> None:
 
 @main.group()
 def sandbox() -> None:
-    """The embedded sandbox: local emulators of AEM author, IMS and the Developer Console."""
+    """The embedded sandbox: local emulators of AEM author, IMS, the Developer Console, the User
+    Management API and Workfront."""
 
 
 def _sandbox_db(path: Path | None) -> Path:
