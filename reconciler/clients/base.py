@@ -542,6 +542,18 @@ class ServiceClient:
 
     # -- the one request method --------------------------------------------------------------
 
+    async def request_with_token_refresh(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """:meth:`request`, plus one more try after a 401 when the client's ``token_provider`` can
+        ``invalidate()`` its cached token (a bearer token may be revoked before it expires)."""
+        try:
+            return await self.request(method, path, **kwargs)
+        except AuthError as exc:
+            invalidate = getattr(getattr(self, "token_provider", None), "invalidate", None)
+            if exc.status != 401 or invalidate is None:
+                raise
+            invalidate()
+            return await self.request(method, path, **kwargs)
+
     async def request(
         self,
         method: str,

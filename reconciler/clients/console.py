@@ -23,7 +23,6 @@ import httpx
 
 from reconciler.clients.base import (
     ApiError,
-    AuthError,
     HttpPolicy,
     ServiceClient,
     SleepFn,
@@ -92,20 +91,9 @@ class ConsoleClient(ServiceClient):
         files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """``request`` plus one retry with a fresh token after a 401 (expired/revoked token)."""
-        try:
-            return await self.request(
-                method, path, params=params, json=json, data=data, files=files,
-                idempotent=idempotent, expected=expected,
-            )
-        except AuthError as exc:
-            invalidate = getattr(self.token_provider, "invalidate", None)
-            if exc.status != 401 or invalidate is None:
-                raise
-            invalidate()
-            return await self.request(
-                method, path, params=params, json=json, data=data, files=files,
-                idempotent=idempotent, expected=expected,
-            )
+        return await self.request_with_token_refresh(
+            method, path, params=params, json=json, data=data, files=files, idempotent=idempotent, expected=expected
+        )
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 from aiolimiter import AsyncLimiter
 
-from reconciler.clients.base import ApiError, AuthError, HttpPolicy, ServiceClient, SleepFn, TokenProvider
+from reconciler.clients.base import ApiError, HttpPolicy, ServiceClient, SleepFn, TokenProvider
 
 __all__ = [
     "MAX_COMMANDS",
@@ -170,14 +170,7 @@ class UmapiClient(ServiceClient):
         limiter = self._limits.get(family)
         if limiter is not None:
             await limiter.acquire()
-        try:
-            return await self.request(method, path, **kw)
-        except AuthError as exc:
-            invalidate = getattr(self.token_provider, "invalidate", None)
-            if exc.status != 401 or invalidate is None:
-                raise
-            invalidate()
-            return await self.request(method, path, **kw)
+        return await self.request_with_token_refresh(method, path, **kw)
 
     def _body(self, response: httpx.Response) -> Any:
         try:

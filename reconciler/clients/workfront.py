@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.clients.base import ApiError, AuthError, HttpPolicy, ServiceClient, SleepFn, TokenProvider
+from reconciler.clients.base import ApiError, HttpPolicy, ServiceClient, SleepFn, TokenProvider
 
 __all__ = ["MAX_LIMIT", "WorkfrontClient"]
 
@@ -92,14 +92,7 @@ class WorkfrontClient(ServiceClient):
         expected: Sequence[int] = (200,),
     ) -> httpx.Response:
         kwargs: dict[str, Any] = {"params": params, "json": json_body, "expected": expected}
-        try:
-            return await self.request(method, path, **kwargs)
-        except AuthError as exc:
-            invalidate = getattr(self.token_provider, "invalidate", None)
-            if exc.status != 401 or invalidate is None:
-                raise
-            invalidate()
-            return await self.request(method, path, **kwargs)
+        return await self.request_with_token_refresh(method, path, **kwargs)
 
     def _data(self, response: httpx.Response) -> Any:
         try:
