@@ -170,8 +170,14 @@ class AemClient(ServiceClient):
         self.add_secret(token)
 
     async def _write(
-        self, method: str, path: str, *, expected: Sequence[int], idempotent: bool | None = None,
-        data: Mapping[str, Any] | None = None, accept_json: bool = False,
+        self,
+        method: str,
+        path: str,
+        *,
+        expected: Sequence[int],
+        idempotent: bool | None = None,
+        data: Mapping[str, Any] | None = None,
+        accept_json: bool = False,
     ) -> httpx.Response:
         """A write (POST/DELETE) with ``CSRF-Token`` + same-host ``Referer`` (aem-api.md §7).
 
@@ -222,8 +228,9 @@ class AemClient(ServiceClient):
             return None
         body = response.json()
         if not isinstance(body, dict):
-            raise ApiError("aem", "GET", str(response.request.url), response.status_code, None,
-                           "expected a JSON object")
+            raise ApiError(
+                "aem", "GET", str(response.request.url), response.status_code, None, "expected a JSON object"
+            )
         return body
 
     async def get_text(self, path: str) -> str | None:
@@ -237,9 +244,7 @@ class AemClient(ServiceClient):
             return None
         return response.text
 
-    async def query(
-        self, predicates: Mapping[str, str], *, page_size: int | None = 1000
-    ) -> list[dict[str, Any]]:
+    async def query(self, predicates: Mapping[str, str], *, page_size: int | None = 1000) -> list[dict[str, Any]]:
         """Run a Query Builder query and return all hits (``GET /bin/querybuilder.json``).
 
         ``predicates``: e.g. ``{"path": "/content/dam", "type": "sling:Folder", "p.hits": "full"}``
@@ -273,8 +278,14 @@ class AemClient(ServiceClient):
         response = await self.request("GET", QUERY_BUILDER_PATH, params=params)
         body = response.json()
         if not isinstance(body, dict):
-            raise ApiError("aem", "GET", str(response.request.url), response.status_code, None,
-                           "Query Builder did not return a JSON object")
+            raise ApiError(
+                "aem",
+                "GET",
+                str(response.request.url),
+                response.status_code,
+                None,
+                "Query Builder did not return a JSON object",
+            )
         return body
 
     # -- writing ---------------------------------------------------------------------------------
@@ -300,8 +311,12 @@ class AemClient(ServiceClient):
         Protocol: api-fidelity.md row ``POST <path> (Sling POST servlet)``.
         """
         response = await self._write(
-            "POST", _quote_path(path), data=_form_params(params), expected=(200, 201),
-            idempotent=idempotent, accept_json=True,
+            "POST",
+            _quote_path(path),
+            data=_form_params(params),
+            expected=(200, 201),
+            idempotent=idempotent,
+            accept_json=True,
         )
         location = response.headers.get("Location")
         body: Any = None
@@ -315,8 +330,7 @@ class AemClient(ServiceClient):
             is_create = body.get("isCreate")
             changes = body.get("changes") or []
             return SlingPostResult(
-                status=int(status) if isinstance(status, int | str) and str(status).isdigit()
-                else response.status_code,
+                status=int(status) if isinstance(status, int | str) and str(status).isdigit() else response.status_code,
                 created=bool(is_create) if is_create is not None else response.status_code == 201,
                 path=str(body.get("path") or _location_path(location) or path),
                 changes=[c for c in changes if isinstance(c, dict)],
@@ -401,9 +415,14 @@ class AemClient(ServiceClient):
         except AuthError as exc:
             who = f"user '{self.username}'" if self.username else "bearer token"
             raise AuthError(
-                exc.service, exc.method, exc.url, exc.status, exc.code,
+                exc.service,
+                exc.method,
+                exc.url,
+                exc.status,
+                exc.code,
                 f"login to {self.base_url} failed for {who}: check the AEM connection's credentials",
-                attempts=exc.attempts, request_id=exc.request_id,
+                attempts=exc.attempts,
+                request_id=exc.request_id,
             ) from None
         async with self._csrf_lock:
             self._store_csrf(response)

@@ -56,9 +56,7 @@ class ImsClient(ServiceClient):
         super().__init__("ims", base_url, transport=transport, policy=policy, secrets=secrets, sleep=sleep)
         self.clock = clock
 
-    async def client_credentials_token(
-        self, client_id: str, client_secret: str, scopes: Sequence[str]
-    ) -> AccessToken:
+    async def client_credentials_token(self, client_id: str, client_secret: str, scopes: Sequence[str]) -> AccessToken:
         """OAuth Server-to-Server token: ``POST /ims/token/v3`` (form).
 
         Sends ``grant_type=client_credentials``, ``client_id``, ``client_secret``,
@@ -83,9 +81,7 @@ class ImsClient(ServiceClient):
         )
         return self._parse_token(response, now, expires_in_unit_s=1.0)
 
-    async def exchange_jwt(
-        self, client_id: str, jwt_token: str, client_secret: str | None = None
-    ) -> AccessToken:
+    async def exchange_jwt(self, client_id: str, jwt_token: str, client_secret: str | None = None) -> AccessToken:
         """Legacy Service Account (JWT) exchange: ``POST /ims/exchange/jwt`` (form).
 
         Sends ``client_id``, ``jwt_token`` and, when given, ``client_secret``. Response
@@ -112,8 +108,14 @@ class ImsClient(ServiceClient):
         token = body.get("access_token") if isinstance(body, dict) else None
         expires_in = body.get("expires_in") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise ApiError("ims", response.request.method, self.redact(str(response.request.url)),
-                           response.status_code, "invalid_response", "no access_token in the IMS response")
+            raise ApiError(
+                "ims",
+                response.request.method,
+                self.redact(str(response.request.url)),
+                response.status_code,
+                "invalid_response",
+                "no access_token in the IMS response",
+            )
         self.add_secret(token)
         try:
             lifetime = float(expires_in) * expires_in_unit_s if expires_in is not None else 0.0
