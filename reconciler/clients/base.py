@@ -264,15 +264,13 @@ def parse_error_body(response: httpx.Response) -> tuple[str | None, str]:
 # Redaction
 # --------------------------------------------------------------------------------------------
 
-_SENSITIVE_KEY = r"(?:client_secrets?|[\w:%./-]*password|jwt_token|access_token|refresh_token|private_key|" \
+_SENSITIVE_KEY = (
+    r"(?:client_secrets?|[\w:%./-]*password|jwt_token|access_token|refresh_token|private_key|"
     r"passphrase|secret|api_secret)"
-_FORM_FIELD_RE = re.compile(
-    rf"((?:^|(?<=[?&\s]))[\w:%./-]*?{_SENSITIVE_KEY}(?:(?:@|%40)\w+)?=)[^&\s]*", re.I
 )
+_FORM_FIELD_RE = re.compile(rf"((?:^|(?<=[?&\s]))[\w:%./-]*?{_SENSITIVE_KEY}(?:(?:@|%40)\w+)?=)[^&\s]*", re.I)
 _JSON_FIELD_RE = re.compile(rf'("[^"\\]*?{_SENSITIVE_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"', re.I)
-_MULTIPART_FIELD_RE = re.compile(
-    rf'(name="[^"]*?{_SENSITIVE_KEY}"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)[^\r\n]*', re.I
-)
+_MULTIPART_FIELD_RE = re.compile(rf'(name="[^"]*?{_SENSITIVE_KEY}"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)[^\r\n]*', re.I)
 _PEM_KEY_RE = re.compile(
     r"-----BEGIN[ +A-Z]*PRIVATE(?: |\+|%20)KEY-----(?:.*?-----END[ +A-Z]*PRIVATE(?: |\+|%20)KEY-----|.*)",
     re.S,
@@ -319,9 +317,7 @@ class Redactor:
 
     def headers(self, headers: httpx.Headers) -> str:
         """Headers as ``Name: value`` lines, sensitive headers replaced by ``***``."""
-        return "\n".join(
-            f"{k}: {'***' if k.lower() in _SENSITIVE_HEADERS else self(v)}" for k, v in headers.items()
-        )
+        return "\n".join(f"{k}: {'***' if k.lower() in _SENSITIVE_HEADERS else self(v)}" for k, v in headers.items())
 
 
 # --------------------------------------------------------------------------------------------
@@ -542,6 +538,21 @@ class ServiceClient:
 
     # -- the one request method --------------------------------------------------------------
 
+    def json_of(self, response: httpx.Response, error: type[ApiError] | None = None) -> Any:
+        """The decoded JSON body of ``response``. Raises ``error`` (default ApiError) with code
+        ``invalid_response`` when the body is not JSON; the URL in the message is redacted."""
+        try:
+            return response.json()
+        except ValueError:
+            raise (error or ApiError)(
+                self.service,
+                response.request.method,
+                self.redact(str(response.request.url)),
+                response.status_code,
+                "invalid_response",
+                "response is not JSON",
+            ) from None
+
     async def request_with_token_refresh(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """:meth:`request`, plus one more try after a 401 when the client's ``token_provider`` can
         ``invalidate()`` its cached token (a bearer token may be revoked before it expires)."""
@@ -602,7 +613,12 @@ class ServiceClient:
                 self.request_log.append((method, log_path, 0))
                 log.debug(
                     "%s %s %s -> %s in %.0f ms (attempt %d)",
-                    self.service, method, self.redact(str(request.url)), type(exc).__name__, elapsed, attempt,
+                    self.service,
+                    method,
+                    self.redact(str(request.url)),
+                    type(exc).__name__,
+                    elapsed,
+                    attempt,
                 )
                 retryable = isinstance(exc, _NOT_SENT) or (idempotent and isinstance(exc, _MAYBE_SENT))
                 raise _SendFailure(exc, bool(retryable)) from exc
@@ -611,7 +627,12 @@ class ServiceClient:
             self.request_log.append((method, log_path, status))
             log.debug(
                 "%s %s %s -> %d in %.0f ms (attempt %d)",
-                self.service, method, self.redact(str(request.url)), status, elapsed, attempt,
+                self.service,
+                method,
+                self.redact(str(request.url)),
+                status,
+                elapsed,
+                attempt,
             )
             self._trace_response(response)
             if status in expected:
@@ -666,8 +687,11 @@ class ServiceClient:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome is not None else None
             why = (
-                str(exc.response.status_code) if isinstance(exc, _RetryableStatus)
-                else type(exc.exc).__name__ if isinstance(exc, _SendFailure) else "?"
+                str(exc.response.status_code)
+                if isinstance(exc, _RetryableStatus)
+                else type(exc.exc).__name__
+                if isinstance(exc, _SendFailure)
+                else "?"
             )
             wait = state.next_action.sleep if state.next_action is not None else 0.0
             log.debug("%s %s %s: %s, retrying in %.2f s", self.service, method, path, why, wait)
@@ -698,8 +722,13 @@ class ServiceClient:
             content = b""
         body = _body_text(content, request.headers.get("content-type", ""))
         body_log.log(
-            TRACE, "%s request %s %s\n%s\n\n%s", self.service, request.method,
-            self.redact(str(request.url)), self.redact.headers(request.headers), self.redact(body),
+            TRACE,
+            "%s request %s %s\n%s\n\n%s",
+            self.service,
+            request.method,
+            self.redact(str(request.url)),
+            self.redact.headers(request.headers),
+            self.redact(body),
         )
 
     def _trace_response(self, response: httpx.Response) -> None:
@@ -707,8 +736,13 @@ class ServiceClient:
             return
         body = _body_text(response.content, response.headers.get("content-type", ""))
         body_log.log(
-            TRACE, "%s response %d %s\n%s\n\n%s", self.service, response.status_code,
-            self.redact(str(response.request.url)), self.redact.headers(response.headers), self.redact(body),
+            TRACE,
+            "%s response %d %s\n%s\n\n%s",
+            self.service,
+            response.status_code,
+            self.redact(str(response.request.url)),
+            self.redact.headers(response.headers),
+            self.redact(body),
         )
 
 

@@ -67,9 +67,7 @@ class ConsoleClient(ServiceClient):
         secrets: Iterable[str] = (),
         sleep: SleepFn | None = None,
     ) -> None:
-        super().__init__(
-            "console", base_url, transport=transport, policy=policy, secrets=secrets, sleep=sleep
-        )
+        super().__init__("console", base_url, transport=transport, policy=policy, secrets=secrets, sleep=sleep)
         self.api_key = api_key
         self.token_provider = token_provider
 
@@ -95,28 +93,32 @@ class ConsoleClient(ServiceClient):
             method, path, params=params, json=json, data=data, files=files, idempotent=idempotent, expected=expected
         )
 
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ApiError("console", response.request.method, str(response.request.url),
-                           response.status_code, "invalid_response", "response is not JSON") from None
-
     def _list(self, response: httpx.Response) -> list[dict[str, Any]]:
-        body = self._json(response)
+        body = self.json_of(response)
         if isinstance(body, dict) and isinstance(body.get("content"), list):  # paged org-level lists
             body = body["content"]
         if not isinstance(body, list):
-            raise ApiError("console", response.request.method, str(response.request.url),
-                           response.status_code, "invalid_response", "expected a JSON array")
+            raise ApiError(
+                "console",
+                response.request.method,
+                str(response.request.url),
+                response.status_code,
+                "invalid_response",
+                "expected a JSON array",
+            )
         return [item for item in body if isinstance(item, dict)]
 
     def _object(self, response: httpx.Response) -> dict[str, Any]:
-        body = self._json(response)
+        body = self.json_of(response)
         if not isinstance(body, dict):
-            raise ApiError("console", response.request.method, str(response.request.url),
-                           response.status_code, "invalid_response", "expected a JSON object")
+            raise ApiError(
+                "console",
+                response.request.method,
+                str(response.request.url),
+                response.status_code,
+                "invalid_response",
+                "expected a JSON object",
+            )
         return body
 
     @staticmethod
@@ -142,12 +144,9 @@ class ConsoleClient(ServiceClient):
         Protocol: api-fidelity.md row ``GET /console/organizations/{orgId}/projects``.
         """
         params = {"title": title} if title is not None else None
-        return self._list(await self._call("GET", f"/console/organizations/{_seg(org_id)}/projects",
-                                           params=params))
+        return self._list(await self._call("GET", f"/console/organizations/{_seg(org_id)}/projects", params=params))
 
-    async def create_project(
-        self, org_id: Id, *, name: str, title: str, description: str = ""
-    ) -> dict[str, Any]:
+    async def create_project(self, org_id: Id, *, name: str, title: str, description: str = "") -> dict[str, Any]:
         """``POST .../projects`` JSON ``{name,title,type:"default",description}`` -> ``{projectId,
         projectType, workspaceId}`` (201; a default workspace ``Production`` is created).
 
@@ -155,9 +154,11 @@ class ConsoleClient(ServiceClient):
         name is taken. Protocol: api-fidelity.md row ``POST /console/organizations/{orgId}/projects``.
         """
         response = await self._call(
-            "POST", f"/console/organizations/{_seg(org_id)}/projects",
+            "POST",
+            f"/console/organizations/{_seg(org_id)}/projects",
             json={"name": name, "title": title, "type": "default", "description": description},
-            expected=(200, 201), idempotent=False,
+            expected=(200, 201),
+            idempotent=False,
         )
         return self._object(response)
 
@@ -167,7 +168,8 @@ class ConsoleClient(ServiceClient):
         Protocol: api-fidelity.md row ``DELETE /console/organizations/{orgId}/projects/{projectId}``.
         """
         response = await self._call(
-            "DELETE", f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}",
+            "DELETE",
+            f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}",
             expected=(200, 204, 404),
         )
         return response.status_code != 404
@@ -177,15 +179,14 @@ class ConsoleClient(ServiceClient):
 
         Protocol: adobe-ims-console-api.md §3 "Workspaces" (not listed in api-fidelity.md).
         """
-        return self._list(await self._call(
-            "GET", f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}/workspaces"
-        ))
+        return self._list(
+            await self._call("GET", f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}/workspaces")
+        )
 
     # -- credentials -----------------------------------------------------------------------------
 
     def _workspace(self, org_id: Id, project_id: Id, workspace_id: Id) -> str:
-        return (f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}"
-                f"/workspaces/{_seg(workspace_id)}")
+        return f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}/workspaces/{_seg(workspace_id)}"
 
     async def list_credentials(self, org_id: Id, project_id: Id, workspace_id: Id) -> list[dict[str, Any]]:
         """``GET .../workspaces/{workspaceId}/credentials`` -> ``[{"id_workspace","id_integration",
@@ -203,8 +204,9 @@ class ConsoleClient(ServiceClient):
         Protocol: api-fidelity.md row ``POST …/credentials/oauth-server-to-server``.
         """
         path = self._workspace(org_id, project_id, workspace_id) + "/credentials/oauth-server-to-server"
-        response = await self._call("POST", path, json={"name": name, "description": description},
-                                    expected=(200, 201), idempotent=False)
+        response = await self._call(
+            "POST", path, json={"name": name, "description": description}, expected=(200, 201), idempotent=False
+        )
         return self._object(response)
 
     async def create_entp_credential(
@@ -224,8 +226,12 @@ class ConsoleClient(ServiceClient):
         """
         path = self._workspace(org_id, project_id, workspace_id) + "/credentials/entp"
         response = await self._call(
-            "POST", path, data={"name": name, "description": description},
-            files=self._certificate_file(certificate_pem), expected=(200, 201), idempotent=False,
+            "POST",
+            path,
+            data={"name": name, "description": description},
+            files=self._certificate_file(certificate_pem),
+            expected=(200, 201),
+            idempotent=False,
         )
         return self._object(response)
 
@@ -245,11 +251,11 @@ class ConsoleClient(ServiceClient):
         Protocol: api-fidelity.md row ``PUT …/credentials/{credentialType}/{credentialId}/services``.
         """
         if credential_type not in CREDENTIAL_TYPES:
-            raise ValueError(
-                f"credential_type must be one of {sorted(CREDENTIAL_TYPES)}, got {credential_type!r}"
-            )
-        path = (self._workspace(org_id, project_id, workspace_id)
-                + f"/credentials/{_seg(credential_type)}/{_seg(credential_id)}/services")
+            raise ValueError(f"credential_type must be one of {sorted(CREDENTIAL_TYPES)}, got {credential_type!r}")
+        path = (
+            self._workspace(org_id, project_id, workspace_id)
+            + f"/credentials/{_seg(credential_type)}/{_seg(credential_id)}/services"
+        )
         body = [{"sdkCode": code, "roles": None, "licenseConfigs": None} for code in sdk_codes]
         return self._object(await self._call("PUT", path, json=body, expected=(200, 201)))
 
@@ -269,7 +275,8 @@ class ConsoleClient(ServiceClient):
         Protocol: api-fidelity.md row ``GET /console/organizations/{orgId}/integrations/{credentialId}``.
         """
         response = await self._call(
-            "GET", f"/console/organizations/{_seg(org_id)}/integrations/{_seg(credential_id)}",
+            "GET",
+            f"/console/organizations/{_seg(org_id)}/integrations/{_seg(credential_id)}",
             expected=(200, 404),
         )
         if response.status_code == 404:
@@ -286,16 +293,17 @@ class ConsoleClient(ServiceClient):
         """
         return self._list(await self._call("GET", self._bindings(org_id, credential_id)))
 
-    async def add_binding(
-        self, org_id: Id, credential_id: Id, certificate_pem: str | bytes
-    ) -> list[dict[str, Any]]:
+    async def add_binding(self, org_id: Id, credential_id: Id, certificate_pem: str | bytes) -> list[dict[str, Any]]:
         """``POST .../integrations/entp/{credentialId}/bindings`` multipart file part ``certificate``
         -> all bindings of the credential (same shape as :meth:`list_bindings`). Not idempotent.
         Protocol: api-fidelity.md row ``GET/POST …/bindings``.
         """
         response = await self._call(
-            "POST", self._bindings(org_id, credential_id), files=self._certificate_file(certificate_pem),
-            expected=(200, 201), idempotent=False,
+            "POST",
+            self._bindings(org_id, credential_id),
+            files=self._certificate_file(certificate_pem),
+            expected=(200, 201),
+            idempotent=False,
         )
         return self._list(response)
 
@@ -304,6 +312,7 @@ class ConsoleClient(ServiceClient):
         gone) is not an error. Protocol: api-fidelity.md row ``DELETE …/bindings/{bindingId}``.
         """
         await self._call(
-            "DELETE", f"{self._bindings(org_id, credential_id)}/{_seg(binding_id)}",
+            "DELETE",
+            f"{self._bindings(org_id, credential_id)}/{_seg(binding_id)}",
             expected=(200, 204, 404),
         )

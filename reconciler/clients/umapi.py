@@ -172,19 +172,6 @@ class UmapiClient(ServiceClient):
             await limiter.acquire()
         return await self.request_with_token_refresh(method, path, **kw)
 
-    def _body(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise UmapiError(
-                "umapi",
-                response.request.method,
-                self.redact(str(response.request.url)),
-                response.status_code,
-                "invalid_response",
-                "response is not JSON",
-            ) from None
-
     async def _pages(
         self,
         family: str,
@@ -198,7 +185,7 @@ class UmapiClient(ServiceClient):
             response = await self._call(family, "GET", f"{path}/{page}", params=params, expected=(200, 404))
             if response.status_code == 404:
                 return out
-            body = self._body(response)
+            body = self.json_of(response, UmapiError)
             if not isinstance(body, dict):
                 raise UmapiError("umapi", "GET", path, 200, "invalid_response", "expected a JSON object")
             if body.get("result") != "success":
@@ -231,7 +218,7 @@ class UmapiClient(ServiceClient):
                 )
                 if response.status_code == 404:
                     return out
-                body = self._body(response)
+                body = self.json_of(response, UmapiError)
                 items = [u for u in body.get("users") or [] if isinstance(u, dict)]
                 out.extend(items)
                 if body.get("lastPage") is True or not items:
@@ -254,7 +241,7 @@ class UmapiClient(ServiceClient):
         )
         if response.status_code == 404:
             return None
-        body = self._body(response)
+        body = self.json_of(response, UmapiError)
         user_obj = body.get("user") if isinstance(body, dict) else None
         return user_obj if isinstance(user_obj, dict) else None
 
@@ -285,7 +272,7 @@ class UmapiClient(ServiceClient):
                 "action", "POST", path, params=params, json=[c for _, c in batch], expected=(200,), idempotent=True
             )
             result.requests += 1
-            body = self._body(response)
+            body = self.json_of(response, UmapiError)
             if not isinstance(body, dict):
                 raise UmapiError("umapi", "POST", path, 200, "invalid_response", "expected a JSON object")
             outcome = str(body.get("result", ""))

@@ -95,17 +95,7 @@ class WorkfrontClient(ServiceClient):
         return await self.request_with_token_refresh(method, path, **kwargs)
 
     def _data(self, response: httpx.Response) -> Any:
-        try:
-            body = response.json()
-        except ValueError:
-            raise ApiError(
-                "workfront",
-                response.request.method,
-                self.redact(str(response.request.url)),
-                response.status_code,
-                "invalid_response",
-                "response is not JSON",
-            ) from None
+        body = self.json_of(response)
         if not isinstance(body, dict) or ("data" not in body and "error" not in body):
             raise ApiError(
                 "workfront",
