@@ -112,6 +112,27 @@ def parse_named(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed
     return parsed
 
 
+def by_links(
+    items: list[RefreshItem], names: tuple[str, ...]
+) -> tuple[dict[tuple[str, ...], list[RefreshItem]], list[str]]:
+    """Refresh items grouped by the values of ``names``: the state record's outputs (objects read by
+    remote id) or else the spec's links. Returns ``(groups, pending)``: ``pending`` lists the
+    addresses whose links are still unknown (their producer is being created: nothing to observe)."""
+    groups: dict[tuple[str, ...], list[RefreshItem]] = {}
+    pending: list[str] = []
+    for item in items:
+        if item.record is not None:
+            key = tuple(str(item.record.outputs[n]) for n in names)
+        else:
+            assert item.spec is not None
+            if not item.spec.known(*names):
+                pending.append(item.address)
+                continue
+            key = tuple(str(item.spec.link(n)) for n in names)
+        groups.setdefault(key, []).append(item)
+    return groups, pending
+
+
 def by_connection(items: list[RefreshItem]) -> dict[str, list[RefreshItem]]:
     """Refresh items grouped by connection name: the state record's (objects read by remote id)
     or else the spec's ``connection`` field, so each connection is listed once."""

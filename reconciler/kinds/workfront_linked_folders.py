@@ -22,7 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from reconciler.config.refs import RefTo, is_unresolved
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, parse_model
+from .base import KindDef, Link, Parsed, Spec, by_links, parse_model
 from .context import ProviderContext
 
 ObjectType = Literal["project", "portfolio", "program"]
@@ -175,18 +175,8 @@ class LinkedFolderProvider(Provider):
         )
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
-        out: dict[str, Observed | None] = {}
-        groups: dict[tuple[str, str], list[RefreshItem]] = {}
-        for item in items:
-            if item.record is not None:
-                key = (item.record.outputs["workfront"], item.record.outputs["integration_id"])
-            else:
-                assert item.spec is not None
-                if not item.spec.known("workfront", "integration_id"):
-                    out[item.address] = None  # the integration is being created
-                    continue
-                key = (str(item.spec.link("workfront")), str(item.spec.link("integration_id")))
-            groups.setdefault(key, []).append(item)
+        groups, pending = by_links(items, ("workfront", "integration_id"))
+        out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
         for (conn, iid), group in groups.items():
             folders = [self._observed(conn, iid, f) for f in await self._linked(conn, iid)]
             by_id = {o.remote_id: o for o in folders}

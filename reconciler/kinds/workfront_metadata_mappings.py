@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from reconciler.config.refs import RefTo, is_unresolved
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, parse_model
+from .base import KindDef, Link, Parsed, Spec, by_links, parse_model
 from .context import ProviderContext
 
 METADATA_PREFIX = "./jcr:content/metadata/"
@@ -109,18 +109,8 @@ class MetadataMappingProvider(Provider):
         return Observed(mid, attrs, {"id": mid, "workfront": conn, "integration_id": iid})
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
-        out: dict[str, Observed | None] = {}
-        groups: dict[tuple[str, str], list[RefreshItem]] = {}
-        for item in items:
-            if item.record is not None:
-                key = (item.record.outputs["workfront"], item.record.outputs["integration_id"])
-            else:
-                assert item.spec is not None
-                if not item.spec.known("workfront", "integration_id"):
-                    out[item.address] = None
-                    continue
-                key = (str(item.spec.link("workfront")), str(item.spec.link("integration_id")))
-            groups.setdefault(key, []).append(item)
+        groups, pending = by_links(items, ("workfront", "integration_id"))
+        out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
         for (conn, iid), group in groups.items():
             rows = [self._observed(conn, iid, r) for r in await self.ctx.workfront(conn).list_metadata_mappings(iid)]
             by_id = {o.remote_id: o for o in rows}
