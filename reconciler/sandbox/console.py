@@ -167,26 +167,25 @@ def create_console_app(world: World, options: dict[str, Any]) -> Starlette:
         row: sqlite3.Row = org
         return row
 
-    def project_of(conn: sqlite3.Connection, org_id: str, project_id: str) -> sqlite3.Row:
-        p = conn.execute("SELECT * FROM projects WHERE id=? AND org_id=?", (project_id, org_id)).fetchone()
-        if p is None:
-            raise Denied(console_error(404, "ERR_MSG_NOT_FOUND", f"Project {project_id} not found"))
-        row: sqlite3.Row = p
+    def row_or_404(conn: sqlite3.Connection, table: str, what: str, key: str, scope: tuple[str, str]) -> sqlite3.Row:
+        """The row of ``table`` with ``id=key`` inside its parent (``scope`` = column, value), or the
+        Console's 404 body naming ``what``."""
+        column, value = scope
+        row: sqlite3.Row | None = conn.execute(
+            f"SELECT * FROM {table} WHERE id=? AND {column}=?", (key, value)
+        ).fetchone()
+        if row is None:
+            raise Denied(console_error(404, "ERR_MSG_NOT_FOUND", f"{what} {key} not found"))
         return row
+
+    def project_of(conn: sqlite3.Connection, org_id: str, project_id: str) -> sqlite3.Row:
+        return row_or_404(conn, "projects", "Project", project_id, ("org_id", org_id))
 
     def workspace_of(conn: sqlite3.Connection, project_id: str, workspace_id: str) -> sqlite3.Row:
-        w = conn.execute("SELECT * FROM workspaces WHERE id=? AND project_id=?", (workspace_id, project_id)).fetchone()
-        if w is None:
-            raise Denied(console_error(404, "ERR_MSG_NOT_FOUND", f"Workspace {workspace_id} not found"))
-        row: sqlite3.Row = w
-        return row
+        return row_or_404(conn, "workspaces", "Workspace", workspace_id, ("project_id", project_id))
 
     def credential_of(conn: sqlite3.Connection, org_id: str, cred_id: str) -> sqlite3.Row:
-        c = conn.execute("SELECT * FROM credentials WHERE id=? AND org_id=?", (cred_id, org_id)).fetchone()
-        if c is None:
-            raise Denied(console_error(404, "ERR_MSG_NOT_FOUND", f"Credential {cred_id} not found"))
-        row: sqlite3.Row = c
-        return row
+        return row_or_404(conn, "credentials", "Credential", cred_id, ("org_id", org_id))
 
     def handler(fn: Any, write: bool = False) -> Any:
         async def endpoint(request: Request) -> Response:
