@@ -6,6 +6,8 @@ apply): server-added attributes never show up as changes.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -59,18 +61,31 @@ def diff_attributes(
     return out
 
 
+def _pretty_path(path: str) -> str:
+    """deepdiff's ``root['a'][0]`` as ``a[0]`` (``root`` alone as ``value``)."""
+    out = re.sub(r"\['([^']*)'\]", r".\1", path.removeprefix("root")).lstrip(".")
+    return out or "value"
+
+
 def _explain(before: Any, after: Any) -> str:
+    """A short sentence for a reviewer: list items added/removed by value, keys by name, other
+    changes by their path (``members[1].role``)."""
     dd = DeepDiff(before, after, ignore_order=False, verbose_level=1)
     parts = []
-    for kind, label in (
-        ("values_changed", "changed"),
-        ("iterable_item_added", "added"),
-        ("iterable_item_removed", "removed"),
-        ("dictionary_item_added", "added"),
-        ("dictionary_item_removed", "removed"),
-        ("type_changes", "type changed"),
+    for kind, label, by_value in (
+        ("iterable_item_added", "added", True),
+        ("iterable_item_removed", "removed", True),
+        ("dictionary_item_added", "added", False),
+        ("dictionary_item_removed", "removed", False),
+        ("values_changed", "changed", False),
+        ("type_changes", "type changed", False),
     ):
         items = dd.get(kind)
-        if items:
-            parts.append(f"{label}: {', '.join(sorted(str(p) for p in items))}")
+        if not items:
+            continue
+        if by_value:
+            shown = [json.dumps(v, default=str) for v in items.values()]
+        else:
+            shown = [_pretty_path(str(p)) for p in items]
+        parts.append(f"{label}: {', '.join(sorted(shown))}")
     return "; ".join(parts)

@@ -268,3 +268,15 @@ def test_serial_increments_per_write_and_lineage_is_stable(state: StateStore) ->
     lineage, serial = state.lineage, state.serial
     run_apply(run_plan([res("a"), res("b")], state, world), state, world)
     assert state.lineage == lineage and state.serial == serial + 2
+
+
+def test_diff_explanations_speak_in_values_and_field_paths() -> None:
+    from reconciler.engine.diff import diff_attributes
+
+    (groups,) = diff_attributes({"groups": ["Marketing Cloud"]}, {"groups": []})
+    assert groups.explanation == 'added: "Marketing Cloud"'
+    (members,) = diff_attributes(
+        {"members": [{"email": "a", "role": "editor"}]}, {"members": [{"email": "a", "role": "viewer"}]}
+    )
+    assert members.explanation == "changed: [0].role"
+    assert "root" not in groups.explanation + members.explanation
