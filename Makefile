@@ -32,12 +32,14 @@ demo-creative-cloud:
 
 ## test: the whole suite, then ruff and mypy on reconciler/
 test: venv
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 	$(BIN)/ruff check reconciler tests
 	$(BIN)/mypy reconciler
 
+## schema: regenerate the configuration JSON Schema (packaged copy and the published one in schemas/)
 schema: venv
-	$(BIN)/python -m reconciler.schemagen > schemas/config.schema.json
+	$(BIN)/python -m reconciler.schemagen > reconciler/data/config.schema.json
+	cp reconciler/data/config.schema.json reconciler/data/plan.schema.json reconciler/data/workfront-features.yaml schemas/
 
 clean:
 	rm -rf $(VENV) .reconciler examples/*/.reconciler .pytest_cache .mypy_cache .ruff_cache

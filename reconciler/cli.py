@@ -340,6 +340,20 @@ def graph(config: Path, fmt: str) -> None:
     click.echo(to_dot(edges) if fmt == "dot" else to_mermaid(edges))
 
 
+@main.command()
+@click.argument("which", type=click.Choice(["config", "plan"]), default="config", required=False)
+def schema(which: str) -> None:
+    """Print the JSON Schema of a configuration file (default) or of `plan -json` output.
+
+    The schema ships inside the installed package. Save it and point your editor's YAML language
+    server at it, for example `reconciler schema > reconciler.schema.json` and a first line
+    `# yaml-language-server: $schema=./reconciler.schema.json` in each configuration file.
+    """
+    from reconciler import data
+
+    click.echo(data.read_text(which), nl=False)
+
+
 def _write_plan_file(path: Path, ws: Any, doc: dict[str, Any]) -> None:
     payload = {
         "kind": PLAN_FILE_KIND,

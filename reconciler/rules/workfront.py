@@ -1,4 +1,4 @@
-"""Workfront integration rules, driven by seed 002's feature matrix (``schemas/workfront-features.yaml``).
+"""Workfront integration rules, driven by seed 002's feature matrix (``reconciler/data/workfront-features.yaml``).
 
 Every message names the feature (or limit), the chosen integration type and the types that do
 support it, so a reviewer knows the way out. Checked before any network call:
@@ -26,11 +26,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from reconciler import data as data_files
 from reconciler.config.diagnostics import Diagnostic, did_you_mean
 from reconciler.config.loader import LoadedConfig, ResourceDecl
 from reconciler.config.refs import is_unresolved
 
-MATRIX_PATH = Path(__file__).resolve().parents[2] / "schemas" / "workfront-features.yaml"
 INTEGRATIONS = "workfront_integrations"
 LINKED = "workfront_linked_folders"
 MAPPINGS = "workfront_metadata_mappings"
@@ -49,9 +49,14 @@ DEPLOYMENT_LABELS = {
 
 
 @functools.cache
-def load_matrix(path: Path = MATRIX_PATH) -> dict[str, Any]:
-    """The feature matrix data file (see its header for the cell values)."""
-    data: dict[str, Any] = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+def load_matrix(path: Path | None = None) -> dict[str, Any]:
+    """The feature matrix (see the data file's header for the cell values), parsed once.
+
+    ``path`` reads another copy of the file (tests); by default the one packaged in
+    ``reconciler.data`` is read through :mod:`importlib.resources`, so an installed wheel works.
+    """
+    text = path.read_text(encoding="utf-8") if path else data_files.read_text("workfront-features")
+    data: dict[str, Any] = YAML(typ="safe").load(text)
     return data
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from ruamel.yaml import YAML
+
+from tests.conftest import Installed
 
 from .conftest import QUICKSTART, ROOT
 
@@ -27,18 +28,30 @@ def steps_by_id() -> dict[str, str]:
 
 def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=600)
 
 
-def test_workflow_steps_plan_comment_and_apply_the_saved_plan(tmp_path: Path) -> None:
+def test_workflow_steps_plan_comment_and_apply_the_saved_plan(tmp_path: Path, installed: Installed) -> None:
     steps = steps_by_id()
-    assert set(steps) == {"validate", "plan", "apply"}
+    assert set(steps) == {"install", "validate", "plan", "apply"}
     repo = tmp_path / "repo"
     shutil.copytree(QUICKSTART, repo / "infra", ignore=shutil.ignore_patterns(".reconciler"))
     outputs = tmp_path / "github_output"
-    env = {k: v for k, v in os.environ.items() if k not in ("AEM_PASSWORD", "ADOBE_CLIENT_SECRET")}
-    env.update({"RECONCILER_CONFIG": "infra", "GITHUB_OUTPUT": str(outputs), "NO_COLOR": "1",
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"})
+    github_path = tmp_path / "github_path"
+    runner_temp = tmp_path / "runner_temp"
+    runner_temp.mkdir()
+    env = installed.env(RECONCILER_CONFIG="infra", GITHUB_OUTPUT=str(outputs), GITHUB_PATH=str(github_path),
+                        RUNNER_TEMP=str(runner_temp), RECONCILER_PACKAGE=str(installed.wheel))
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(p) != installed.bin)
+
+    # the workflow's own install step: a fresh virtual environment from the built wheel, put on PATH
+    installing = run_step(steps["install"], repo, env)
+    assert installing.returncode == 0, installing.stdout + installing.stderr
+    added = github_path.read_text().split()
+    assert added == [str(runner_temp / "reconciler" / "bin")]
+    assert (runner_temp / "reconciler" / "bin" / "reconciler").exists()
+    env["PATH"] = os.pathsep.join([*added, env["PATH"]])
+    assert shutil.which("reconciler", path=env["PATH"]) == str(runner_temp / "reconciler" / "bin" / "reconciler")
 
     assert run_step(steps["validate"], repo, env).returncode == 0
     planned = run_step(steps["plan"], repo, env)

@@ -1,4 +1,4 @@
-"""schemas/workfront-features.yaml must say exactly what seed 002's feature parity matrix says.
+"""The packaged reconciler/data/workfront-features.yaml must say exactly what seed 002's feature parity matrix says.
 
 The seed is read from ``../shared/seeds/`` beside the repository; without it the test is skipped.
 """
@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT.parent / "shared" / "seeds" / "002_6a58d2d9d18e5871.txt"
-DATA = ROOT / "schemas" / "workfront-features.yaml"
+DATA = ROOT / "reconciler" / "data" / "workfront-features.yaml"
 
 _DNL = re.compile(r"\[!DNL ([^\]]*)\]")
 _ITALIC = re.compile(r"\*([^*]+)\*")
