@@ -27,9 +27,7 @@ async def _nosleep(_: float) -> None:
 
 def client(handler, **auth) -> AemClient:
     auth = auth or {"username": "admin", "password": PASSWORD}
-    return AemClient(
-        "http://aem.test", transport=httpx.MockTransport(handler), policy=POLICY, sleep=_nosleep, **auth
-    )
+    return AemClient("http://aem.test", transport=httpx.MockTransport(handler), policy=POLICY, sleep=_nosleep, **auth)
 
 
 def call(handler, method: str, *args, **auth):
