@@ -61,7 +61,7 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        from reconciler.clients.base import ApiError
+        from reconciler.clients import ApiError
         from reconciler.config.diagnostics import ConfigError
         from reconciler.engine import EngineError, PlanError
 
@@ -98,7 +98,7 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
 def _setup_logging(verbose: int) -> None:
     if verbose <= 0:
         return
-    from reconciler.clients.base import TRACE
+    from reconciler.clients import TRACE
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))

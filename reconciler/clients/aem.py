@@ -18,20 +18,18 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.clients.base import (
-    ApiError,
-    AuthError,
-    HttpPolicy,
-    ServiceClient,
-    SleepFn,
-    basic_auth_header,
-    html_to_text,
-)
+from reconciler.clients.errors import ApiError, AuthError, html_to_text
+from reconciler.clients.tokens import basic_auth_header
+from reconciler.clients.transport import HttpPolicy, ServiceClient, SleepFn
 
 __all__ = ["AemClient", "AgentTestResult", "SlingPostResult"]
 
 CSRF_TOKEN_PATH = "/libs/granite/csrf/token.json"
 QUERY_BUILDER_PATH = "/bin/querybuilder.json"
+#: folder shares to Experience Cloud / Creative Cloud (assumed endpoint, api-fidelity.md)
+SHARES_PATH = "/libs/dam/mac/shares"
+#: the Creative Cloud org AEM Assets is connected to (assumed endpoint, api-fidelity.md)
+CC_CONNECTION_PATH = "/libs/dam/cc/connection"
 TEST_SUCCEEDED = "Replication test succeeded"
 _SAFE_PATH_CHARS = "/:@!$&'()*+,;=-._~"
 _DEPTH_RE = re.compile(r"^(?:-1|infinity|\d+)$")
@@ -95,9 +93,9 @@ class AemClient(ServiceClient):
         username / password: HTTP Basic credentials (default local author: ``admin``/``admin``).
         bearer_token: alternatively an ``Authorization: Bearer`` token (exactly one auth kind).
         csrf_ttl_s: how long a fetched CSRF token is reused (Granite's default expiry is 600 s).
-        transport, policy, secrets, sleep: see :class:`~reconciler.clients.base.ServiceClient`.
+        transport, policy, secrets, sleep: see :class:`~reconciler.clients.ServiceClient`.
 
-    Auth failures are :class:`~reconciler.clients.base.AuthError` (401 + ``WWW-Authenticate``,
+    Auth failures are :class:`~reconciler.clients.AuthError` (401 + ``WWW-Authenticate``,
     api-fidelity.md "AEM author" intro).
     """
 
@@ -209,8 +207,9 @@ class AemClient(ServiceClient):
         properties with children nested as objects (``jcr:primaryType`` always present; multi-value
         properties as lists), or None when the node does not exist (404).
 
-        Raises :class:`~reconciler.clients.base.ApiError` on 300 (``json.maximumresults``
-        exceeded: ask for a smaller depth) and other unexpected statuses.
+        Raises :class:`~reconciler.clients.ApiError` on 300 (``json.maximumresults``
+        exceeded: ask for a smaller depth) and other unexpected statuses, and with code
+        ``invalid_response`` when the body is not a JSON object.
         Protocol: api-fidelity.md row ``GET <path>.json, .<N>.json, .infinity.json``.
         """
         selector = str(depth).strip().lower()
@@ -226,12 +225,7 @@ class AemClient(ServiceClient):
         response = await self.request("GET", _quote_path(path) + suffix, expected=(200, 404))
         if response.status_code == 404:
             return None
-        body = response.json()
-        if not isinstance(body, dict):
-            raise ApiError(
-                "aem", "GET", str(response.request.url), response.status_code, None, "expected a JSON object"
-            )
-        return body
+        return self._json_object(response)
 
     async def get_text(self, path: str) -> str | None:
         """GET ``path`` as text (e.g. ``<config>.publickey.pem``); None on 404.
@@ -276,17 +270,7 @@ class AemClient(ServiceClient):
 
     async def _query_page(self, params: list[tuple[str, str]]) -> dict[str, Any]:
         response = await self.request("GET", QUERY_BUILDER_PATH, params=params)
-        body = response.json()
-        if not isinstance(body, dict):
-            raise ApiError(
-                "aem",
-                "GET",
-                str(response.request.url),
-                response.status_code,
-                None,
-                "Query Builder did not return a JSON object",
-            )
-        return body
+        return self._json_object(response, "Query Builder did not return a JSON object")
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -306,7 +290,7 @@ class AemClient(ServiceClient):
         retrying 5xx and dropped connections; pass False for name-generating posts (``.../*``).
 
         Returns :class:`SlingPostResult` (201 = created, 200 = modified). Raises
-        :class:`~reconciler.clients.base.ApiError` subclasses: 403 (CSRF/permissions), 404,
+        :class:`~reconciler.clients.ApiError` subclasses: 403 (CSRF/permissions), 404,
         409/412, 500 (``status.message`` / ``error.message`` of the Sling JSON response).
         Protocol: api-fidelity.md row ``POST <path> (Sling POST servlet)``.
         """
@@ -367,7 +351,7 @@ class AemClient(ServiceClient):
         )
         if response.status_code == 404:
             return {}
-        body = response.json()
+        body = self.json_of(response)
         agents: dict[str, dict[str, Any]] = {}
         if not isinstance(body, dict):
             return agents
@@ -386,7 +370,7 @@ class AemClient(ServiceClient):
 
         Returns :class:`AgentTestResult`: ``ok`` iff the log contains ``Replication test
         succeeded``; ``message`` is the last non-empty text line. Raises
-        :class:`~reconciler.clients.base.NotFoundError` if the agent does not exist.
+        :class:`~reconciler.clients.NotFoundError` if the agent does not exist.
         Protocol: api-fidelity.md row ``GET /etc/replication/agents.author/<name>.test.html``.
         """
         path = _quote_path(f"/etc/replication/agents.{runmode}/{name}") + ".test.html"
@@ -401,12 +385,88 @@ class AemClient(ServiceClient):
             log=log_text,
         )
 
+    # -- shares and the Creative Cloud connection (assumed endpoints) ----------------------------
+
+    async def list_shares(self) -> list[dict[str, Any]]:
+        """Every folder share of the author in one request: ``GET /libs/dam/mac/shares.json``.
+
+        Returns the ``shares`` list, each ``{"path", "target": "experience_cloud"|"creative_cloud",
+        "members": [{"email", "role"}], "cloudConfig", "sharedAt"}`` (entries that are not objects
+        are dropped). Raises :class:`~reconciler.clients.ApiError` with code ``invalid_response``
+        when the body is not a JSON object (naming the service and the redacted URL).
+        Protocol: api-fidelity.md "AEM author: shares and Creative Cloud connection (assumed)",
+        row ``GET /libs/dam/mac/shares.json``.
+        """
+        body = self._json_object(await self.request("GET", SHARES_PATH + ".json"))
+        return [s for s in body.get("shares") or [] if isinstance(s, dict)]
+
+    async def save_share(self, share: Mapping[str, Any]) -> dict[str, Any]:
+        """Share a folder or change its members: ``POST /libs/dam/mac/shares`` with a JSON body.
+
+        ``share``: ``{"path", "target", "cloudConfig"?, "members"?: [{"email", "role"}]}``.
+        Idempotent (the same body gives the same share), so it is retried like a PUT. Returns the
+        share as the server reports it (201 new, 200 changed). Raises ``NotFoundError`` (404: no
+        folder), ``ConflictError`` (409: ordered folder, unsuitable cloud configuration),
+        ``ApiError`` (400: a member is not a user of the org; ``invalid_response``: the body is
+        not a JSON object). Protocol: api-fidelity.md row ``POST /libs/dam/mac/shares``.
+        """
+        response = await self.request("POST", SHARES_PATH, json=dict(share), expected=(200, 201), idempotent=True)
+        return self._json_object(response)
+
+    async def delete_share(self, path: str, target: str) -> bool:
+        """Stop sharing folder ``path`` to ``target``: ``DELETE /libs/dam/mac/shares?path=&target=``.
+
+        Returns True if a share was removed (204), False if there was none (404).
+        Protocol: api-fidelity.md row ``DELETE /libs/dam/mac/shares?path=&target=``.
+        """
+        response = await self.request(
+            "DELETE", SHARES_PATH, params={"path": path, "target": target}, expected=(204, 404)
+        )
+        return response.status_code != 404
+
+    async def get_cc_connection(self) -> dict[str, Any]:
+        """The Creative Cloud connection of AEM Assets: ``GET /libs/dam/cc/connection.json``.
+
+        Returns ``{"orgId", "orgName", "switchedAt", "availableOrgs": [{"orgId", "name",
+        "creativeCloudEntitled"}]}`` (``orgId`` empty or null when not connected). Raises
+        :class:`~reconciler.clients.ApiError` ``invalid_response`` when the body is not a JSON
+        object. Protocol: api-fidelity.md row ``GET /libs/dam/cc/connection.json``.
+        """
+        return self._json_object(await self.request("GET", CC_CONNECTION_PATH + ".json"))
+
+    async def set_cc_connection(self, org_id: str | None) -> dict[str, Any]:
+        """Switch AEM Assets to the Creative Cloud org ``org_id`` (None: disconnect), for all users.
+
+        ``POST /libs/dam/cc/connection`` with ``{"orgId": org_id}``; idempotent. Returns the new
+        state (same shape as :meth:`get_cc_connection`). Raises ``NotFoundError`` (404: unknown
+        org), ``ConflictError`` (409: no active Creative Cloud entitlement), ``ApiError``
+        ``invalid_response`` (body not a JSON object).
+        Protocol: api-fidelity.md row ``POST /libs/dam/cc/connection``.
+        """
+        response = await self.request("POST", CC_CONNECTION_PATH, json={"orgId": org_id}, idempotent=True)
+        return self._json_object(response)
+
+    def _json_object(self, response: httpx.Response, message: str = "expected a JSON object") -> dict[str, Any]:
+        """The body as a JSON object. Raises :class:`ApiError` with code ``invalid_response`` (the
+        service, method and redacted URL in its message) when it is not JSON or not an object."""
+        body = self.json_of(response)
+        if not isinstance(body, dict):
+            raise ApiError(
+                self.service,
+                response.request.method,
+                self.redact(str(response.request.url)),
+                response.status_code,
+                "invalid_response",
+                message,
+            )
+        return body
+
     # -- login -----------------------------------------------------------------------------------
 
     async def check_login(self) -> None:
         """Verify the credentials with one cheap authenticated GET (the CSRF token endpoint).
 
-        Raises :class:`~reconciler.clients.base.AuthError` (one line, naming the user and URL) on
+        Raises :class:`~reconciler.clients.AuthError` (one line, naming the user and URL) on
         401/403. The token fetched on the way is kept for the next write.
         Protocol: api-fidelity.md "AEM author" intro (401 with ``WWW-Authenticate``).
         """

@@ -7,7 +7,7 @@ Every call sends ``Authorization: Bearer <IMS token>`` and ``x-api-key: <client 
 is always the numeric Console (AMS) org id such as ``"23294"``, not the IMS org ``...@AdobeOrg``.
 Gateway errors arrive as ``{"error_code","message"}`` (e.g. 403 ``403003 Api Key is invalid``,
 401 ``401013 Oauth token is not valid``) and become ``code``/``message`` of the raised
-:class:`~reconciler.clients.base.ApiError`.
+:class:`~reconciler.clients.ApiError`.
 
 POSTs that create something are not idempotent: they are retried only on 429/503 and on
 connection failures before anything was sent, never after a dropped response.
@@ -21,13 +21,9 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.clients.base import (
-    ApiError,
-    HttpPolicy,
-    ServiceClient,
-    SleepFn,
-    TokenProvider,
-)
+from reconciler.clients.errors import ApiError
+from reconciler.clients.tokens import TokenProvider
+from reconciler.clients.transport import HttpPolicy, ServiceClient, SleepFn
 
 __all__ = ["CREDENTIAL_TYPES", "ConsoleClient"]
 
@@ -50,7 +46,7 @@ class ConsoleClient(ServiceClient):
     Args:
         base_url: API root; paths start with ``/console/organizations``.
         api_key: the client id of the credential the reconciler itself authenticates with.
-        token_provider: a :class:`~reconciler.clients.base.TokenProvider` (e.g.
+        token_provider: a :class:`~reconciler.clients.TokenProvider` (e.g.
             :class:`~reconciler.clients.ims.ServerToServerTokenProvider`). On a 401 the provider's
             ``invalidate()`` (if it has one) is called and the request is sent once more with a
             fresh token.
@@ -150,7 +146,7 @@ class ConsoleClient(ServiceClient):
         """``POST .../projects`` JSON ``{name,title,type:"default",description}`` -> ``{projectId,
         projectType, workspaceId}`` (201; a default workspace ``Production`` is created).
 
-        Not idempotent. Raises :class:`~reconciler.clients.base.ConflictError` (409) when the
+        Not idempotent. Raises :class:`~reconciler.clients.ConflictError` (409) when the
         name is taken. Protocol: api-fidelity.md row ``POST /console/organizations/{orgId}/projects``.
         """
         response = await self._call(

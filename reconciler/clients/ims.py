@@ -13,14 +13,9 @@ from typing import Any
 import httpx
 import jwt
 
-from reconciler.clients.base import (
-    AccessToken,
-    ApiError,
-    HttpPolicy,
-    ServiceClient,
-    SleepFn,
-    TokenCache,
-)
+from reconciler.clients.errors import ApiError
+from reconciler.clients.tokens import AccessToken, TokenCache
+from reconciler.clients.transport import HttpPolicy, ServiceClient, SleepFn
 
 __all__ = [
     "AccessToken",
@@ -62,8 +57,8 @@ class ImsClient(ServiceClient):
         Sends ``grant_type=client_credentials``, ``client_id``, ``client_secret``,
         ``scope=<comma-separated scopes>``. Response ``{"access_token","token_type","expires_in"}``
         with ``expires_in`` in **seconds**. Retried like an idempotent request (a second token
-        does no harm). Raises :class:`~reconciler.clients.base.ApiError` 400 ``invalid_client`` /
-        ``invalid_scope``, :class:`~reconciler.clients.base.AuthError` 401 ``invalid_client``.
+        does no harm). Raises :class:`~reconciler.clients.ApiError` 400 ``invalid_client`` /
+        ``invalid_scope``, :class:`~reconciler.clients.AuthError` 401 ``invalid_client``.
         Protocol: api-fidelity.md row ``POST /ims/token/v3``.
         """
         self.add_secret(client_secret)
@@ -86,7 +81,7 @@ class ImsClient(ServiceClient):
 
         Sends ``client_id``, ``jwt_token`` and, when given, ``client_secret``. Response
         ``{"token_type","access_token","expires_in"}`` with ``expires_in`` in **milliseconds**.
-        Raises :class:`~reconciler.clients.base.ApiError` 400 ``invalid_client`` (unknown client
+        Raises :class:`~reconciler.clients.ApiError` 400 ``invalid_client`` (unknown client
         or wrong ``aud``), ``invalid_token`` (expired, undecodable, or "Could not match JWT
         signature to any of the bindings"), ``invalid_scope`` (metascopes not in the binding).
         Protocol: api-fidelity.md row ``POST /ims/exchange/jwt``.
@@ -127,7 +122,7 @@ class ImsClient(ServiceClient):
 
 
 class ServerToServerTokenProvider:
-    """:class:`~reconciler.clients.base.TokenProvider` for an OAuth Server-to-Server credential.
+    """:class:`~reconciler.clients.TokenProvider` for an OAuth Server-to-Server credential.
 
     Fetches with :meth:`ImsClient.client_credentials_token` and caches the token until 60 s
     (``margin_s``) before it expires; one fetch in flight at a time. ``invalidate()`` forces a
@@ -205,7 +200,7 @@ def build_jwt_assertion(
 
 
 class JwtExchangeTokenProvider:
-    """Legacy :class:`~reconciler.clients.base.TokenProvider` for a Service Account (JWT) credential.
+    """Legacy :class:`~reconciler.clients.TokenProvider` for a Service Account (JWT) credential.
 
     Signs a fresh assertion with :func:`build_jwt_assertion` and exchanges it at
     ``/ims/exchange/jwt``; caches like :class:`ServerToServerTokenProvider`. Service Account (JWT)

@@ -29,7 +29,9 @@ from urllib.parse import quote
 import httpx
 from aiolimiter import AsyncLimiter
 
-from reconciler.clients.base import ApiError, HttpPolicy, ServiceClient, SleepFn, TokenProvider
+from reconciler.clients.errors import ApiError
+from reconciler.clients.tokens import TokenProvider
+from reconciler.clients.transport import HttpPolicy, ServiceClient, SleepFn
 
 __all__ = [
     "MAX_COMMANDS",

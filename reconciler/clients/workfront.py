@@ -6,7 +6,7 @@ Protocol source: ``docs/api-fidelity.md`` section "Workfront" and
 * Objects are addressed by object code or alias (``proj``/``project``, ``docfdr``/``documentFolder``).
 * Every answer is an envelope: ``{"data": ...}`` on success, ``{"error": {"class", "message"}}`` on
   failure (status 400/401/403/404/410/422/429/500); errors become
-  :class:`~reconciler.clients.base.ApiError` with the exception class as ``code``.
+  :class:`~reconciler.clients.ApiError` with the exception class as ``code``.
 * Search pages with ``$$FIRST``/``$$LIMIT`` (at most 2000 per request, default 100), sorted by
   ``ID_Sort=asc`` so that pages are stable; filters take ``_Mod`` modifiers.
 * Writes send ``updates`` as a JSON body (as the official client does).
@@ -26,7 +26,9 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.clients.base import ApiError, HttpPolicy, ServiceClient, SleepFn, TokenProvider
+from reconciler.clients.errors import ApiError
+from reconciler.clients.tokens import TokenProvider
+from reconciler.clients.transport import HttpPolicy, ServiceClient, SleepFn
 
 __all__ = ["MAX_LIMIT", "WorkfrontClient"]
 

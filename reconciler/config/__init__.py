@@ -11,6 +11,19 @@ Public API:
 * diagnostics: :class:`Diagnostic`, :class:`SourceLoc`, :func:`did_you_mean`
 * JSON Schema: :func:`build_config_schema`, :func:`render_schema_json`
 
+Modules (the loader composes the internal steps, one concern each):
+
+* ``loader``: :func:`load_config` and the public result types; runs the steps below in order.
+* ``discovery``: which files (directory walk, hidden paths skipped), reading, digest.
+* ``_yaml``: YAML 1.2 parsing with a position for every key and value.
+* ``sections``: top-level keys, ``version``, sections and names (duplicates across files).
+* ``interpolate``: ``${env:...}`` / ``${file:...}`` substitution.
+* ``report``: the collected diagnostics and their redaction; pydantic errors -> diagnostics.
+* ``meta``: the ``depends_on`` and ``lifecycle`` meta keys.
+* ``refcheck``: typed name references and ``${kind.name.attr}`` references are declared.
+* ``refs`` (reference syntax), ``_types`` (walking models by type), ``connections``,
+  ``diagnostics`` (also the layer's one exception, :class:`ConfigError`), ``schema``.
+
 This package imports nothing from ``reconciler.engine``, ``kinds``, ``clients`` or ``sandbox``.
 """
 

@@ -12,6 +12,16 @@ Rendered form (:meth:`Diagnostic.format`)::
 
 Diagnostics never contain values that came from ``${env:...}``/``${file:...}`` or that were given
 to a secret field: such values are referred to by origin ("the value of ${env:X}") instead.
+
+Errors of the configuration layer (its whole exception hierarchy)::
+
+    ConfigError      raised by load_config (and by the layers above for their own load-time rules)
+                     with every Diagnostic found; never anything else for a problem in the files
+
+Every internal step (discovery, YAML, interpolation, validation report, meta keys, references)
+records diagnostics instead of raising. The only other exceptions are ``ValueError`` raised by
+model validators (``connections.py``, kinds' spec models), which pydantic turns into a
+``ValidationError`` and the loader into diagnostics, and programming errors.
 """
 
 from __future__ import annotations

@@ -12,12 +12,16 @@ from typing import Any
 
 import httpx
 
-from reconciler.clients.aem import AemClient
-from reconciler.clients.base import HttpPolicy, ServiceClient
-from reconciler.clients.console import ConsoleClient
-from reconciler.clients.ims import ImsClient, ServerToServerTokenProvider
-from reconciler.clients.umapi import UmapiClient
-from reconciler.clients.workfront import WorkfrontClient
+from reconciler.clients import (
+    AemClient,
+    ConsoleClient,
+    HttpPolicy,
+    ImsClient,
+    ServerToServerTokenProvider,
+    ServiceClient,
+    UmapiClient,
+    WorkfrontClient,
+)
 from reconciler.config.connections import AdobeConnection, AemConnection, WorkfrontConnection
 
 TransportFor = Callable[[str], tuple[str, httpx.AsyncBaseTransport | None]]

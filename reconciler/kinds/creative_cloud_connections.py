@@ -21,8 +21,6 @@ from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 from .base import KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext
 
-CONNECTION = "/libs/dam/cc/connection"
-
 
 class CreativeCloudConnectionSpec(Spec):
     """The Creative Cloud org AEM Assets uses for every user (one at a time)."""
@@ -50,9 +48,7 @@ class CreativeCloudConnectionProvider(Provider):
         return f"{spec.model.connection}: Settings > Creative Cloud"
 
     async def _read(self, conn: str) -> dict[str, Any]:
-        response = await self.ctx.aem(conn).request("GET", CONNECTION + ".json")
-        body: dict[str, Any] = response.json()
-        return body
+        return await self.ctx.aem(conn).get_cc_connection()
 
     async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
@@ -126,8 +122,7 @@ class CreativeCloudConnectionProvider(Provider):
         )
 
     async def _switch(self, conn: str, org: str | None) -> Observed | None:
-        response = await self.ctx.aem(conn).request("POST", CONNECTION, json={"orgId": org}, idempotent=True)
-        return self._observed(conn, response.json())
+        return self._observed(conn, await self.ctx.aem(conn).set_cc_connection(org))
 
     async def create(self, address: str, spec: Parsed[CreativeCloudConnectionSpec]) -> Observed:
         obs = await self._switch(spec.model.connection, str(spec.link("ims_org_id")))

@@ -26,7 +26,6 @@ from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 from .base import LINKS_KEY, KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext
 
-SHARES = "/libs/dam/mac/shares"
 ORDERED = "sling:OrderedFolder"
 OWNERSHIP_RULE = (
     "ownership: changes to an asset propagate only from the side where it was uploaded (an asset uploaded"
@@ -145,9 +144,8 @@ class ShareProvider(Provider):
     # -- observe -------------------------------------------------------------------------------
 
     async def _listing(self, conn: str) -> dict[tuple[str, str], dict[str, Any]]:
-        response = await self.ctx.aem(conn).request("GET", SHARES + ".json")
-        body = response.json()
-        return {(s["path"], s["target"]): s for s in body.get("shares", []) if isinstance(s, dict)}
+        shares = await self.ctx.aem(conn).list_shares()
+        return {(s["path"], s["target"]): s for s in shares}
 
     async def _folder_types_of(self, conn: str, paths: list[str]) -> dict[str, str]:
         if not paths:
@@ -214,8 +212,7 @@ class ShareProvider(Provider):
             body["members"] = self._members(spec)
         else:
             body["cloudConfig"] = spec.link("cloud_config_path")
-        response = await self.ctx.aem(conn).request("POST", SHARES, json=body, expected=(200, 201), idempotent=True)
-        return self._observed(conn, response.json())
+        return self._observed(conn, await self.ctx.aem(conn).save_share(body))
 
     async def create(self, address: str, spec: Parsed[ShareSpec]) -> Observed:
         return await self._save(spec)
@@ -225,9 +222,7 @@ class ShareProvider(Provider):
 
     async def delete(self, record: StateRecord) -> None:
         o = record.outputs
-        await self.ctx.aem(o["connection"]).request(
-            "DELETE", SHARES, params={"path": o["path"], "target": o["target"]}, expected=(204, 404)
-        )
+        await self.ctx.aem(o["connection"]).delete_share(o["path"], o["target"])
 
 
 KIND = ShareKindDef(

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from reconciler.clients.umapi import ActionResult, user_command
+from reconciler.clients import ActionResult, user_command
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 

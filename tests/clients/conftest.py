@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from reconciler.clients.base import HttpPolicy
+from reconciler.clients import HttpPolicy
 
 
 class SleepRecorder:

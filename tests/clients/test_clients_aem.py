@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, parse_qsl
 import httpx
 import pytest
 
+from reconciler.clients import AuthError, HttpPolicy, NotFoundError
 from reconciler.clients.aem import AemClient
-from reconciler.clients.base import AuthError, HttpPolicy, NotFoundError
 
 PASSWORD = "Adm1n-Pa55word!"
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconciler import __version__
-from reconciler.clients.base import (
+from reconciler.clients import (
     TRACE,
     AccessToken,
     ApiError,
@@ -460,3 +460,42 @@ def test_token_cache_one_fetch_in_flight_and_refetch_after_expiry():
     run(go())
     assert cache.fetch_count == 3
     assert "tok-secret" not in repr(AccessToken("tok-secret", 1.0))
+
+
+# -- temporary or permanent ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "temporary"),
+    [
+        (None, TransportError, True),
+        (408, ApiError, True),
+        (429, RateLimitedError, True),
+        (500, ServerError, True),
+        (503, ServerError, True),
+        (400, ApiError, False),
+        (401, AuthError, False),
+        (403, AuthError, False),
+        (404, NotFoundError, False),
+        (409, ConflictError, False),
+        (422, ApiError, False),
+    ],
+)
+def test_errors_say_whether_a_retry_later_may_help(status, cls, temporary):
+    from reconciler.clients.errors import error_class_for
+
+    assert error_class_for(status) is cls
+    err = cls("svc", "GET", "http://svc.test/x", status)
+    assert err.temporary is temporary
+    assert isinstance(err, ApiError)
+
+
+def test_errors_after_retries_are_temporary(policy, sleeps):
+    def handler(request):
+        return httpx.Response(503)
+
+    client = make_client(handler, policy, sleeps)
+    with pytest.raises(ServerError) as info:
+        run(client.request("GET", "/x"))
+    assert info.value.temporary is True
+    assert info.value.attempts == policy.max_attempts

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from reconciler.clients.base import (
+from reconciler.clients import (
     AuthError,
     ConflictError,
     HttpPolicy,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.clients.base import StaticTokenProvider
+from reconciler.clients import StaticTokenProvider
 from reconciler.clients.workfront import WorkfrontClient
 from reconciler.sandbox import SEED, create_app
 

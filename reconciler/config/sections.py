@@ -1,0 +1,133 @@
+"""Top-level structure of the files (internal): ``version``, ``connections`` and one section per
+kind; every named entry registered once across all files.
+
+Checked here: the top level is a mapping of known keys (did-you-mean for others); ``version`` is
+an integer equal to :data:`CONFIG_VERSION`, given at least once when there is any content, and
+the same in every file that gives it; a section maps valid names (:data:`~.refs.NAME_RE`) to
+specs; a name is declared once per section across all files. Problems become diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from ._entry import Entry, Registry, SourceFile, describe
+from .diagnostics import SourceLoc, did_you_mean
+from .refs import NAME_RE
+from .report import Findings
+
+__all__ = ["CONFIG_VERSION", "collect"]
+
+#: the configuration format version this loader reads
+CONFIG_VERSION = 1
+
+
+def collect(files: list[SourceFile], kinds: Collection[str], findings: Findings) -> Registry:
+    """Check top-level keys and versions; register connections and resources (with dup checks)."""
+    registry = Registry()
+    any_content = False
+    top_keys = ["version", "connections", *kinds]
+    for f in files:
+        data = f.parsed.data
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            findings.error(
+                "the top level of a configuration file must be a mapping",
+                SourceLoc(f.display, 1, 1),
+                detail=f"expected keys: {', '.join(top_keys)}",
+            )
+            continue
+        any_content = any_content or bool(data)
+        for key, value in data.items():
+            key_loc, value_loc = f.parsed.locs[(key,)]
+            if key == "version":
+                _check_version(value, value_loc, findings)
+            elif key == "connections" or key in kinds:
+                _section(f, key, value, value_loc, registry, findings)
+            else:
+                suggestion = did_you_mean(key, top_keys)
+                findings.error(
+                    f"unknown top-level key '{key}'",
+                    key_loc,
+                    detail=f"expected one of: {', '.join(top_keys)}",
+                    hint=f"did you mean '{suggestion}'?" if suggestion else None,
+                )
+    _check_versions_agree(files, any_content, findings)
+    return registry
+
+
+def _check_version(value: Any, value_loc: SourceLoc, findings: Findings) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        findings.error(
+            f"version must be an integer, got {describe(value)}",
+            value_loc,
+            hint=f"write: version: {CONFIG_VERSION}",
+        )
+    elif value != CONFIG_VERSION:
+        findings.error(
+            f"unsupported configuration version {value}",
+            value_loc,
+            detail=f"this reconciler reads version {CONFIG_VERSION}",
+        )
+
+
+def _check_versions_agree(files: list[SourceFile], any_content: bool, findings: Findings) -> None:
+    """Version: required once, all files agree (only integers are compared; others errored)."""
+    seen_versions: list[tuple[Any, SourceLoc]] = []
+    for f in files:
+        value = f.parsed.data.get("version") if isinstance(f.parsed.data, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            seen_versions.append((f.parsed.data["version"], f.parsed.locs[("version",)][1]))
+    if seen_versions:
+        first_v, first_loc = seen_versions[0]
+        for v, loc in seen_versions[1:]:
+            if v != first_v:
+                findings.error(
+                    f"version {v} does not agree with version {first_v} given in another file",
+                    loc,
+                    detail=f"first given at {first_loc}",
+                    hint="all files of one configuration must give the same version",
+                )
+    has_version = any(isinstance(f.parsed.data, dict) and "version" in f.parsed.data for f in files)
+    if not has_version and any_content:
+        first = next((f for f in files if f.parsed.data), None)
+        findings.error(
+            "missing 'version'",
+            SourceLoc(first.display, 1, 1) if first else None,
+            hint=f"add 'version: {CONFIG_VERSION}' at the top of one of the files",
+        )
+
+
+def _section(
+    f: SourceFile, section: str, value: Any, value_loc: SourceLoc, registry: Registry, findings: Findings
+) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        findings.error(f"'{section}' must be a mapping from names to specs, got {describe(value)}", value_loc)
+        return
+    entries = registry.connections if section == "connections" else registry.resources
+    for name, spec in value.items():
+        name_key_loc = f.parsed.locs[(section, name)][0]
+        if not NAME_RE.fullmatch(name):
+            findings.error(
+                f"invalid name '{name}' in {section}",
+                name_key_loc,
+                detail="a name starts with a letter or digit and has only letters, digits, '_' and '-'",
+            )
+            continue
+        entry = Entry(section, name, f, name_key_loc, spec)
+        reg_key = name if section == "connections" else entry.address
+        if reg_key in entries:
+            what = "connection" if section == "connections" else "resource"
+            findings.error(
+                f"{what} {entry.address} is defined twice",
+                name_key_loc,
+                detail=f"first defined at {entries[reg_key].key_loc}",
+                address=entry.address,
+                hint="names must be unique within a section across all files; rename or remove one",
+            )
+            continue
+        entries[reg_key] = entry
