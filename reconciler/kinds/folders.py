@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, by_connection, parse_model
+from .base import KindDef, Parsed, Spec, by_connection, parse_model, resource_name
 from .context import ProviderContext
 
 DAM_ROOT = "/content/dam"
@@ -61,7 +61,7 @@ class FolderProvider(Provider):
     def parse(self, address: str, data: Any) -> Parsed[FolderSpec]:
         parsed = parse_model(FolderSpec, address, data)
         if parsed.model.path is None:
-            parsed.model.path = f"{DAM_ROOT}/{address.split('.', 1)[1]}"
+            parsed.model.path = f"{DAM_ROOT}/{resource_name(address)}"
         return parsed
 
     def _path(self, spec: Parsed[FolderSpec]) -> str:

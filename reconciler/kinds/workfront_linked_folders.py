@@ -17,12 +17,12 @@ import posixpath
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, by_links, parse_model
+from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
 from .context import ProviderContext
 
 ObjectType = Literal["project", "portfolio", "program"]
@@ -60,11 +60,8 @@ class LinkedFolderSpec(Spec):
         None, description="Name of the linked folder in Workfront; defaults to the AEM folder's name."
     )
 
-    @field_validator("folder")
-    @classmethod
+    @field_check("folder")
     def _folder(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         v = v.rstrip("/")
         if not v.startswith(DAM_ROOT + "/"):
             raise ValueError(f"must be a path under {DAM_ROOT}/")
@@ -72,10 +69,9 @@ class LinkedFolderSpec(Spec):
             raise ValueError("must be a normalised absolute path (no '..', '.', or '//')")
         return v
 
-    @field_validator("id")
-    @classmethod
+    @field_check("id")
     def _id(cls, v: str | None) -> str | None:
-        if v is not None and not is_unresolved(v) and not WF_ID.match(v):
+        if v is not None and not WF_ID.match(v):
             raise ValueError("a Workfront ID is 32 lowercase hex characters")
         return v
 

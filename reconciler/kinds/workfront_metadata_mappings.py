@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, by_links, parse_model
+from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
 from .context import ProviderContext
 
 METADATA_PREFIX = "./jcr:content/metadata/"
@@ -50,11 +50,8 @@ class MetadataMappingSpec(Spec):
         "workfront_to_aem", description="workfront_to_aem, or bidirectional where the integration type supports it."
     )
 
-    @field_validator("target")
-    @classmethod
+    @field_check("target")
     def _target(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         v = normalise_target(v)
         if not AEM_PROP.match(v):
             raise ValueError("must be an AEM metadata property <namespace>:<name> (e.g. dc:description, xcm:keywords)")
