@@ -95,19 +95,22 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+class _CliLogHandler(logging.StreamHandler):
+    """The handler ``-v`` installs (one at a time: a new run replaces the previous one)."""
+
+
 def _setup_logging(verbose: int) -> None:
     if verbose <= 0:
         return
     from reconciler.clients.base import TRACE
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CliLogHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its own lines are not redacted
     log = logging.getLogger("reconciler.http")
     log.setLevel(logging.DEBUG)
-    for old in [h for h in log.handlers if getattr(h, "_reconciler_cli", False)]:
+    for old in [h for h in log.handlers if isinstance(h, _CliLogHandler)]:
         log.removeHandler(old)
-    handler._reconciler_cli = True  # type: ignore[attr-defined]
     log.addHandler(handler)
     log.propagate = False
     body = logging.getLogger("reconciler.http.body")

@@ -49,7 +49,7 @@ def fingerprint(pem: str) -> str:
     return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()  # protocol-mandated SHA-1
 
 
-class ApplicationKeyProvider(Provider):
+class ApplicationKeyProvider(Provider[Parsed[ApplicationKeySpec]]):
     kind = "application_keys"
     replace_fields = frozenset({"fingerprint"})
 
@@ -70,7 +70,7 @@ class ApplicationKeyProvider(Provider):
         fp = self._fingerprint(spec)
         return f"{spec.model.application}:{'(known after apply)' if is_unknown(fp) else fp}"
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ApplicationKeySpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         listed: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for item in items:

@@ -92,7 +92,7 @@ def throwaway_certificate(common_name: str) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-class ApplicationProvider(Provider):
+class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
     kind = "applications"
     replace_fields = frozenset({"name", "credential"})
 
@@ -139,7 +139,7 @@ class ApplicationProvider(Provider):
             self.ctx.cache[key] = await self.ctx.console(conn).list_services(org_id)
         return self.ctx.cache[key]
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ApplicationSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         projects_by_org: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         for item in items:

@@ -85,7 +85,7 @@ def tenant_of(url: str) -> str | None:
     return m["tenant"] if m else None
 
 
-class CloudConfigProvider(Provider):
+class CloudConfigProvider(Provider[Parsed[CloudConfigSpec]]):
     kind = "cloud_configs"
     replace_fields = frozenset({"name"})
 
@@ -128,14 +128,14 @@ class CloudConfigProvider(Provider):
     def notes(self, address: str, spec: Parsed[CloudConfigSpec], observed: Observed | None) -> list[Note]:
         return []
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[CloudConfigSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
             client = self.ctx.aem(conn)
             root = self._root(conn)
             tree = await client.get_json(root, depth=2) or {}
             for item in group:
-                name = item.record.outputs["name"] if item.record else item.spec.model.name  # type: ignore[union-attr]
+                name = item.record.outputs["name"] if item.record else item.parsed.model.name
                 node = tree.get(name)
                 if not isinstance(node, dict) or node.get("jcr:primaryType") != "cq:Page":
                     out[item.address] = None

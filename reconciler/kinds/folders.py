@@ -51,7 +51,7 @@ class FolderSpec(Spec):
         return v
 
 
-class FolderProvider(Provider):
+class FolderProvider(Provider[Parsed[FolderSpec]]):
     kind = "folders"
     replace_fields = frozenset({"path", "ordered"})
 
@@ -90,12 +90,12 @@ class FolderProvider(Provider):
             ]
         return []
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[FolderSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
             found = await self._list(conn)
             for item in group:
-                path = item.record.remote_id if item.record else self._path(item.spec)  # type: ignore[arg-type]
+                path = item.record.remote_id if item.record else self._path(item.parsed)
                 out[item.address] = found.get(path)
         return out
 

@@ -86,7 +86,7 @@ class ShareKindDef(KindDef):
         return out
 
 
-class ShareProvider(Provider):
+class ShareProvider(Provider[Parsed[ShareSpec]]):
     kind = "shares"
     replace_fields = frozenset({"path", "target"})
 
@@ -163,14 +163,14 @@ class ShareProvider(Provider):
         )
         return {h.get("jcr:path", ""): h.get("jcr:primaryType", "") for h in hits}
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ShareSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         out: dict[str, Observed | None] = {}
         for item in items:
             if item.record is not None:
                 conn = item.record.outputs["connection"]
-            elif item.spec.known("connection", "folder_path"):  # type: ignore[union-attr]
-                conn = str(item.spec.link("connection"))  # type: ignore[union-attr]
+            elif item.parsed.known("connection", "folder_path"):
+                conn = str(item.parsed.link("connection"))
             else:
                 out[item.address] = None  # the folder is being created
                 continue
@@ -187,7 +187,7 @@ class ShareProvider(Provider):
                 if item.record is not None:
                     key = (item.record.outputs["path"], item.record.outputs["target"])
                 else:
-                    key = (str(item.spec.link("folder_path")), item.spec.model.target)  # type: ignore[union-attr]
+                    key = (str(item.parsed.link("folder_path")), item.parsed.model.target)
                 found = listing.get(key)
                 out[item.address] = None if found is None else self._observed(conn, found)
         return out

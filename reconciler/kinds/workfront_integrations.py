@@ -146,7 +146,7 @@ def version_tuple(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
 
-class WorkfrontIntegrationProvider(Provider):
+class WorkfrontIntegrationProvider(Provider[Parsed[WorkfrontIntegrationSpec]]):
     kind = "workfront_integrations"
     replace_fields = frozenset({"repository", "type"})
 
@@ -224,10 +224,10 @@ class WorkfrontIntegrationProvider(Provider):
         iid = str(item["ID"])
         return Observed(iid, attrs, {"id": iid, "workfront": conn, "type": item.get("type"), "name": item.get("name")})
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[WorkfrontIntegrationSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         for item in items:
-            conn = item.record.outputs["workfront"] if item.record else item.spec.model.workfront  # type: ignore[union-attr]
+            conn = item.record.outputs["workfront"] if item.record else item.parsed.model.workfront
             by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
         for conn, group in by_conn.items():
@@ -235,7 +235,7 @@ class WorkfrontIntegrationProvider(Provider):
             by_id = {str(i.get("ID")): i for i in listed}
             by_name = {i.get("name"): i for i in listed}
             for item in group:
-                found = by_id.get(item.record.remote_id) if item.record else by_name.get(item.spec.model.name)  # type: ignore[union-attr]
+                found = by_id.get(item.record.remote_id) if item.record else by_name.get(item.parsed.model.name)
                 out[item.address] = None if found is None else self._observed(conn, found)
         return out
 

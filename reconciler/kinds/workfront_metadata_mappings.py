@@ -65,7 +65,7 @@ class MetadataMappingSpec(Spec):
         return v
 
 
-class MetadataMappingProvider(Provider):
+class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
     kind = "workfront_metadata_mappings"
     replace_fields = frozenset({"integration_id", "source", "target", "applies_to"})
 
@@ -105,7 +105,7 @@ class MetadataMappingProvider(Provider):
         mid = str(row["ID"])
         return Observed(mid, attrs, {"id": mid, "workfront": conn, "integration_id": iid})
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[MetadataMappingSpec]]]) -> dict[str, Observed | None]:
         groups, pending = by_links(items, ("workfront", "integration_id"))
         out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
         for (conn, iid), group in groups.items():
@@ -116,7 +116,7 @@ class MetadataMappingProvider(Provider):
                 if item.record is not None:
                     out[item.address] = by_id.get(item.record.remote_id)
                 else:
-                    m = item.spec.model  # type: ignore[union-attr]
+                    m = item.parsed.model
                     out[item.address] = by_key.get((m.source, m.target, m.applies_to))
         return out
 
