@@ -16,12 +16,14 @@ agents made by that configuration, added by rules/assets.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine.addrs import Address
 
 from .base import LINKS_KEY, KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext
@@ -84,6 +86,19 @@ class ShareKindDef(KindDef):
         if links:
             out[LINKS_KEY] = links
         return out
+
+
+def waits_for_agents(address: str, data: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Implicit dependencies of a share: the replication agents its cloud configuration makes
+    (``created_by``), so that it is applied after they are adopted and enabled."""
+    cfg = data.get("cloud_config")
+    if not isinstance(cfg, str):
+        return []
+    return sorted(
+        addr
+        for addr, other in resources.items()
+        if Address.parse(addr).kind == "replication_agents" and other.get("created_by") == cfg
+    )
 
 
 class ShareProvider(Provider[Parsed[ShareSpec]]):
@@ -241,4 +256,5 @@ KIND = ShareKindDef(
         "cloud_config_path": Link("cloud_config", "cloud_configs", "path"),
     },
     description="Folders shared to Experience Cloud or Creative Cloud (members with roles).",
+    implicit_deps=waits_for_agents,
 )

@@ -101,8 +101,3 @@ def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]
             for d in plan.drift
         ],
     }
-
-
-def action_signature(doc: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """(address, actions) pairs of a JSON plan: what a saved plan promises to do."""
-    return [(c["address"], tuple(c["actions"])) for c in doc["resource_changes"]]
