@@ -30,11 +30,12 @@ demo-workfront:
 demo-creative-cloud:
 	$(MAKE) demo EXAMPLE=examples/creative-cloud
 
-## test: the whole suite, then ruff and mypy on reconciler/
+## test: the whole suite, then ruff and mypy on reconciler/ (mypy --strict on reconciler/engine)
 test: venv
 	$(BIN)/pytest -n auto
 	$(BIN)/ruff check reconciler tests
 	$(BIN)/mypy reconciler
+	$(BIN)/mypy --strict reconciler/engine
 
 ## schema: regenerate the configuration JSON Schema (packaged copy and the published one in schemas/)
 schema: venv

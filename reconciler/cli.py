@@ -22,7 +22,6 @@ from reconciler import __version__
 
 T = TypeVar("T")
 
-PLAN_FILE_KIND = "aem-assets-reconciler-plan"
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
@@ -95,19 +94,22 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+class _CliLogHandler(logging.StreamHandler):
+    """The handler ``-v`` installs (one at a time: a new run replaces the previous one)."""
+
+
 def _setup_logging(verbose: int) -> None:
     if verbose <= 0:
         return
     from reconciler.clients import TRACE
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CliLogHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its own lines are not redacted
     log = logging.getLogger("reconciler.http")
     log.setLevel(logging.DEBUG)
-    for old in [h for h in log.handlers if getattr(h, "_reconciler_cli", False)]:
+    for old in [h for h in log.handlers if isinstance(h, _CliLogHandler)]:
         log.removeHandler(old)
-    handler._reconciler_cli = True  # type: ignore[attr-defined]
     log.addHandler(handler)
     log.propagate = False
     body = logging.getLogger("reconciler.http.body")
@@ -247,6 +249,7 @@ def _plan_command(
     targets: tuple[str, ...],
     replace: tuple[str, ...],
 ) -> None:
+    from reconciler.engine.planfile import write_plan_file
     from reconciler.render.jsonplan import plan_json
     from reconciler.wiring import Workspace
 
@@ -263,7 +266,7 @@ def _plan_command(
         result = _run(go)
         click.echo(_render_plan(result.plan, fmt, replace))
         if out is not None:
-            _write_plan_file(out, ws, plan_json(result.plan, replace=list(replace)))
+            write_plan_file(out, ws.loaded.root, ws.loaded.files, plan_json(result.plan, replace=list(replace)))
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
     finally:
@@ -354,26 +357,6 @@ def schema(which: str) -> None:
     click.echo(data.read_text(which), nl=False)
 
 
-def _write_plan_file(path: Path, ws: Any, doc: dict[str, Any]) -> None:
-    payload = {
-        "kind": PLAN_FILE_KIND,
-        "config_path": str(Path(ws.loaded.root).resolve()),
-        "config_files": [str(f) for f in ws.loaded.files],
-        "plan": doc,
-    }
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-
-
-def _read_plan_file(path: Path) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError, OSError):
-        return None
-    if isinstance(payload, dict) and payload.get("kind") == PLAN_FILE_KIND:
-        return payload
-    return None
-
-
 @main.command()
 @click.argument("config_or_plan", type=click.Path(exists=True, path_type=Path), default=".", required=False)
 @click.option(
@@ -407,78 +390,21 @@ def apply(
     if refresh_only:
         _accept_drift(config_or_plan, auto_approve=auto_approve)
         return
-    from reconciler.engine import StalePlanError, apply_plan
-    from reconciler.render.jsonplan import action_signature, plan_json
+    from reconciler.engine.planfile import read_plan_file
     from reconciler.render.text import TextRenderer
     from reconciler.wiring import Workspace
 
-    saved = _read_plan_file(config_or_plan) if config_or_plan.is_file() else None
+    saved = read_plan_file(config_or_plan) if config_or_plan.is_file() else None
+    config_path = config_or_plan
     if saved is not None:
-        doc = saved["plan"]
-        config_path = Path(saved["config_path"])
-        targets, replace = tuple(doc.get("targets", [])), tuple(doc.get("replace", []))
+        config_path, targets, replace = saved.config_path, saved.targets, saved.replace
         if not config_path.exists():
             _fail(f"the plan was made from {config_path}, which no longer exists")
-    else:
-        config_path = config_or_plan
     ws = Workspace(config_path)
     render = TextRenderer(color=_color(sys.stdout))
-
-    async def go() -> Any:
-        try:
-            with ws.state.locked("apply"):
-                if saved is not None:
-                    sd = saved["plan"]
-                    if sd["lineage"] != ws.state.lineage:
-                        raise StalePlanError(
-                            f"the plan was made for another state (lineage {sd['lineage']}, the state"
-                            f" here is {ws.state.lineage}); make a new plan with `reconciler plan -out FILE`"
-                        )
-                    if sd["config_digest"] != ws.loaded.digest:
-                        raise StalePlanError(
-                            "stale plan: the configuration changed since the plan was made;"
-                            " make a new plan with `reconciler plan -out FILE`"
-                        )
-                    if sd["serial"] != ws.state.serial:
-                        raise StalePlanError(
-                            f"stale plan: the state changed since the plan was made (serial"
-                            f" {sd['serial']} -> {ws.state.serial}: another apply ran);"
-                            " make a new plan with `reconciler plan -out FILE`"
-                        )
-                result = await _plan(ws, targets, replace)
-                if saved is not None:
-                    now = plan_json(result.plan, replace=list(replace))
-                    if action_signature(now) != action_signature(saved["plan"]):
-                        raise StalePlanError(
-                            "stale plan: the services changed since the plan was made, so it would"
-                            " no longer do what it says; make a new plan with `reconciler plan -out FILE`"
-                        )
-                else:
-                    click.echo(render.plan(result.plan))
-                if not result.plan.has_changes:
-                    if saved is not None:
-                        click.echo("No changes. Nothing to apply.")
-                    return None
-                if saved is None and not auto_approve:
-                    if not sys.stdin.isatty():
-                        raise click.UsageError(
-                            "not on a terminal, so apply cannot ask for confirmation;"
-                            " pass --auto-approve, or apply a saved plan file"
-                        )
-                    click.echo("")
-                    if not click.confirm("Do you want to perform these actions?", default=False):
-                        click.echo("Apply cancelled; nothing was changed.")
-                        return None
-                click.echo("")
-                return await apply_plan(
-                    result, ws.state, ws.providers, parallelism=parallelism, on_event=lambda e: _echo_event(render, e)
-                )
-        finally:
-            await ws.aclose()
-
     try:
         _print_warnings(ws)
-        outcome = _run(go)
+        outcome = _run(lambda: _apply_locked(ws, saved, render, targets, replace, parallelism, auto_approve))
     finally:
         ws.close_state()
     if outcome is None:
@@ -487,6 +413,57 @@ def apply(
     click.echo(render.apply_summary(outcome))
     if not outcome.ok:
         sys.exit(EXIT_ERROR)
+
+
+async def _apply_locked(
+    ws: Any,
+    saved: Any,
+    render: Any,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    parallelism: int,
+    auto_approve: bool,
+) -> Any:
+    """Under the state lock: check a saved plan is fresh, plan, show or compare, confirm, apply.
+    Returns the ApplyResult, or None when nothing was applied."""
+    from reconciler.engine import apply_plan
+    from reconciler.engine.planfile import check_fresh, check_same_actions
+    from reconciler.render.jsonplan import plan_json
+
+    try:
+        with ws.state.locked("apply"):
+            if saved is not None:
+                check_fresh(saved, lineage=ws.state.lineage, serial=ws.state.serial, config_digest=ws.loaded.digest)
+            result = await _plan(ws, targets, replace)
+            if saved is not None:
+                check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
+            else:
+                click.echo(render.plan(result.plan))
+            if not result.plan.has_changes:
+                if saved is not None:
+                    click.echo("No changes. Nothing to apply.")
+                return None
+            if saved is None and not auto_approve and not _confirm_apply():
+                return None
+            click.echo("")
+            return await apply_plan(
+                result, ws.state, ws.providers, parallelism=parallelism, on_event=lambda e: _echo_event(render, e)
+            )
+    finally:
+        await ws.aclose()
+
+
+def _confirm_apply() -> bool:
+    """Ask on the terminal; raises UsageError when not on one."""
+    if not sys.stdin.isatty():
+        raise click.UsageError(
+            "not on a terminal, so apply cannot ask for confirmation; pass --auto-approve, or apply a saved plan file"
+        )
+    click.echo("")
+    if not click.confirm("Do you want to perform these actions?", default=False):
+        click.echo("Apply cancelled; nothing was changed.")
+        return False
+    return True
 
 
 def _echo_event(render: Any, event: Any) -> None:
@@ -508,47 +485,21 @@ def _echo_event(render: Any, event: Any) -> None:
 @_errors
 def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
     """Show a saved plan file, or (without PLAN_FILE) the resources in the state."""
-    from reconciler.engine import StateStore
-    from reconciler.render.text import TextRenderer
+    from reconciler.engine.planfile import read_plan_file
+    from reconciler.render.state import saved_plan_text, state_summary
 
     if plan_file is not None:
-        saved = _read_plan_file(plan_file)
+        saved = read_plan_file(plan_file)
         if saved is None:
             _fail(f"{plan_file} is not a plan file made by `reconciler plan -out`")
-        if as_json:
-            click.echo(json.dumps(saved["plan"], indent=2, sort_keys=True))
-        else:
-            click.echo(_plan_doc_text(saved["plan"], TextRenderer(color=_color(sys.stdout))))
+        click.echo(json.dumps(saved.plan, indent=2, sort_keys=True) if as_json else saved_plan_text(saved.plan))
         return
     state = _open_state(config)
     try:
         dump = state.dump()
     finally:
         state.close()
-    if as_json:
-        click.echo(json.dumps(dump, indent=2, sort_keys=True))
-        return
-    click.echo(f"State lineage {dump['lineage']}, serial {dump['serial']}: {len(dump['resources'])} resources.")
-    for r in dump["resources"]:
-        owner = "created here" if r["managed"] else "adopted/read"
-        click.echo(f"  {r['address']}  [{r['remote_id']}]  ({owner})")
-    _ = StateStore
-
-
-def _plan_doc_text(doc: dict[str, Any], render: Any) -> str:
-    lines = []
-    for c in doc["resource_changes"]:
-        lines.append(f"  {'/'.join(c['actions'])}: {c['address']}" + (f" ({c['reason']})" if c["reason"] else ""))
-        for f in c["changes"]:
-            lines.append(f"      {f['path']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}")
-    s = doc["summary"]
-    lines.append(
-        f"Plan: {s.get('create', 0)} to create, {s.get('adopt', 0)} to adopt, {s.get('update', 0)} to update,"
-        f" {s.get('replace', 0)} to replace, {s.get('delete', 0)} to delete. {s.get('unchanged', 0)} unchanged."
-    )
-    if not s.get("has_changes"):
-        lines = ["No changes."]
-    return "\n".join(lines)
+    click.echo(json.dumps(dump, indent=2, sort_keys=True) if as_json else state_summary(dump))
 
 
 def _open_state(config: Path) -> Any:
@@ -586,6 +537,7 @@ def state_list(config: Path) -> None:
 def state_show(address: str, config: Path) -> None:
     """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
     from reconciler.config.diagnostics import did_you_mean
+    from reconciler.render.state import state_record
 
     st = _open_state(config)
     try:
@@ -594,22 +546,7 @@ def state_show(address: str, config: Path) -> None:
         if rec is None:
             hint = did_you_mean(address, records)
             _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
-        click.echo(f"# {rec.address}")
-        click.echo(f"kind         = {rec.kind}")
-        click.echo(f"remote_id    = {rec.remote_id}")
-        owner = "created by this tool" if rec.managed else "adopted or read: never deleted"
-        click.echo(f"managed      = {str(rec.managed).lower()}  ({owner})")
-        if rec.prevent_destroy:
-            click.echo("prevent_destroy = true")
-        for k, v in sorted(rec.attributes.items()):
-            click.echo(f"{k:<12} = {json.dumps(v)}")
-        for k in sorted(rec.secret_hashes):
-            click.echo(f"{k:<12} = (sensitive)")
-        for k, v in sorted(rec.outputs.items()):
-            shown = v if not (isinstance(v, str) and "\n" in v) else v.strip().splitlines()[0] + " ..."
-            click.echo(f"output.{k:<5} = {json.dumps(shown)}")
-        if rec.check_status:
-            click.echo(f"health check = {rec.check_status}")
+        click.echo(state_record(rec))
     finally:
         st.close()
 

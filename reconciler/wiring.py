@@ -71,16 +71,19 @@ class SandboxTransports:
 
 
 def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
-    """The engine's view of every declared resource (links injected as references)."""
+    """The engine's view of every declared resource: links injected as references, and the kind's
+    implicit dependencies (``KindDef.implicit_deps``) added to the declared ones."""
     out: dict[str, DesiredResource] = {}
+    data = {addr: decl.data for addr, decl in loaded.resources.items()}
     for addr, decl in loaded.resources.items():
         kind = REGISTRY[decl.kind]
+        implicit = kind.implicit_deps(addr, decl.data, data) if kind.implicit_deps else ()
         out[addr] = DesiredResource(
             address=addr,
             kind=decl.kind,
             name=decl.name,
             data=kind.inject_links(dict(decl.data)),
-            depends_on=set(decl.depends_on),
+            depends_on=set(decl.depends_on) | set(implicit),
             prevent_destroy=decl.lifecycle.prevent_destroy,
         )
     return out

@@ -5,7 +5,18 @@ it). Kinds plug in by subclassing ``Provider``.
 """
 
 from .applier import ApplyEvent, ApplyResult, apply_plan
-from .errors import CycleError, EngineError, LockError, PlanError, StalePlanError, StateError
+from .errors import (
+    ActionFailed,
+    CycleError,
+    EngineError,
+    LockError,
+    PlanError,
+    ProviderError,
+    SpecError,
+    StalePlanError,
+    StateError,
+    TemporaryError,
+)
 from .graph import DependencyGraph
 from .model import (
     SENSITIVE_MASK,
@@ -18,15 +29,18 @@ from .model import (
     Observed,
     Plan,
     PlannedChange,
+    Unknown,
+    is_unknown,
 )
 from .planner import DesiredResource, PlanResult, accept_drift, make_plan
-from .provider import Provider, RefreshItem, SpecError
+from .provider import Provider, RefreshItem, SpecT
 from .state import StateRecord, StateStore
 
 __all__ = [
     "SENSITIVE_MASK",
     "UNKNOWN",
     "Action",
+    "ActionFailed",
     "ApplyEvent",
     "ApplyResult",
     "CheckResult",
@@ -44,13 +58,18 @@ __all__ = [
     "PlanResult",
     "PlannedChange",
     "Provider",
+    "ProviderError",
     "RefreshItem",
     "SpecError",
+    "SpecT",
     "StalePlanError",
     "StateError",
     "StateRecord",
     "StateStore",
+    "TemporaryError",
+    "Unknown",
     "accept_drift",
     "apply_plan",
+    "is_unknown",
     "make_plan",
 ]

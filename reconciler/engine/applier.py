@@ -2,10 +2,12 @@
 
 The planned actions are walked as a graph with bounded parallelism: an action starts when every
 action it waits for has finished. Each action first resolves its references from the outputs its
-producers actually returned, re-reads the live object (a create first looks the object up by its
-natural key, so re-running an interrupted apply adopts what the first run made instead of making it
-twice) and writes its outcome to state at once. A failed action skips its dependents; independent
-branches go on. Health checks run last.
+producers actually returned (the same ``Resolver`` rules as the plan; the plan's parsed spec is
+reused when nothing new became known), re-reads the live object (a create first looks the object up
+by its natural key, so re-running an interrupted apply adopts what the first run made instead of
+making it twice) and writes its outcome to state at once. An action that raises ``TemporaryError``
+is run again after its delay, a bounded number of times. A failed action skips its dependents;
+independent branches go on. Health checks run last.
 """
 
 from __future__ import annotations
@@ -16,20 +18,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config.refs import AttrRef
-
 from .diff import diff_attributes
-from .model import UNKNOWN, Action, CheckResult, Observed, PlannedChange
-from .planner import PlanResult, secret_changes
-from .provider import Provider, SpecError
-from .resolve import resolve_data, unresolved_paths
+from .errors import ActionFailed, SpecError, TemporaryError
+from .model import Action, CheckResult, Observed, PlannedChange
+from .planner import PlanResult
+from .provider import Provider
+from .resolve import Resolver, unresolved_paths
+from .secrets import secret_changes
 from .state import StateRecord, StateStore
+
+__all__ = ["ActionFailed", "ApplyEvent", "ApplyResult", "apply_plan", "describe_error"]
+
+REMOVALS = (Action.DELETE, Action.FORGET)
 
 
 @dataclass
 class ApplyEvent:
-    """Progress of one action. ``phase``: ``start``, ``done``, ``failed``, ``skipped``, ``check``.
-    ``elapsed_s`` in seconds; ``message`` is one line, secret-free."""
+    """Progress of one action. ``phase``: ``start``, ``retry`` (a temporary error; ``message`` says
+    why and ``elapsed_s`` is the delay before the next attempt), ``done``, ``failed``, ``skipped``,
+    ``check``. ``elapsed_s`` in seconds; ``message`` is one line, secret-free."""
 
     address: str
     action: Action
@@ -53,10 +60,6 @@ class ApplyResult:
         return not self.failed and not self.skipped and all(c.ok for c in self.checks.values())
 
 
-class ActionFailed(Exception):
-    """An action could not be carried out; the message is one line for the user."""
-
-
 def describe_error(exc: BaseException) -> str:
     """One line for an exception: errors meant for users (clients', providers') speak for themselves;
     built-in exceptions (a bug) get their type name so they are not mistaken for a service error."""
@@ -67,129 +70,172 @@ def describe_error(exc: BaseException) -> str:
     return text
 
 
-async def apply_plan(
-    result: PlanResult,
-    state: StateStore,
-    providers: Mapping[str, Provider],
-    *,
-    parallelism: int = 10,
-    on_event: Callable[[ApplyEvent], None] | None = None,
-) -> ApplyResult:
-    """Carry out ``result.plan``. Never raises for a failed action: failures are in the result.
+class _Apply:
+    """One apply run: the plan, the shared resolver and the live observations, the outcome."""
 
-    ``parallelism``: how many actions run at once. ``on_event``: progress callback (called in the
-    event loop's thread).
-    """
-    emit = on_event or (lambda e: None)
-    out = ApplyResult()
-    plan = result.plan
-    changes = {c.address: c for c in plan.changes}
-    outputs: dict[str, dict[str, Any]] = {}
-    for addr, obs in result.observed.items():
-        if obs is not None:
-            outputs[addr] = dict(obs.outputs)
-    for addr, rec in result.records.items():
-        outputs.setdefault(addr, dict(rec.outputs))
-    live: dict[str, Observed | None] = dict(result.observed)
-    finished: dict[str, asyncio.Event] = {a: asyncio.Event() for a in changes}
-    sem = asyncio.Semaphore(parallelism)
-    graph = result.graph
+    def __init__(
+        self,
+        result: PlanResult,
+        state: StateStore,
+        providers: Mapping[str, Provider[Any]],
+        emit: Callable[[ApplyEvent], None],
+        parallelism: int,
+        retries: int,
+    ) -> None:
+        self.result, self.state, self.providers, self.emit = result, state, providers, emit
+        self.retries = retries
+        self.out = ApplyResult()
+        self.changes = {c.address: c for c in result.plan.changes}
+        self.resolver = Resolver(result.records)
+        self.resolver.resolved.update(result.resolved)
+        for addr, obs in result.observed.items():
+            self.resolver.observe(addr, obs)
+        self.live: dict[str, Observed | None] = dict(result.observed)
+        self.finished = {a: asyncio.Event() for a in self.changes}
+        self.sem = asyncio.Semaphore(parallelism)
 
-    def lookup(ref: AttrRef) -> Any:
-        data = result.desired.get(ref.address)
-        if data is not None and ref.attr in data.data and not unresolved_paths({ref.attr: data.data[ref.attr]}):
-            value = data.data[ref.attr]
-            if not isinstance(value, dict | list):
-                return value
-        got = outputs.get(ref.address, {})
-        return got.get(ref.attr, UNKNOWN)
-
-    def waits_for(addr: str, change: PlannedChange) -> list[str]:
-        if change.action in (Action.DELETE, Action.FORGET):
-            # dependents are deleted first
+    def waits_for(self, addr: str, change: PlannedChange) -> list[str]:
+        """The actions ``change`` waits for: for a removal its dependents' removals and replacements
+        (they go first); otherwise every transitive dependency that is not removed."""
+        graph, changes = self.result.graph, self.changes
+        if change.action in REMOVALS:
             return sorted(
                 d
                 for d in graph.dependents(addr)
                 if d in changes and changes[d].action in (Action.DELETE, Action.FORGET, Action.REPLACE)
             )
-        return sorted(
-            d
-            for d in graph.all_dependencies([addr])
-            if d in changes and changes[d].action not in (Action.DELETE, Action.FORGET)
-        )
+        return sorted(d for d in graph.all_dependencies([addr]) if d in changes and changes[d].action not in REMOVALS)
 
-    async def run(addr: str, change: PlannedChange) -> None:
+    async def run(self, addr: str, change: PlannedChange) -> None:
+        """Wait for the dependencies, then run the action (retrying temporary errors); never raises."""
         try:
-            for dep in waits_for(addr, change):
-                await finished[dep].wait()
-                if dep in out.failed or dep in out.skipped:
-                    out.skipped[addr] = f"skipped because {dep} did not complete"
-                    emit(ApplyEvent(addr, change.action, "skipped", out.skipped[addr]))
+            for dep in self.waits_for(addr, change):
+                await self.finished[dep].wait()
+                if dep in self.out.failed or dep in self.out.skipped:
+                    self.out.skipped[addr] = f"skipped because {dep} did not complete"
+                    self.emit(ApplyEvent(addr, change.action, "skipped", self.out.skipped[addr]))
                     return
-            async with sem:
-                start = time.monotonic()
-                emit(ApplyEvent(addr, change.action, "start"))
-                try:
-                    remote_id = await _execute(addr, change)
-                except Exception as exc:  # a provider or client error: recorded, not raised
-                    out.failed[addr] = describe_error(exc)
-                    emit(ApplyEvent(addr, change.action, "failed", out.failed[addr], time.monotonic() - start))
-                    return
-                out.done[addr] = change.action
-                emit(ApplyEvent(addr, change.action, "done", "", time.monotonic() - start, remote_id))
+            await self._attempts(addr, change)
         finally:
-            finished[addr].set()
+            self.finished[addr].set()
 
-    async def _execute(addr: str, change: PlannedChange) -> str | None:
-        if change.action in (Action.DELETE, Action.FORGET):
-            gone = result.records[addr]
-            if change.action == Action.DELETE:
-                await providers[gone.kind].delete(gone)
-            elif not gone.managed:
-                await providers[gone.kind].forget(gone)
-            state.remove(addr)
-            return gone.remote_id
-        res = result.desired[addr]
-        provider = providers[res.kind]
-        data = resolve_data(res.data, lookup)
-        try:
-            spec = provider.parse(addr, data)
-        except SpecError as exc:
-            raise ActionFailed("invalid once references were resolved: " + "; ".join(exc.messages)) from None
+    async def _attempts(self, addr: str, change: PlannedChange) -> None:
+        start = time.monotonic()
+        for attempt in range(self.retries + 1):
+            try:
+                async with self.sem:
+                    if attempt == 0:
+                        start = time.monotonic()
+                        self.emit(ApplyEvent(addr, change.action, "start"))
+                    remote_id = await self.execute(addr, change)
+            except TemporaryError as exc:
+                if attempt < self.retries:
+                    self.emit(ApplyEvent(addr, change.action, "retry", describe_error(exc), exc.delay_s))
+                    await asyncio.sleep(exc.delay_s)
+                    continue
+                self._failed(addr, change, exc, start)
+                return
+            except Exception as exc:  # a provider or client error: recorded, not raised
+                self._failed(addr, change, exc, start)
+                return
+            self.out.done[addr] = change.action
+            self.emit(ApplyEvent(addr, change.action, "done", "", time.monotonic() - start, remote_id))
+            return
+
+    def _failed(self, addr: str, change: PlannedChange, exc: Exception, start: float) -> None:
+        self.out.failed[addr] = describe_error(exc)
+        self.emit(ApplyEvent(addr, change.action, "failed", self.out.failed[addr], time.monotonic() - start))
+
+    async def execute(self, addr: str, change: PlannedChange) -> str | None:
+        """Carry out one action; returns the remote id. Raises on failure."""
+        if change.action in REMOVALS:
+            return await self.remove(addr, change)
+        res = self.result.desired[addr]
+        provider = self.providers[res.kind]
+        spec = self.spec_for(addr)
         want = provider.desired(spec)
         missing = unresolved_paths(want) | unresolved_paths(provider.secrets(spec))
         if missing:
             raise ActionFailed("values still unknown after their producers finished: " + ", ".join(sorted(missing)))
-        rec = state.get(addr)
+        rec = self.state.get(addr)
         managed = rec.managed if rec is not None else change.action in (Action.CREATE, Action.REPLACE)
         if change.action == Action.REPLACE and rec is not None:
             await provider.delete(rec)
-            state.remove(addr)
+            self.state.remove(addr)
             rec = None
-        obs: Observed | None
+        obs = await self.write(addr, change, provider, spec, want, rec)
+        self.record(addr, change, provider, spec, want, obs, rec, managed=managed)
+        return obs.remote_id
+
+    async def remove(self, addr: str, change: PlannedChange) -> str:
+        """Delete (or, for an adopted object, forget) a resource that left the configuration."""
+        gone = self.result.records[addr]
+        if change.action == Action.DELETE:
+            await self.providers[gone.kind].delete(gone)
+        elif not gone.managed:
+            await self.providers[gone.kind].forget(gone)
+        self.state.remove(addr)
+        return gone.remote_id
+
+    def spec_for(self, addr: str) -> Any:
+        """The spec of ``addr`` with what is known now: the plan's parsed spec when resolving gives
+        the same data as at plan time, else a new parse. Raises ActionFailed for an invalid spec."""
+        data = self.resolver.resolve(addr, self.result.desired[addr].data)
+        if addr in self.result.specs and data == self.result.resolved.get(addr):
+            return self.result.specs[addr]
+        try:
+            return self.providers[self.result.desired[addr].kind].parse(addr, data)
+        except SpecError as exc:
+            raise ActionFailed("invalid once references were resolved: " + "; ".join(exc.messages)) from None
+
+    async def write(
+        self,
+        addr: str,
+        change: PlannedChange,
+        provider: Provider[Any],
+        spec: Any,
+        want: dict[str, Any],
+        rec: StateRecord | None,
+    ) -> Observed:
+        """Look the live object up (waiting for it when another resource creates it), then create
+        it or update what differs. Returns what the service reports afterwards."""
         if change.action == Action.ADOPT and change.adopt_from:
             obs = await _wait_for(provider, spec, rec, addr)
             if obs is None:
-                raise ActionFailed(
-                    f"{change.adopt_from} finished, but it did not create {provider.identity(spec) or addr}"
-                )
-        elif change.action == Action.READ:
-            obs = await provider.lookup(spec, rec, addr)
-            if obs is None:
-                raise ActionFailed(f"{provider.identity(spec) or addr} was not found")
+                what = provider.identity(spec) or addr
+                raise ActionFailed(f"{change.adopt_from} finished, but it did not create {what}")
         else:
             obs = await provider.lookup(spec, rec, addr)  # live re-check / natural-key lookup
+            if obs is None and change.action == Action.READ:
+                raise ActionFailed(f"{provider.identity(spec) or addr} was not found")
         if obs is None:
-            obs = await provider.create(addr, spec)
-        elif not provider.read_only:
+            return await provider.create(addr, spec)
+        if not provider.read_only:
             diffs = diff_attributes(want, obs.attributes, replace_fields=())
-            secret_diffs, _ = secret_changes(addr, provider, spec, rec, state)
+            secret_diffs, _ = secret_changes(addr, provider, spec, rec, self.state)
             if diffs or secret_diffs:
-                obs = await provider.update(addr, spec, obs, diffs + secret_diffs)
-        _, hashes = secret_changes(addr, provider, spec, None, state)
-        live[addr] = obs
-        outputs[addr] = dict(obs.outputs)
-        state.put(
+                return await provider.update(addr, spec, obs, diffs + secret_diffs)
+        return obs
+
+    def record(
+        self,
+        addr: str,
+        change: PlannedChange,
+        provider: Provider[Any],
+        spec: Any,
+        want: dict[str, Any],
+        obs: Observed,
+        rec: StateRecord | None,
+        *,
+        managed: bool,
+    ) -> None:
+        """Write the outcome of an action to state at once, and make its outputs known."""
+        res = self.result.desired[addr]
+        _, hashes = secret_changes(addr, provider, spec, None, self.state)
+        self.live[addr] = obs
+        self.resolver.observe(addr, obs)
+        check_status = rec.check_status if rec is not None and change.action != Action.CREATE else None
+        self.state.put(
             StateRecord(
                 address=addr,
                 kind=res.kind,
@@ -198,41 +244,54 @@ async def apply_plan(
                 prevent_destroy=res.prevent_destroy,
                 secret_hashes=hashes,
                 outputs=dict(obs.outputs),
-                attributes={k: v for k, v in want.items()},
+                attributes=dict(want),
                 dependencies=sorted(res.depends_on),
-                check_status=rec.check_status if rec is not None and change.action != Action.CREATE else None,
+                check_status=check_status,
             )
         )
-        return obs.remote_id
 
-    await asyncio.gather(*(run(a, c) for a, c in changes.items()))
-
-    for addr in plan.checks:
-        if addr in out.failed or addr in out.skipped:
-            continue
-        upstream = graph.all_dependencies([addr])
-        if upstream & (set(out.failed) | set(out.skipped)):
-            continue
-        res = result.desired[addr]
-        provider = providers[res.kind]
-        start = time.monotonic()
-        try:
-            spec = provider.parse(addr, resolve_data(res.data, lookup))
-            obs = live.get(addr) or await provider.lookup(spec, state.get(addr), addr)
-            if obs is None:
-                check = CheckResult(False, "object not found")
-            else:
-                check = await provider.check(addr, spec, obs)
-        except Exception as exc:
-            check = CheckResult(False, describe_error(exc))
-        out.checks[addr] = check
-        if state.get(addr) is not None:
-            state.set_check_status(addr, "passed" if check.ok else "failed")
-        emit(ApplyEvent(addr, Action.CHECK, "check", check.message, time.monotonic() - start))
-    return out
+    async def run_checks(self) -> None:
+        """The plan's health checks, for resources whose apply and dependencies all went through."""
+        not_done = set(self.out.failed) | set(self.out.skipped)
+        for addr in self.result.plan.checks:
+            if addr in not_done or self.result.graph.all_dependencies([addr]) & not_done:
+                continue
+            provider = self.providers[self.result.desired[addr].kind]
+            start = time.monotonic()
+            try:
+                spec = self.spec_for(addr)
+                obs = self.live.get(addr) or await provider.lookup(spec, self.state.get(addr), addr)
+                check = CheckResult(False, "object not found") if obs is None else await provider.check(addr, spec, obs)
+            except Exception as exc:
+                check = CheckResult(False, describe_error(exc))
+            self.out.checks[addr] = check
+            if self.state.get(addr) is not None:
+                self.state.set_check_status(addr, "passed" if check.ok else "failed")
+            self.emit(ApplyEvent(addr, Action.CHECK, "check", check.message, time.monotonic() - start))
 
 
-async def _wait_for(provider: Provider, spec: Any, rec: StateRecord | None, addr: str) -> Observed | None:
+async def apply_plan(
+    result: PlanResult,
+    state: StateStore,
+    providers: Mapping[str, Provider[Any]],
+    *,
+    parallelism: int = 10,
+    retries: int = 3,
+    on_event: Callable[[ApplyEvent], None] | None = None,
+) -> ApplyResult:
+    """Carry out ``result.plan``. Never raises for a failed action: failures are in the result.
+
+    ``parallelism``: how many actions run at once. ``retries``: how many more times an action that
+    raised ``TemporaryError`` is run (each after the error's ``delay_s``). ``on_event``: progress
+    callback (called in the event loop's thread).
+    """
+    run = _Apply(result, state, providers, on_event or (lambda e: None), parallelism, retries)
+    await asyncio.gather(*(run.run(a, c) for a, c in run.changes.items()))
+    await run.run_checks()
+    return run.out
+
+
+async def _wait_for(provider: Provider[Any], spec: Any, rec: StateRecord | None, addr: str) -> Observed | None:
     """Poll for an object another resource creates, up to ``provider.adopt_timeout_s`` seconds."""
     deadline = time.monotonic() + provider.adopt_timeout_s
     delay = 0.05

@@ -46,10 +46,6 @@ class DependencyGraph:
         """Transitive dependencies of ``nodes`` (not including them)."""
         return self._closure(nodes, self._deps)
 
-    def all_dependents(self, nodes: Iterable[str]) -> set[str]:
-        """Transitive dependents of ``nodes`` (not including them)."""
-        return self._closure(nodes, self._rdeps)
-
     @staticmethod
     def _closure(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
         seen: set[str] = set()

@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.config.refs import AttrRef
+
 
 class Action(str, enum.Enum):
     """What the plan will do to one resource. Terraform's symbols are kept for the terminal view."""
@@ -52,24 +54,69 @@ _SYMBOLS = {
 }
 
 
-class _Unknown:
-    """Sentinel for a value known only after apply (shown as ``(known after apply)``)."""
+class Unknown(str):
+    """A value known only after apply (shown as ``(known after apply)``), as the engine carries it.
 
-    _instance: _Unknown | None = None
+    When a reference's producer is still to be created, the resolver puts an ``Unknown`` in the
+    desired data instead of the value: ``ref`` is the reference (``None`` for the bare ``UNKNOWN``
+    the plan shows), and the string value is the reference as written (``${kind.name.attr}``, or the
+    whole template it was part of), so a pydantic ``str`` field accepts it and keeps it as is (kinds
+    skip their format checks for it: ``reconciler.kinds.base.field_check``). The diff and the
+    renderers show it as ``(known after apply)``; it is falsy, and equal only to an ``Unknown`` of
+    the same reference and text (never to a real value).
+    """
 
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    __slots__ = ("ref",)
+    ref: AttrRef | None
+
+    def __new__(cls, ref: AttrRef | None = None, text: str | None = None) -> Unknown:
+        if text is None:
+            text = str(ref) if ref is not None else KNOWN_AFTER_APPLY
+        self = super().__new__(cls, text)
+        self.ref = ref
+        return self
 
     def __repr__(self) -> str:
-        return "(known after apply)"
+        return KNOWN_AFTER_APPLY
 
     def __bool__(self) -> bool:
         return False
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.ref == self.ref and str.__eq__(self, other)
 
-UNKNOWN: Any = _Unknown()
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        if self.ref is None and str.__eq__(self, KNOWN_AFTER_APPLY):
+            return "UNKNOWN"  # the module's singleton, so ``is UNKNOWN`` survives pickling
+        return (Unknown, (self.ref, str(self)))
+
+    def __copy__(self) -> Unknown:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Unknown:
+        return self
+
+
+def is_unknown(value: object) -> bool:
+    """True for an ``Unknown`` value (at any depth of dicts, lists, tuples and sets)."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+KNOWN_AFTER_APPLY = "(known after apply)"
+#: the value the plan shows for an attribute known only after apply
+UNKNOWN: Any = Unknown()
 SENSITIVE_MASK = "(sensitive)"
 
 
@@ -96,7 +143,6 @@ class Observed:
     ``remote_id``: the object's id in its service (a JCR path, a Console credential id, ...).
     ``attributes``: the managed attributes, same keys and normal form as ``Provider.desired``.
     ``outputs``: non-sensitive values others may reference (``${kind.name.attr}``), stored in state.
-    ``managed_by_other``: set when the object was made by something else (e.g. AEM created it).
     """
 
     remote_id: str

@@ -1,8 +1,10 @@
 """The contract between the engine and a resource kind.
 
-A kind module (``reconciler/kinds/``) subclasses ``Provider``: it parses a desired spec, says which
-attributes it manages and how they compare, observes remote objects in bulk, and creates, updates
-and deletes them. The engine never imports a kind; the CLI hands it a ``{kind: Provider}`` map.
+A kind module (``reconciler/kinds/``) subclasses ``Provider[SpecT]``, where ``SpecT`` is the type of
+its parsed spec: it parses a desired spec once per plan, says which attributes it manages and how
+they compare, observes remote objects in bulk, and creates, updates and deletes them. The engine
+carries the parsed spec from the plan to the apply, and never imports a kind: the CLI hands it a
+``{kind: Provider}`` map.
 """
 
 from __future__ import annotations
@@ -10,37 +12,43 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from .errors import SpecError
 from .model import CheckResult, FieldChange, Note, Observed
 from .state import StateRecord
 
+__all__ = ["Provider", "RefreshItem", "SpecError", "SpecT"]
 
-class SpecError(Exception):
-    """A spec is invalid once its references are resolved; ``messages`` are one-line sentences."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-        super().__init__("; ".join(messages))
+SpecT = TypeVar("SpecT")
 
 
 @dataclass
-class RefreshItem:
-    """One resource to observe: ``spec`` is the parsed desired spec (its references may still be
-    unresolved: see ``reconciler.config.refs.is_unresolved``) or None for a resource only in state;
-    ``record`` is its state record, if any."""
+class RefreshItem(Generic[SpecT]):
+    """One resource to observe: ``spec`` is the parsed desired spec (values known only after apply
+    are still unknown in it) or None for a resource only in state; ``record`` is its state record,
+    if any."""
 
     address: str
-    spec: Any | None
+    spec: SpecT | None
     record: StateRecord | None
 
+    @property
+    def parsed(self) -> SpecT:
+        """The spec of an item that has one. Raises AssertionError for a resource only in state
+        (by the refresh convention such an item has a record, and is read by its remote id)."""
+        assert self.spec is not None, f"{self.address} has no spec (it is only in state)"
+        return self.spec
 
-class Provider(ABC):
-    """Base class of a resource kind's handler.
+
+class Provider(ABC, Generic[SpecT]):
+    """Base class of a resource kind's handler; ``SpecT`` is the type ``parse`` returns.
 
     Class attributes: ``kind`` (section name, e.g. ``folders``); ``read_only`` (never created or
     deleted: verified and read, like ``orgs``); ``replace_fields`` (attributes that cannot change in
     place); ``adopt_timeout_s`` (how long apply waits for an object another resource creates).
+    Errors: raise ``SpecError`` from ``parse``, ``TemporaryError`` from a write that may succeed
+    later (the applier retries it), anything else for a permanent failure (see ``errors``).
     """
 
     kind: str = ""
@@ -50,34 +58,35 @@ class Provider(ABC):
 
     # -- pure, no network ---------------------------------------------------------------------
     @abstractmethod
-    def parse(self, address: str, data: Mapping[str, Any]) -> Any:
-        """Validate ``data`` into the kind's spec object. Raises SpecError."""
+    def parse(self, address: str, data: Mapping[str, Any]) -> SpecT:
+        """Validate ``data`` (the desired data, references resolved or unknown) into the kind's
+        spec. Raises SpecError."""
 
     @abstractmethod
-    def desired(self, spec: Any) -> dict[str, Any]:
+    def desired(self, spec: SpecT) -> dict[str, Any]:
         """Managed, non-sensitive attributes in the form ``Observed.attributes`` uses."""
 
-    def secrets(self, spec: Any) -> dict[str, str]:
+    def secrets(self, spec: SpecT) -> dict[str, str]:
         """Sensitive attributes, name -> clear value (hashed by the engine, never stored)."""
         return {}
 
-    def identity(self, spec: Any) -> str | None:
+    def identity(self, spec: SpecT) -> str | None:
         """Human form of the natural key (e.g. ``author:/content/dam/mc-demo``), for the plan."""
         return None
 
-    def adopt_from(self, spec: Any) -> str | None:
+    def adopt_from(self, spec: SpecT) -> str | None:
         """Address of the resource whose creation makes this object (AEM creates mac-sync agents)."""
         return None
 
-    def health_check(self, spec: Any) -> bool:
+    def health_check(self, spec: SpecT) -> bool:
         """True when a health check should run after apply."""
         return False
 
-    def notes(self, address: str, spec: Any, observed: Observed | None) -> list[Note]:
+    def notes(self, address: str, spec: SpecT, observed: Observed | None) -> list[Note]:
         """Plan-time findings: errors stop the plan, warnings are printed; both name the address."""
         return []
 
-    def change_notes(self, address: str, spec: Any, observed: Observed | None) -> list[str]:
+    def change_notes(self, address: str, spec: SpecT, observed: Observed | None) -> list[str]:
         """Sentences a reviewer must read when this resource changes (e.g. ownership rules)."""
         return []
 
@@ -92,7 +101,7 @@ class Provider(ABC):
 
     # -- network -----------------------------------------------------------------------------
     @abstractmethod
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[SpecT]]) -> dict[str, Observed | None]:
         """Observe many resources at once (bulk listing); missing objects map to None.
 
         Convention: an item with a state record is read by the record's remote id (the object this
@@ -100,26 +109,30 @@ class Provider(ABC):
         without one is looked up by the spec's natural key.
         """
 
-    async def lookup(self, spec: Any, record: StateRecord | None, address: str) -> Observed | None:
+    async def lookup(self, spec: SpecT, record: StateRecord | None, address: str) -> Observed | None:
         """Live natural-key lookup of one object right before a write (default: a refresh of one)."""
         got = await self.refresh([RefreshItem(address, spec, record)])
         return got.get(address)
 
-    async def create(self, address: str, spec: Any) -> Observed:
+    async def create(self, address: str, spec: SpecT) -> Observed:
+        """Make the object; returns what the service now reports."""
         raise NotImplementedError(f"{self.kind} objects cannot be created by this tool")
 
-    async def update(self, address: str, spec: Any, observed: Observed, changes: list[FieldChange]) -> Observed:
+    async def update(self, address: str, spec: SpecT, observed: Observed, changes: list[FieldChange]) -> Observed:
+        """Change ``observed`` in place so that it matches ``spec`` (``changes``: what differs)."""
         raise NotImplementedError(f"{self.kind} objects cannot be updated by this tool")
 
     async def delete(self, record: StateRecord) -> None:
+        """Delete the object ``record`` names (by its remote id)."""
         raise NotImplementedError(f"{self.kind} objects cannot be deleted by this tool")
 
-    async def forget(self, record: StateRecord) -> None:  # noqa: B027 - optional hook
+    async def forget(self, record: StateRecord) -> None:
         """Called when an adopted object (not created here) leaves the configuration: undo only
         what this tool added to it (default: nothing; the object is left in place)."""
 
-    async def check(self, address: str, spec: Any, observed: Observed) -> CheckResult:
+    async def check(self, address: str, spec: SpecT, observed: Observed) -> CheckResult:
+        """The health check of an applied object (when ``health_check`` says so)."""
         return CheckResult(True, "no check")
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release clients; called once after plan/apply."""

@@ -1,44 +1,95 @@
-"""Resolution of ``${kind.name.attr}`` references inside desired data.
+"""Resolution of ``${kind.name.attr}`` references inside desired data: the one ``Resolver`` that plan
+and apply share.
 
-A reference whose value is not known yet is left in place literally, so the kind's validators see an
-unresolved string (and skip format checks) and the diff reports the attribute as known after apply.
+A reference whose value is not known yet becomes an ``Unknown`` value (a string holding the
+reference as written, see ``model.Unknown``): the kinds skip their format checks for it, and the
+diff and the renderers show the attribute as known after apply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.config.refs import AttrRef, find_refs, is_unresolved, substitute
 
-from .model import UNKNOWN
+from .model import Observed, Unknown, is_unknown
+from .state import StateRecord
 
 Lookup = Callable[[AttrRef], Any]
 
 
-def literal(ref: AttrRef) -> str:
-    return "${" + f"{ref.kind}.{ref.name}.{ref.attr}" + "}"
-
-
 def resolve_data(data: Any, lookup: Lookup) -> Any:
-    """Copy of ``data`` with every known reference substituted. ``lookup`` returns the value or
-    ``UNKNOWN``; unknown references stay literal."""
+    """Copy of ``data`` with every reference substituted. ``lookup`` returns the value or an
+    ``Unknown``; a string holding an unknown reference becomes ``Unknown(ref, text=the string)``."""
     if isinstance(data, dict):
         return {k: resolve_data(v, lookup) for k, v in data.items()}
     if isinstance(data, list):
         return [resolve_data(v, lookup) for v in data]
-    if isinstance(data, str) and find_refs(data):
-
-        def one(ref: AttrRef) -> Any:
-            value = lookup(ref)
-            return literal(ref) if value is UNKNOWN else value
-
-        return substitute(data, one)
+    if isinstance(data, str) and not isinstance(data, Unknown):
+        refs = find_refs(data)
+        values = {ref: lookup(ref) for ref in refs}
+        for ref, value in values.items():
+            if isinstance(value, Unknown):
+                return Unknown(ref, data)
+        if refs:
+            return substitute(data, values.__getitem__)
     return data
 
 
-def unresolved_paths(attributes: dict[str, Any]) -> set[str]:
-    """Top-level attribute names whose value still holds an unresolved reference."""
+class Resolver:
+    """The reference resolver of one plan or one apply.
+
+    A reference ``${kind.name.attr}`` takes, in this order: the producer's own resolved desired
+    value of ``attr`` (a scalar set in its configuration); ``Unknown(ref)`` when the producer is
+    ``pending`` (it will be created, so its outputs are known only after apply); the producer's
+    latest outputs (observed in this run, or returned by its apply); its outputs in state; else
+    ``Unknown(ref)``.
+
+    ``records``: the state records by address (read only). The planner marks producers pending as
+    it decides their actions; the applier starts from the plan's resolved data and observations and
+    feeds each action's result back with ``observe``.
+    """
+
+    def __init__(self, records: Mapping[str, StateRecord]) -> None:
+        self.records = records
+        self.resolved: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.pending: set[str] = set()
+
+    def observe(self, address: str, observed: Observed | None) -> None:
+        """Record what ``address`` outputs now (``None``: nothing observed, state outputs are used)."""
+        if observed is not None:
+            self.outputs[address] = dict(observed.outputs)
+
+    def lookup(self, ref: AttrRef) -> Any:
+        """The value of ``ref`` now, or an ``Unknown`` (see the class docstring for the order)."""
+        data = self.resolved.get(ref.address, {})
+        if ref.attr in data:
+            value = data[ref.attr]
+            if not isinstance(value, dict | list) and not unresolved_paths({ref.attr: value}):
+                return value
+        if ref.address in self.pending:
+            return Unknown(ref)
+        got = self.outputs.get(ref.address, {})
+        if ref.attr in got:
+            return got[ref.attr]
+        rec = self.records.get(ref.address)
+        if rec is not None and ref.attr in rec.outputs:
+            return rec.outputs[ref.attr]
+        return Unknown(ref)
+
+    def resolve(self, address: str, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` (the desired data of ``address``) with every known reference substituted; the
+        result is kept, so resources that reference ``address`` see its resolved values."""
+        out: dict[str, Any] = resolve_data(data, self.lookup)
+        self.resolved[address] = out
+        return out
+
+
+def unresolved_paths(attributes: Mapping[str, Any]) -> set[str]:
+    """Top-level attribute names whose value is not known yet: it holds an ``Unknown``, or a string a
+    kind derived from one (still showing a ``${kind.name.attr}`` reference)."""
     out = set()
     for key, value in attributes.items():
         if _contains_unresolved(value):
@@ -51,15 +102,4 @@ def _contains_unresolved(value: Any) -> bool:
         return any(_contains_unresolved(v) for v in value.values())
     if isinstance(value, list | tuple | set | frozenset):
         return any(_contains_unresolved(v) for v in value)
-    return is_unresolved(value)
-
-
-def refs_in(data: Any) -> list[AttrRef]:
-    """Every reference in ``data`` (strings inside dicts and lists)."""
-    if isinstance(data, dict):
-        return [r for v in data.values() for r in refs_in(v)]
-    if isinstance(data, list):
-        return [r for v in data for r in refs_in(v)]
-    if isinstance(data, str):
-        return find_refs(data)
-    return []
+    return is_unknown(value) or is_unresolved(value)

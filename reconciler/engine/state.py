@@ -21,7 +21,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,6 +284,3 @@ class StateStore:
     def close(self) -> None:
         self._db.close()
 
-
-def outputs_json(outputs: Mapping[str, Any]) -> str:
-    return json.dumps(outputs, sort_keys=True, default=str)

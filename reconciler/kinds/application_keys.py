@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from reconciler.config.refs import RefTo, is_unresolved
-from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.config.refs import RefTo
+from reconciler.engine import Observed, Provider, RefreshItem, StateRecord, is_unknown
 
-from .base import KindDef, Link, Parsed, Spec, parse_model
+from .base import KindDef, Link, Parsed, Spec, field_check, parse_model
 from .context import ProviderContext
 
 
@@ -32,11 +32,8 @@ class ApplicationKeySpec(Spec):
     )
     certificate: str = Field(description="PEM certificate, usually ${cloud_configs.<name>.public_key}.")
 
-    @field_validator("certificate")
-    @classmethod
+    @field_check("certificate")
     def _cert(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         if "PRIVATE KEY" in v:
             raise ValueError("this is a private key; bind the public certificate (-----BEGIN CERTIFICATE-----) instead")
         try:
@@ -52,7 +49,7 @@ def fingerprint(pem: str) -> str:
     return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()  # protocol-mandated SHA-1
 
 
-class ApplicationKeyProvider(Provider):
+class ApplicationKeyProvider(Provider[Parsed[ApplicationKeySpec]]):
     kind = "application_keys"
     replace_fields = frozenset({"fingerprint"})
 
@@ -64,16 +61,16 @@ class ApplicationKeyProvider(Provider):
 
     def _fingerprint(self, spec: Parsed[ApplicationKeySpec]) -> str:
         cert = spec.model.certificate
-        return cert if is_unresolved(cert) else fingerprint(cert)
+        return cert if is_unknown(cert) else fingerprint(cert)
 
     def desired(self, spec: Parsed[ApplicationKeySpec]) -> dict[str, Any]:
         return {"fingerprint": self._fingerprint(spec)}
 
     def identity(self, spec: Parsed[ApplicationKeySpec]) -> str:
         fp = self._fingerprint(spec)
-        return f"{spec.model.application}:{'(known after apply)' if is_unresolved(fp) else fp}"
+        return f"{spec.model.application}:{'(known after apply)' if is_unknown(fp) else fp}"
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ApplicationKeySpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         listed: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for item in items:

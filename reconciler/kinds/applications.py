@@ -29,7 +29,7 @@ from .context import ProviderContext
 LEGACY_SCOPES = ("dam-read", "dam-sync", "dam-write", "cc-share")
 JWT_EOL = dt.date(2025, 6, 30)
 MIGRATION_STEPS = (
-    "Service Account (JWT) credentials reached end of life on 2025-06-30. Migrate: in the Developer Console,"
+    f"Service Account (JWT) credentials reached end of life on {JWT_EOL}. Migrate: in the Developer Console,"
     " add the equivalent OAuth Server-to-Server credential to the project (same client ID, technical account,"
     " APIs and product profiles), switch your integration to it, check that the JWT credential has not been"
     " used for 24 hours, delete the JWT credential, then set `credential: oauth_server_to_server` here."
@@ -51,7 +51,7 @@ class ApplicationSpec(Spec):
     description: str = ""
     credential: Literal["oauth_server_to_server", "service_account_jwt"] = Field(
         default="oauth_server_to_server",
-        description="Credential type. service_account_jwt is past end of life (2025-06-30)"
+        description=f"Credential type. service_account_jwt is past end of life ({JWT_EOL})"
         " and only accepted with a warning.",
     )
     scopes: list[str] = Field(
@@ -92,7 +92,7 @@ def throwaway_certificate(common_name: str) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-class ApplicationProvider(Provider):
+class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
     kind = "applications"
     replace_fields = frozenset({"name", "credential"})
 
@@ -114,7 +114,7 @@ class ApplicationProvider(Provider):
         notes = []
         if spec.model.credential == "service_account_jwt":
             notes.append(
-                Note("warning", "credential service_account_jwt is past end of life (2025-06-30)", MIGRATION_STEPS)
+                Note("warning", f"credential service_account_jwt is past end of life ({JWT_EOL})", MIGRATION_STEPS)
             )
         missing = [s for s in LEGACY_SCOPES if s not in spec.model.scopes]
         if missing:
@@ -139,7 +139,7 @@ class ApplicationProvider(Provider):
             self.ctx.cache[key] = await self.ctx.console(conn).list_services(org_id)
         return self.ctx.cache[key]
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ApplicationSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         projects_by_org: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         for item in items:

@@ -4,30 +4,78 @@ A kind is a ``KindDef``: its section name, its pydantic spec model (what users w
 attributes others may reference (``outputs``), its *links* (values a provider needs from the
 resources it names, such as the Console org id behind ``org: acme``, injected as ordinary
 ``${kind.name.attr}`` references so that the engine resolves them, including "known after apply"),
-and a factory for its ``Provider``.
+its implicit dependencies (``implicit_deps``), and a factory for its ``Provider``.
+
+Values known only after apply reach a spec as ``reconciler.engine.Unknown``; format checks are
+written with ``field_check``, which skips them (and, when the loader validates, the literal
+``${...}`` references it has not resolved yet).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from reconciler.config.refs import is_unresolved
-from reconciler.engine import Provider, RefreshItem, SpecError
+from reconciler.engine import Provider, RefreshItem, SpecError, Unknown, is_unknown
+from reconciler.engine.addrs import Address
 
 from .context import ProviderContext
 
 M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
 LINKS_KEY = "__links__"
+#: pydantic validation context the engine's parses run with (the loader validates without it)
+ENGINE_CONTEXT = {"engine": True}
 
 
 class Spec(BaseModel):
-    """Base of every kind's spec: unknown keys are errors, values are validated on assignment."""
+    """Base of every kind's spec: unknown keys are errors; a field may be set by its alias.
+
+    A top-level field whose value is ``Unknown`` (known only after apply) keeps it as is, whatever
+    its type: the kind sees it (``is_unknown``) and the plan shows it as known after apply.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _keep_unknown(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return value if isinstance(value, Unknown) else handler(value)
+
+
+def not_known_yet(value: Any, info: ValidationInfo) -> bool:
+    """True when ``value`` cannot be checked yet: an ``Unknown`` (engine parse), or a string that
+    still holds a ``${kind.name.attr}`` reference (the loader's validation, before resolution)."""
+    if is_unknown(value):
+        return True
+    return not (info.context or {}).get("engine") and is_unresolved(value)
+
+
+def field_check(*fields: str) -> Callable[[F], F]:
+    """``@field_check("tenant_url")``: a pydantic after-validator ``(cls, value) -> value`` on
+    ``fields`` that runs only once the value is known (see ``not_known_yet``); ``None`` values are
+    passed to it as well."""
+
+    def decorate(fn: F) -> F:
+        def check(cls: type[Any], value: Any, info: ValidationInfo) -> Any:
+            return value if not_known_yet(value, info) else fn(cls, value)
+
+        check.__name__ = getattr(fn, "__name__", "check")
+        check.__doc__ = fn.__doc__
+        return cast(F, field_validator(*fields)(classmethod(check)))
+
+    return decorate
 
 
 @dataclass
@@ -38,12 +86,13 @@ class Parsed(Generic[M]):
     links: dict[str, Any] = field(default_factory=dict)
 
     def link(self, name: str) -> Any:
-        """A linked value; unresolved values come back as the literal ``${...}`` string."""
+        """A linked value (``None`` when the spec does not set the link's field); a value known only
+        after apply is an ``Unknown``."""
         return self.links.get(name)
 
     def known(self, *names: str) -> bool:
-        """True when every named link is resolved."""
-        return all(n in self.links and not is_unresolved(self.links[n]) for n in names)
+        """True when every named link is set and known."""
+        return all(n in self.links and not is_unknown(self.links[n]) for n in names)
 
 
 @dataclass(frozen=True)
@@ -55,16 +104,26 @@ class Link:
     attr: str
 
 
+#: ``(address, data, every declared resource's data by address) -> addresses it must wait for``
+ImplicitDeps = Callable[[str, Mapping[str, Any], Mapping[str, Mapping[str, Any]]], Collection[str]]
+
+
 @dataclass
 class KindDef:
-    """A resource kind as the loader, the schema generator and the CLI see it."""
+    """A resource kind as the loader, the schema generator and the CLI see it.
+
+    ``implicit_deps``: dependencies the configuration does not spell out (a share waits for the
+    replication agents its cloud configuration makes); the wiring adds them to the resource's
+    ``depends_on``. Data is the loaded data (references still literal).
+    """
 
     name: str
     model: type[BaseModel]
     outputs: frozenset[str]
-    provider: Callable[[ProviderContext], Provider]
+    provider: Callable[[ProviderContext], Provider[Any]]
     links: Mapping[str, Link] = field(default_factory=dict)
     description: str = ""
+    implicit_deps: ImplicitDeps | None = None
 
     def inject_links(self, data: dict[str, Any]) -> dict[str, Any]:
         """Copy of ``data`` with the kind's links added as references (see ``Link``)."""
@@ -85,7 +144,7 @@ def parse_model(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed
     payload = dict(data)
     links = payload.pop(LINKS_KEY, {}) or {}
     try:
-        return Parsed(model.model_validate(payload), dict(links))
+        return Parsed(model.model_validate(payload, context=ENGINE_CONTEXT), dict(links))
     except ValidationError as exc:
         msgs = []
         for err in exc.errors(include_input=False):
@@ -94,13 +153,9 @@ def parse_model(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed
         raise SpecError(msgs) from None
 
 
-def unresolved(value: Any) -> bool:
-    return is_unresolved(value)
-
-
 def resource_name(address: str) -> str:
     """The name part of an address (``cloud_configs.assets-sync`` -> ``assets-sync``)."""
-    return address.split(".", 1)[1]
+    return Address.parse(address).name
 
 
 def parse_named(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed[M]:
@@ -108,40 +163,39 @@ def parse_named(model: type[M], address: str, data: Mapping[str, Any]) -> Parsed
     resource name."""
     parsed = parse_model(model, address, data)
     if getattr(parsed.model, "name", None) is None:
-        parsed.model.name = resource_name(address)  # type: ignore[attr-defined]
+        return Parsed(parsed.model.model_copy(update={"name": resource_name(address)}), parsed.links)
     return parsed
 
 
-def by_links(
-    items: list[RefreshItem], names: tuple[str, ...]
-) -> tuple[dict[tuple[str, ...], list[RefreshItem]], list[str]]:
+Item = RefreshItem[Parsed[Any]]
+
+
+def by_links(items: list[Item], names: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[Item]], list[str]]:
     """Refresh items grouped by the values of ``names``: the state record's outputs (objects read by
     remote id) or else the spec's links. Returns ``(groups, pending)``: ``pending`` lists the
     addresses whose links are still unknown (their producer is being created: nothing to observe)."""
-    groups: dict[tuple[str, ...], list[RefreshItem]] = {}
+    groups: dict[tuple[str, ...], list[Item]] = {}
     pending: list[str] = []
     for item in items:
         if item.record is not None:
             key = tuple(str(item.record.outputs[n]) for n in names)
         else:
-            assert item.spec is not None
-            if not item.spec.known(*names):
+            if not item.parsed.known(*names):
                 pending.append(item.address)
                 continue
-            key = tuple(str(item.spec.link(n)) for n in names)
+            key = tuple(str(item.parsed.link(n)) for n in names)
         groups.setdefault(key, []).append(item)
     return groups, pending
 
 
-def by_connection(items: list[RefreshItem]) -> dict[str, list[RefreshItem]]:
+def by_connection(items: list[Item]) -> dict[str, list[Item]]:
     """Refresh items grouped by connection name: the state record's (objects read by remote id)
     or else the spec's ``connection`` field, so each connection is listed once."""
-    groups: dict[str, list[RefreshItem]] = {}
+    groups: dict[str, list[Item]] = {}
     for item in items:
         if item.record is not None:
             conn = item.record.outputs["connection"]
         else:
-            assert item.spec is not None
-            conn = item.spec.model.connection
+            conn = item.parsed.model.connection
         groups.setdefault(conn, []).append(item)
     return groups

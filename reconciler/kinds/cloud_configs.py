@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, by_connection, parse_named
+from .base import KindDef, Parsed, Spec, by_connection, field_check, parse_named
 from .context import ProviderContext
 
 TENANT_RE = re.compile(r"^https://(?P<tenant>[a-z0-9][a-z0-9-]*)\.experiencecloud\.adobe\.com/?$")
@@ -52,11 +52,8 @@ class CloudConfigSpec(Spec):
         default="enabled", description="disabled makes synchronization one-way (seed 000)."
     )
 
-    @field_validator("tenant_url")
-    @classmethod
+    @field_check("tenant_url")
     def _tenant(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         old = OLD_TENANT_RE.match(v)
         if old:
             raise ValueError(
@@ -67,11 +64,8 @@ class CloudConfigSpec(Spec):
             raise ValueError("must look like https://<tenant>.experiencecloud.adobe.com")
         return v.rstrip("/")
 
-    @field_validator("client_id")
-    @classmethod
+    @field_check("client_id")
     def _client_id(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         if any(p.match(v) for p in SECRET_LIKE):
             raise ValueError(
                 "this looks like the application's client secret, not its ID: paste the Application ID"
@@ -91,7 +85,7 @@ def tenant_of(url: str) -> str | None:
     return m["tenant"] if m else None
 
 
-class CloudConfigProvider(Provider):
+class CloudConfigProvider(Provider[Parsed[CloudConfigSpec]]):
     kind = "cloud_configs"
     replace_fields = frozenset({"name"})
 
@@ -134,14 +128,14 @@ class CloudConfigProvider(Provider):
     def notes(self, address: str, spec: Parsed[CloudConfigSpec], observed: Observed | None) -> list[Note]:
         return []
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[CloudConfigSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
             client = self.ctx.aem(conn)
             root = self._root(conn)
             tree = await client.get_json(root, depth=2) or {}
             for item in group:
-                name = item.record.outputs["name"] if item.record else item.spec.model.name  # type: ignore[union-attr]
+                name = item.record.outputs["name"] if item.record else item.parsed.model.name
                 node = tree.get(name)
                 if not isinstance(node, dict) or node.get("jcr:primaryType") != "cq:Page":
                     out[item.address] = None

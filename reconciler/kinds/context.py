@@ -8,7 +8,7 @@ in-process transport of the embedded sandbox (the kinds never import the sandbox
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -24,15 +24,17 @@ from reconciler.clients import (
 )
 from reconciler.config.connections import AdobeConnection, AemConnection, WorkfrontConnection
 
+from .errors import ConnectionMissing
+
+__all__ = ["ConnectionMissing", "ProviderContext", "TransportFor", "default_transport_for"]
+
+C = TypeVar("C", bound=ServiceClient)
+
 TransportFor = Callable[[str], tuple[str, httpx.AsyncBaseTransport | None]]
 
 
 def default_transport_for(url: str) -> tuple[str, httpx.AsyncBaseTransport | None]:
     return url, None
-
-
-class ConnectionMissing(Exception):
-    """A spec names a connection that does not exist or has the wrong type."""
 
 
 class ProviderContext:
@@ -64,6 +66,11 @@ class ProviderContext:
             p.rate_limit_per_s = conn.rate_limit_per_s
         return p
 
+    def _client(self, key: tuple[str, str], typ: type[C]) -> C:
+        client = self._clients[key]
+        assert isinstance(client, typ), f"{key} holds a {type(client).__name__}"
+        return client
+
     def _get(self, name: str, typ: type) -> Any:
         conn = self.connections.get(name)
         if conn is None or not isinstance(conn, typ):
@@ -85,7 +92,7 @@ class ProviderContext:
                 policy=self._policy(conn),
             )
             self._clients[key].service = f"aem connection {name!r}"
-        return self._clients[key]  # type: ignore[return-value]
+        return self._client(key, AemClient)
 
     def aem_connection(self, name: str) -> AemConnection:
         conn: AemConnection = self._get(name, AemConnection)
@@ -100,7 +107,7 @@ class ProviderContext:
                 base, transport=transport, policy=self._policy(conn), secrets=[conn.client_secret.get_secret_value()]
             )
             self._clients[key].service = f"IMS of adobe connection {name!r}"
-        return self._clients[key]  # type: ignore[return-value]
+        return self._client(key, ImsClient)
 
     def console(self, name: str) -> ConsoleClient:
         """The Developer Console client of Adobe connection ``name`` (token via OAuth S2S)."""
@@ -119,7 +126,7 @@ class ProviderContext:
                 secrets=[secret],
             )
             self._clients[key].service = f"Developer Console of adobe connection {name!r}"
-        return self._clients[key]  # type: ignore[return-value]
+        return self._client(key, ConsoleClient)
 
     def umapi(self, name: str) -> UmapiClient:
         """The User Management API client of Adobe connection ``name`` (OAuth S2S token with the
@@ -139,7 +146,7 @@ class ProviderContext:
                 policy=self._policy(conn), secrets=[secret],
             )
             self._clients[key].service = f"User Management API of adobe connection {name!r}"
-        return self._clients[key]  # type: ignore[return-value]
+        return self._client(key, UmapiClient)
 
     def workfront(self, name: str) -> WorkfrontClient:
         """The Workfront client of connection ``name``: an API key, or an IMS bearer token from the
@@ -164,7 +171,7 @@ class ProviderContext:
                 )
             client.service = f"workfront connection {name!r}"
             self._clients[key] = client
-        return self._clients[key]  # type: ignore[return-value]
+        return self._client(key, WorkfrontClient)
 
     def clients(self) -> list[ServiceClient]:
         return list(self._clients.values())

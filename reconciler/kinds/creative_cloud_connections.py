@@ -31,7 +31,7 @@ class CreativeCloudConnectionSpec(Spec):
     )
 
 
-class CreativeCloudConnectionProvider(Provider):
+class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpec]]):
     kind = "creative_cloud_connections"
 
     def __init__(self, ctx: ProviderContext) -> None:
@@ -50,10 +50,12 @@ class CreativeCloudConnectionProvider(Provider):
     async def _read(self, conn: str) -> dict[str, Any]:
         return await self.ctx.aem(conn).get_cc_connection()
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(
+        self, items: list[RefreshItem[Parsed[CreativeCloudConnectionSpec]]]
+    ) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for item in items:
-            conn = item.record.outputs["connection"] if item.record else item.spec.model.connection  # type: ignore[union-attr]
+            conn = item.record.outputs["connection"] if item.record else item.parsed.model.connection
             state = await self._read(conn)
             self._state[item.address] = state
             out[item.address] = self._observed(conn, state)

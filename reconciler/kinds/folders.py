@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, by_connection, parse_model
+from .base import KindDef, Parsed, Spec, by_connection, parse_model, resource_name
 from .context import ProviderContext
 
 DAM_ROOT = "/content/dam"
@@ -51,7 +51,7 @@ class FolderSpec(Spec):
         return v
 
 
-class FolderProvider(Provider):
+class FolderProvider(Provider[Parsed[FolderSpec]]):
     kind = "folders"
     replace_fields = frozenset({"path", "ordered"})
 
@@ -61,7 +61,7 @@ class FolderProvider(Provider):
     def parse(self, address: str, data: Any) -> Parsed[FolderSpec]:
         parsed = parse_model(FolderSpec, address, data)
         if parsed.model.path is None:
-            parsed.model.path = f"{DAM_ROOT}/{address.split('.', 1)[1]}"
+            parsed.model.path = f"{DAM_ROOT}/{resource_name(address)}"
         return parsed
 
     def _path(self, spec: Parsed[FolderSpec]) -> str:
@@ -90,12 +90,12 @@ class FolderProvider(Provider):
             ]
         return []
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[FolderSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
             found = await self._list(conn)
             for item in group:
-                path = item.record.remote_id if item.record else self._path(item.spec)  # type: ignore[arg-type]
+                path = item.record.remote_id if item.record else self._path(item.parsed)
                 out[item.address] = found.get(path)
         return out
 

@@ -38,7 +38,7 @@ class OrgSpec(Spec):
         return v
 
 
-class OrgProvider(Provider):
+class OrgProvider(Provider[Parsed[OrgSpec]]):
     kind = "orgs"
     read_only = True
 
@@ -62,7 +62,7 @@ class OrgProvider(Provider):
             self.ctx.cache[key] = {o.get("code"): o for o in listed}
         return self.ctx.cache[key]
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[OrgSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for item in items:
             if item.spec is None:

@@ -64,7 +64,7 @@ class ReplicationAgentSpec(Spec):
     test_connection: bool = Field(default=False, description="Run Test Connection after apply as a health check.")
 
 
-class ReplicationAgentProvider(Provider):
+class ReplicationAgentProvider(Provider[Parsed[ReplicationAgentSpec]]):
     kind = "replication_agents"
     replace_fields = frozenset({"name"})
 
@@ -96,12 +96,12 @@ class ReplicationAgentProvider(Provider):
     def health_check(self, spec: Parsed[ReplicationAgentSpec]) -> bool:
         return spec.model.test_connection
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ReplicationAgentSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
             agents = await self.ctx.aem(conn).list_agents("author")
             for item in group:
-                name = item.record.outputs["name"] if item.record else item.spec.model.name  # type: ignore[union-attr]
+                name = item.record.outputs["name"] if item.record else item.parsed.model.name
                 props = agents.get(name)
                 out[item.address] = None if props is None else self._observed(conn, name, props)
         return out

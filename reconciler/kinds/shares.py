@@ -16,12 +16,14 @@ agents made by that configuration, added by rules/assets.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine.addrs import Address
 
 from .base import LINKS_KEY, KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext
@@ -85,7 +87,20 @@ class ShareKindDef(KindDef):
         return out
 
 
-class ShareProvider(Provider):
+def waits_for_agents(address: str, data: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Implicit dependencies of a share: the replication agents its cloud configuration makes
+    (``created_by``), so that it is applied after they are adopted and enabled."""
+    cfg = data.get("cloud_config")
+    if not isinstance(cfg, str):
+        return []
+    return sorted(
+        addr
+        for addr, other in resources.items()
+        if Address.parse(addr).kind == "replication_agents" and other.get("created_by") == cfg
+    )
+
+
+class ShareProvider(Provider[Parsed[ShareSpec]]):
     kind = "shares"
     replace_fields = frozenset({"path", "target"})
 
@@ -161,14 +176,14 @@ class ShareProvider(Provider):
         )
         return {h.get("jcr:path", ""): h.get("jcr:primaryType", "") for h in hits}
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[ShareSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         out: dict[str, Observed | None] = {}
         for item in items:
             if item.record is not None:
                 conn = item.record.outputs["connection"]
-            elif item.spec.known("connection", "folder_path"):  # type: ignore[union-attr]
-                conn = str(item.spec.link("connection"))  # type: ignore[union-attr]
+            elif item.parsed.known("connection", "folder_path"):
+                conn = str(item.parsed.link("connection"))
             else:
                 out[item.address] = None  # the folder is being created
                 continue
@@ -185,7 +200,7 @@ class ShareProvider(Provider):
                 if item.record is not None:
                     key = (item.record.outputs["path"], item.record.outputs["target"])
                 else:
-                    key = (str(item.spec.link("folder_path")), item.spec.model.target)  # type: ignore[union-attr]
+                    key = (str(item.parsed.link("folder_path")), item.parsed.model.target)
                 found = listing.get(key)
                 out[item.address] = None if found is None else self._observed(conn, found)
         return out
@@ -236,4 +251,5 @@ KIND = ShareKindDef(
         "cloud_config_path": Link("cloud_config", "cloud_configs", "path"),
     },
     description="Folders shared to Experience Cloud or Creative Cloud (members with roles).",
+    implicit_deps=waits_for_agents,
 )

@@ -87,7 +87,7 @@ def _raise_for(result: ActionResult, what: str) -> None:
         raise UserError(f"{what}: " + "; ".join(f"{e.code}: {e.message}" for e in result.errors))
 
 
-class UserProvider(Provider):
+class UserProvider(Provider[Parsed[UserSpec]]):
     kind = "users"
 
     def __init__(self, ctx: ProviderContext) -> None:
@@ -128,18 +128,18 @@ class UserProvider(Provider):
         return self.ctx.cache[key], self.ctx.cache[gkey]
 
     @staticmethod
-    def _where(item: RefreshItem) -> tuple[str, str, str]:
+    def _where(item: RefreshItem[Parsed[UserSpec]]) -> tuple[str, str, str]:
         if item.record is not None:
             o = item.record.outputs
             return o["connection"], o["org"], o["email"]
-        spec: Parsed[UserSpec] = item.spec  # type: ignore[assignment]
+        spec = item.parsed
         return str(spec.link("connection")), str(spec.link("ims_org_id")), spec.model.email
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[UserSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for item in items:
             conn, org, email = self._where(item)
-            if item.record is None and not item.spec.known("connection", "ims_org_id"):  # type: ignore[union-attr]
+            if item.record is None and not item.parsed.known("connection", "ims_org_id"):
                 out[item.address] = None
                 continue
             users, groups = await self._org_data(conn, org)
@@ -150,7 +150,7 @@ class UserProvider(Provider):
             out[item.address] = None if user is None else self._observed(item, conn, org, user)
         return out
 
-    async def lookup(self, spec: Any, record: StateRecord | None, address: str) -> Observed | None:
+    async def lookup(self, spec: Parsed[UserSpec], record: StateRecord | None, address: str) -> Observed | None:
         """Live re-read of one user right before a write: ``GET /organizations/{org}/users/{email}``."""
         item = RefreshItem(address, spec, record)
         conn, org, email = self._where(item)

@@ -19,10 +19,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Parsed, Spec, parse_model
+from .base import KindDef, Parsed, Spec, field_check, parse_model, resource_name
 from .context import ProviderContext
 
 IntegrationType = Literal["assets_essentials", "connector", "enhanced_connector", "native"]
@@ -40,8 +40,6 @@ DAM_ROOT = "/content/dam"
 
 
 def _dam_path(v: str) -> str:
-    if is_unresolved(v):
-        return v
     v = v.rstrip("/") or "/"
     if v != DAM_ROOT and not v.startswith(DAM_ROOT + "/"):
         raise ValueError(f"must be {DAM_ROOT} or a path under it")
@@ -91,8 +89,7 @@ class LinkedFolderSettings(Spec):
         " row 'Automatically Create Linked AEM Folders in Workfront' (project statuses) is supported.",
     )
 
-    @field_validator("root_path")
-    @classmethod
+    @field_check("root_path")
     def _root(cls, v: str) -> str:
         return _dam_path(v)
 
@@ -133,10 +130,9 @@ class WorkfrontIntegrationSpec(Spec):
     )
     linked_folders: LinkedFolderSettings | None = Field(None, description="Automatic linked-folder settings.")
 
-    @field_validator("connector_version")
-    @classmethod
+    @field_check("connector_version")
     def _version(cls, v: str | None) -> str | None:
-        if v is not None and not is_unresolved(v) and not VERSION_RE.match(v):
+        if v is not None and not VERSION_RE.match(v):
             raise ValueError("must be a version like 1.9.7")
         return v
 
@@ -150,7 +146,7 @@ def version_tuple(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
 
-class WorkfrontIntegrationProvider(Provider):
+class WorkfrontIntegrationProvider(Provider[Parsed[WorkfrontIntegrationSpec]]):
     kind = "workfront_integrations"
     replace_fields = frozenset({"repository", "type"})
 
@@ -160,7 +156,7 @@ class WorkfrontIntegrationProvider(Provider):
     def parse(self, address: str, data: Any) -> Parsed[WorkfrontIntegrationSpec]:
         parsed = parse_model(WorkfrontIntegrationSpec, address, data)
         if parsed.model.name is None:
-            parsed.model.name = address.split(".", 1)[1]
+            parsed.model.name = resource_name(address)
         return parsed
 
     def _aem_urls(self, spec: Parsed[WorkfrontIntegrationSpec]) -> list[str]:
@@ -228,10 +224,10 @@ class WorkfrontIntegrationProvider(Provider):
         iid = str(item["ID"])
         return Observed(iid, attrs, {"id": iid, "workfront": conn, "type": item.get("type"), "name": item.get("name")})
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[WorkfrontIntegrationSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         for item in items:
-            conn = item.record.outputs["workfront"] if item.record else item.spec.model.workfront  # type: ignore[union-attr]
+            conn = item.record.outputs["workfront"] if item.record else item.parsed.model.workfront
             by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
         for conn, group in by_conn.items():
@@ -239,7 +235,7 @@ class WorkfrontIntegrationProvider(Provider):
             by_id = {str(i.get("ID")): i for i in listed}
             by_name = {i.get("name"): i for i in listed}
             for item in group:
-                found = by_id.get(item.record.remote_id) if item.record else by_name.get(item.spec.model.name)  # type: ignore[union-attr]
+                found = by_id.get(item.record.remote_id) if item.record else by_name.get(item.parsed.model.name)
                 out[item.address] = None if found is None else self._observed(conn, found)
         return out
 

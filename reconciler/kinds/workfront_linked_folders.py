@@ -17,12 +17,12 @@ import posixpath
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, by_links, parse_model
+from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
 from .context import ProviderContext
 
 ObjectType = Literal["project", "portfolio", "program"]
@@ -60,11 +60,8 @@ class LinkedFolderSpec(Spec):
         None, description="Name of the linked folder in Workfront; defaults to the AEM folder's name."
     )
 
-    @field_validator("folder")
-    @classmethod
+    @field_check("folder")
     def _folder(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         v = v.rstrip("/")
         if not v.startswith(DAM_ROOT + "/"):
             raise ValueError(f"must be a path under {DAM_ROOT}/")
@@ -72,10 +69,9 @@ class LinkedFolderSpec(Spec):
             raise ValueError("must be a normalised absolute path (no '..', '.', or '//')")
         return v
 
-    @field_validator("id")
-    @classmethod
+    @field_check("id")
     def _id(cls, v: str | None) -> str | None:
-        if v is not None and not is_unresolved(v) and not WF_ID.match(v):
+        if v is not None and not WF_ID.match(v):
             raise ValueError("a Workfront ID is 32 lowercase hex characters")
         return v
 
@@ -89,7 +85,7 @@ class LinkedFolderSpec(Spec):
         return self.folder_name if self.folder_name is not None else self.folder.rstrip("/").rsplit("/", 1)[-1]
 
 
-class LinkedFolderProvider(Provider):
+class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
     kind = "workfront_linked_folders"
     replace_fields = frozenset({"integration_id", "object", "object_id", "object_name", "folder"})
 
@@ -174,7 +170,7 @@ class LinkedFolderProvider(Provider):
             },
         )
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[LinkedFolderSpec]]]) -> dict[str, Observed | None]:
         groups, pending = by_links(items, ("workfront", "integration_id"))
         out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
         for (conn, iid), group in groups.items():
@@ -183,19 +179,19 @@ class LinkedFolderProvider(Provider):
             by_key = {(o.attributes["object"], o.attributes["object_id"], o.attributes["folder"]): o for o in folders}
             names: dict[str, set[str]] = {}
             for item in group:
-                if item.record is None and item.spec.model.id is None:  # type: ignore[union-attr]
-                    names.setdefault(item.spec.model.object, set()).add(item.spec.model.name)  # type: ignore[union-attr]
+                if item.record is None and item.parsed.model.id is None:
+                    names.setdefault(item.parsed.model.object, set()).add(item.parsed.model.name)
             ids = {obj: await self._object_ids(conn, obj, ns) for obj, ns in names.items()}
             for item in group:
                 if item.record is not None:
                     out[item.address] = by_id.get(item.record.remote_id)
                     continue
-                m = item.spec.model  # type: ignore[union-attr]
+                m = item.parsed.model
                 oid = m.id or ids.get(m.object, {}).get(m.name)
                 out[item.address] = by_key.get((m.object, oid, m.folder)) if oid else None
         return out
 
-    async def lookup(self, spec: Any, record: StateRecord | None, address: str) -> Observed | None:
+    async def lookup(self, spec: Parsed[LinkedFolderSpec], record: StateRecord | None, address: str) -> Observed | None:
         """One object, right before a write: by its ID when managed, else by its natural key."""
         if record is not None:
             conn, iid = record.outputs["workfront"], record.outputs["integration_id"]
@@ -206,7 +202,10 @@ class LinkedFolderProvider(Provider):
             return None
         m = spec.model
         conn, iid = str(spec.link("workfront")), str(spec.link("integration_id"))
-        oid = m.id or (await self._object_ids(conn, m.object, {m.name})).get(m.name)
+        oid = m.id
+        if oid is None:
+            assert m.name is not None  # the spec sets exactly one of id and name
+            oid = (await self._object_ids(conn, m.object, {m.name})).get(m.name)
         if oid is None:
             return None
         found = await self._search_one(conn, iid, m.object, oid, m.folder)

@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from reconciler.config.refs import RefTo, is_unresolved
+from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 
-from .base import KindDef, Link, Parsed, Spec, by_links, parse_model
+from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
 from .context import ProviderContext
 
 METADATA_PREFIX = "./jcr:content/metadata/"
@@ -50,11 +50,8 @@ class MetadataMappingSpec(Spec):
         "workfront_to_aem", description="workfront_to_aem, or bidirectional where the integration type supports it."
     )
 
-    @field_validator("target")
-    @classmethod
+    @field_check("target")
     def _target(cls, v: str) -> str:
-        if is_unresolved(v):
-            return v
         v = normalise_target(v)
         if not AEM_PROP.match(v):
             raise ValueError("must be an AEM metadata property <namespace>:<name> (e.g. dc:description, xcm:keywords)")
@@ -68,7 +65,7 @@ class MetadataMappingSpec(Spec):
         return v
 
 
-class MetadataMappingProvider(Provider):
+class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
     kind = "workfront_metadata_mappings"
     replace_fields = frozenset({"integration_id", "source", "target", "applies_to"})
 
@@ -108,7 +105,7 @@ class MetadataMappingProvider(Provider):
         mid = str(row["ID"])
         return Observed(mid, attrs, {"id": mid, "workfront": conn, "integration_id": iid})
 
-    async def refresh(self, items: list[RefreshItem]) -> dict[str, Observed | None]:
+    async def refresh(self, items: list[RefreshItem[Parsed[MetadataMappingSpec]]]) -> dict[str, Observed | None]:
         groups, pending = by_links(items, ("workfront", "integration_id"))
         out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
         for (conn, iid), group in groups.items():
@@ -119,7 +116,7 @@ class MetadataMappingProvider(Provider):
                 if item.record is not None:
                     out[item.address] = by_id.get(item.record.remote_id)
                 else:
-                    m = item.spec.model  # type: ignore[union-attr]
+                    m = item.parsed.model
                     out[item.address] = by_key.get((m.source, m.target, m.applies_to))
         return out
 

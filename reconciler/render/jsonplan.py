@@ -23,13 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import __version__
-from reconciler.engine import UNKNOWN, Action, Plan, PlannedChange
+from reconciler.engine import Action, Plan, PlannedChange, Unknown
 
 FORMAT_VERSION = "1.0"
 
 
 def _clean(value: Any) -> Any:
-    if value is UNKNOWN:
+    if isinstance(value, Unknown):  # known after apply (listed in after_unknown)
         return None
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
@@ -101,8 +101,3 @@ def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]
             for d in plan.drift
         ],
     }
-
-
-def action_signature(doc: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """(address, actions) pairs of a JSON plan: what a saved plan promises to do."""
-    return [(c["address"], tuple(c["actions"])) for c in doc["resource_changes"]]

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from reconciler.engine import UNKNOWN, Action, ApplyEvent, ApplyResult, Plan, PlannedChange
+from reconciler.engine import Action, ApplyEvent, ApplyResult, Plan, PlannedChange, Unknown
 
 _COLORS = {
     Action.CREATE: "green",
@@ -38,7 +38,7 @@ _VERB = {
 
 def fmt_value(value: Any) -> str:
     """A value as the plan shows it: JSON-like, ``(known after apply)``, ``(sensitive)`` as is."""
-    if value is UNKNOWN:
+    if isinstance(value, Unknown):
         return "(known after apply)"
     if isinstance(value, str):
         if value in ("(sensitive)", "(known after apply)"):
@@ -189,6 +189,8 @@ class TextRenderer:
             return self._s(f"{e.address}: FAILED: {e.message}", "red", True)
         if e.phase == "skipped":
             return self._s(f"{e.address}: skipped ({e.message})", "yellow")
+        if e.phase == "retry":
+            return self._s(f"{e.address}: {e.message}; retrying in {e.elapsed_s:.1f}s", "yellow")
         if e.phase == "check":
             return None
         return None

@@ -5,9 +5,10 @@
 * a share's cloud configuration must have synchronization enabled and live on the folder's AEM;
 * one share per folder and target; at most one Creative Cloud connection per AEM connection
   (both places named);
-* Creative Cloud members must be users of the org the AEM is connected to for Creative Cloud;
-* ``share_waits_for_agents`` adds graph edges: a share waits for the replication agents its
-  cloud configuration makes (``created_by``), so it is applied after they are adopted and enabled.
+* Creative Cloud members must be users of the org the AEM is connected to for Creative Cloud.
+
+(That a share waits for the replication agents its cloud configuration makes is not a rule: it is
+the ``implicit_deps`` hook of the ``shares`` kind, ``reconciler.kinds.shares.waits_for_agents``.)
 
 Values that are still ``${...}`` references are not judged here (the plan checks them).
 """
@@ -32,87 +33,115 @@ def _get(loaded: LoadedConfig, kind: str, name: Any) -> ResourceDecl | None:
 
 
 def share_rules(loaded: LoadedConfig) -> list[Diagnostic]:
+    """The share rules of the module docstring, share by share (diagnostics in declaration order)."""
     out: list[Diagnostic] = []
     seen: dict[tuple[str, str], ResourceDecl] = {}
     cc_by_aem = {d.data.get("connection"): d for d in _of(loaded, "creative_cloud_connections")}
     for share in _of(loaded, "shares"):
-        data = share.data
-        target = data.get("target")
-        folder = _get(loaded, "folders", data.get("folder"))
+        folder = _get(loaded, "folders", share.data.get("folder"))
         if folder is not None:
-            key = (folder.address, str(target))
-            if key in seen:
-                first = seen[key]
-                out.append(
-                    Diagnostic(
-                        "error",
-                        f"{folder.address} is shared to {target} twice: {first.address} and {share.address}",
-                        f"the other one is at {first.loc}",
-                        share.loc,
-                        share.address,
-                        "keep one share per folder and target",
-                    )
-                )
-            else:
-                seen[key] = share
-            if folder.data.get("ordered") is True:
-                out.append(
-                    Diagnostic(
-                        "error",
-                        f"{share.address} shares {folder.address}, which is ordered (sling:OrderedFolder):"
-                        " ordered folders cannot be shared to Experience Cloud or Creative Cloud",
-                        f"{folder.address} says ordered: true at {folder.loc_of('ordered')}",
-                        share.loc_of("folder"),
-                        share.address,
-                        f"set ordered: false on {folder.address} (a plain sling:Folder) to share it",
-                    )
-                )
-        cfg = _get(loaded, "cloud_configs", data.get("cloud_config"))
+            out += _folder_rules(share, folder, seen)
+        cfg = _get(loaded, "cloud_configs", share.data.get("cloud_config"))
         if cfg is not None:
-            sync = cfg.data.get("synchronization", "enabled")
-            if target == "experience_cloud" and sync == "disabled":
-                out.append(
-                    Diagnostic(
-                        "error",
-                        f"{share.address} shares to Experience Cloud through {cfg.address}, whose synchronization"
-                        " is disabled",
-                        f"{cfg.address} says synchronization: disabled at {cfg.loc_of('synchronization')}",
-                        share.loc_of("cloud_config"),
-                        share.address,
-                        f"set synchronization: enabled on {cfg.address}",
-                    )
-                )
-            if folder is not None and cfg.data.get("connection") != folder.data.get("connection"):
-                out.append(
-                    Diagnostic(
-                        "error",
-                        f"{share.address}: {cfg.address} is on AEM connection {cfg.data.get('connection')!r} but"
-                        f" {folder.address} is on {folder.data.get('connection')!r}",
-                        "a folder is shared through a cloud configuration of the same AEM",
-                        share.loc_of("cloud_config"),
-                        share.address,
-                    )
-                )
+            out += _cloud_config_rules(share, cfg, folder)
         cc = cc_by_aem.get(folder.data.get("connection")) if folder is not None else None
-        cc_org = cc.data.get("org") if cc is not None else None
-        for i, member in enumerate(data.get("members") or []):
-            user = _get(loaded, "users", member.get("user") if isinstance(member, dict) else None)
-            if user is None or cc_org is None:
-                continue
-            org = user.data.get("org")
-            if isinstance(org, str) and not is_unresolved(org) and org != cc_org:
-                out.append(
-                    Diagnostic(
-                        "error",
-                        f"{share.address}: member {user.address} is not a user of the org {cc_org!r}"
-                        f" (it is a user of {org!r})",
-                        f"{cc.address} connects AEM {folder.data.get('connection')!r} to Creative Cloud org"  # type: ignore[union-attr]
-                        f" {cc_org!r} at {cc.loc}",  # type: ignore[union-attr]
-                        share.loc_of(f"members.{i}.user"),
-                        share.address,
-                        f"share with users of {cc_org!r}, or declare the user in that org",
-                    )
+        if cc is not None and folder is not None:
+            out += _member_rules(loaded, share, folder, cc)
+    return out
+
+
+def _folder_rules(
+    share: ResourceDecl, folder: ResourceDecl, seen: dict[tuple[str, str], ResourceDecl]
+) -> list[Diagnostic]:
+    """One share per folder and target (``seen`` collects them); an ordered folder cannot be shared."""
+    out: list[Diagnostic] = []
+    target = share.data.get("target")
+    key = (folder.address, str(target))
+    if key in seen:
+        first = seen[key]
+        out.append(
+            Diagnostic(
+                "error",
+                f"{folder.address} is shared to {target} twice: {first.address} and {share.address}",
+                f"the other one is at {first.loc}",
+                share.loc,
+                share.address,
+                "keep one share per folder and target",
+            )
+        )
+    else:
+        seen[key] = share
+    if folder.data.get("ordered") is True:
+        out.append(
+            Diagnostic(
+                "error",
+                f"{share.address} shares {folder.address}, which is ordered (sling:OrderedFolder):"
+                " ordered folders cannot be shared to Experience Cloud or Creative Cloud",
+                f"{folder.address} says ordered: true at {folder.loc_of('ordered')}",
+                share.loc_of("folder"),
+                share.address,
+                f"set ordered: false on {folder.address} (a plain sling:Folder) to share it",
+            )
+        )
+    return out
+
+
+def _cloud_config_rules(share: ResourceDecl, cfg: ResourceDecl, folder: ResourceDecl | None) -> list[Diagnostic]:
+    """Synchronization enabled for Experience Cloud; the cloud configuration on the folder's AEM."""
+    out: list[Diagnostic] = []
+    sync = cfg.data.get("synchronization", "enabled")
+    if share.data.get("target") == "experience_cloud" and sync == "disabled":
+        out.append(
+            Diagnostic(
+                "error",
+                f"{share.address} shares to Experience Cloud through {cfg.address}, whose synchronization"
+                " is disabled",
+                f"{cfg.address} says synchronization: disabled at {cfg.loc_of('synchronization')}",
+                share.loc_of("cloud_config"),
+                share.address,
+                f"set synchronization: enabled on {cfg.address}",
+            )
+        )
+    if folder is not None and cfg.data.get("connection") != folder.data.get("connection"):
+        out.append(
+            Diagnostic(
+                "error",
+                f"{share.address}: {cfg.address} is on AEM connection {cfg.data.get('connection')!r} but"
+                f" {folder.address} is on {folder.data.get('connection')!r}",
+                "a folder is shared through a cloud configuration of the same AEM",
+                share.loc_of("cloud_config"),
+                share.address,
+            )
+        )
+    return out
+
+
+def _member_rules(
+    loaded: LoadedConfig, share: ResourceDecl, folder: ResourceDecl, cc: ResourceDecl
+) -> list[Diagnostic]:
+    """Creative Cloud members are users of the org ``cc`` connects the folder's AEM to."""
+    out: list[Diagnostic] = []
+    cc_org = cc.data.get("org")
+    if cc_org is None:
+        return out
+    for i, member in enumerate(share.data.get("members") or []):
+        user = _get(loaded, "users", member.get("user") if isinstance(member, dict) else None)
+        if user is None:
+            continue
+        org = user.data.get("org")
+        if isinstance(org, str) and not is_unresolved(org) and org != cc_org:
+            out.append(
+                Diagnostic(
+                    "error",
+                    f"{share.address}: member {user.address} is not a user of the org {cc_org!r}"
+                    f" (it is a user of {org!r})",
+                    f"{cc.address} connects AEM {folder.data.get('connection')!r} to Creative Cloud org"
+                    f" {cc_org!r} at {cc.loc}",
+                    share.loc_of(f"members.{i}.user"),
+                    share.address,
+                    f"share with users of {cc_org!r}, or declare the user in that org",
                 )
+            )
     return out
 
 
@@ -139,17 +168,4 @@ def creative_cloud_rules(loaded: LoadedConfig) -> list[Diagnostic]:
     return out
 
 
-def share_waits_for_agents(loaded: LoadedConfig) -> list[Diagnostic]:
-    """Not a check: adds edges share -> replication agents made by the share's cloud configuration."""
-    agents = _of(loaded, "replication_agents")
-    for share in _of(loaded, "shares"):
-        cfg = share.data.get("cloud_config")
-        if not isinstance(cfg, str):
-            continue
-        for agent in agents:
-            if agent.data.get("created_by") == cfg:
-                share.depends_on.add(agent.address)
-    return []
-
-
-RULES = [share_rules, creative_cloud_rules, share_waits_for_agents]
+RULES = [share_rules, creative_cloud_rules]

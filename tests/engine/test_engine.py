@@ -23,6 +23,7 @@ from reconciler.engine import (
     SpecError,
     StateRecord,
     StateStore,
+    TemporaryError,
     apply_plan,
     make_plan,
 )
@@ -280,3 +281,51 @@ def test_diff_explanations_speak_in_values_and_field_paths() -> None:
     )
     assert members.explanation == "changed: [0].role"
     assert "root" not in groups.explanation + members.explanation
+
+
+class Flaky(Things):
+    """Things whose create raises TemporaryError ``failures`` times before it succeeds."""
+
+    def __init__(self, world: World, failures: int) -> None:
+        super().__init__(world)
+        self.failures = failures
+        self.attempts = 0
+
+    async def create(self, address: str, spec: dict[str, Any]) -> Observed:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise TemporaryError("not ready yet", delay_s=0.01)
+        return await super().create(address, spec)
+
+
+def test_temporary_error_is_retried_after_its_delay(state: StateStore) -> None:
+    world = World()
+    flaky = Flaky(world, failures=2)
+    result = asyncio.run(make_plan({"things.a": res("a")}, state, {"things": flaky}))
+    events: list[Any] = []
+    out = asyncio.run(apply_plan(result, state, {"things": flaky}, retries=3, on_event=events.append))
+    assert out.ok and flaky.attempts == 3 and world.writes == [("create", "a")]
+    retries = [e for e in events if e.phase == "retry"]
+    assert [e.message for e in retries] == ["not ready yet", "not ready yet"]
+    assert all(e.elapsed_s == 0.01 for e in retries)
+
+
+def test_temporary_error_fails_the_action_after_the_last_retry(state: StateStore) -> None:
+    world = World()
+    flaky = Flaky(world, failures=10)
+    result = asyncio.run(make_plan({"things.a": res("a"), "things.b": res("b", {"things.a"})}, state, {"things": flaky}))
+    out = asyncio.run(apply_plan(result, state, {"things": flaky}, retries=2))
+    assert flaky.attempts == 3  # the first try and two retries
+    assert out.failed == {"things.a": "not ready yet"} and "things.b" in out.skipped
+    assert state.records() == {}
+
+
+def test_permanent_provider_error_is_not_retried(state: StateStore) -> None:
+    world = World()
+    world.fail_on.add("a")
+    things = Things(world)
+    result = asyncio.run(make_plan({"things.a": res("a")}, state, {"things": things}))
+    events: list[Any] = []
+    out = asyncio.run(apply_plan(result, state, {"things": things}, retries=5, on_event=events.append))
+    assert out.failed == {"things.a": "RuntimeError: boom"}
+    assert not [e for e in events if e.phase == "retry"]

@@ -1,0 +1,170 @@
+"""Decide the action of one resource, from its desired spec, what was observed and its state record.
+
+Pure functions, no network: the planner calls ``decide_desired`` for a resource in the
+configuration, ``decide_orphan`` for one only in state, and ``detect_drift`` for every resource in
+state. Problems that stop the plan are appended to ``errors`` as ``(address, message)`` pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .diff import diff_attributes, normalise
+from .model import SENSITIVE_MASK, UNKNOWN, Action, DriftItem, FieldChange, Observed, PlannedChange
+from .provider import Provider
+from .resolve import unresolved_paths
+from .secrets import secret_changes
+from .state import StateRecord, StateStore
+
+Errors = list[tuple[str | None, str]]
+
+#: actions after which a resource's outputs are known only once apply ran
+PENDING_ACTIONS = (Action.CREATE, Action.REPLACE, Action.ADOPT)
+
+
+def detect_drift(addr: str, rec: StateRecord, obs: Observed | None) -> DriftItem | None:
+    """Differences between what was last applied (state) and what the service reports now."""
+    if obs is None:
+        return DriftItem(addr, rec.kind, [], deleted=True)
+    changed = [
+        FieldChange(k, v, obs.attributes.get(k))
+        for k, v in sorted(rec.attributes.items())
+        if normalise(v) != normalise(obs.attributes.get(k))
+    ]
+    return DriftItem(addr, rec.kind, changed) if changed else None
+
+
+def decide_desired(
+    addr: str,
+    kind: str,
+    spec: Any,
+    provider: Provider[Any],
+    obs: Observed | None,
+    rec: StateRecord | None,
+    state: StateStore,
+    changes: Mapping[str, PlannedChange],
+    errors: Errors,
+    *,
+    force: bool,
+) -> PlannedChange | None:
+    """The planned change of a configured resource (a no-op included), or None after an error.
+
+    ``changes``: the actions decided so far (earlier waves), to see whether ``adopt_from`` is being
+    created. ``force``: ``--replace`` was asked for this address.
+    """
+    want = provider.desired(spec)
+    unknown = unresolved_paths(want)
+    after = {k: (UNKNOWN if k in unknown else v) for k, v in want.items()}
+    after.update(dict.fromkeys(provider.secrets(spec), SENSITIVE_MASK))
+    pc = PlannedChange(addr, kind, Action.NOOP, identity=provider.identity(spec), after=after, unknown=sorted(unknown))
+    if provider.read_only:
+        return _read_only(pc, obs, rec, errors)
+    creator = provider.adopt_from(spec)
+    if obs is None:
+        pc.changes = diff_attributes(want, {}, unknown=unknown)
+        if creator is not None and creator in changes and changes[creator].action in (Action.CREATE, Action.REPLACE):
+            pc.action, pc.adopt_from = Action.ADOPT, creator
+            pc.reason = f"will be created by {creator}, then adopted"
+            return pc
+        pc.action, pc.reason = Action.CREATE, _create_reason(rec, creator)
+        pc.changes += secret_changes(addr, provider, spec, None, state)[0]
+        return pc
+    pc.before = dict(obs.attributes)
+    pc.changes = diff_attributes(want, obs.attributes, replace_fields=provider.replace_fields, unknown=unknown)
+    pc.changes += secret_changes(addr, provider, spec, rec, state)[0]
+    if rec is None:
+        pc.action, pc.adopt_from = Action.ADOPT, creator
+        pc.reason = (
+            f"created by {creator}; adopting it"
+            if creator
+            else "already exists; adopting it (it will not be deleted by this tool)"
+        )
+        return pc
+    _decide_existing(pc, want, unknown, rec, force=force)
+    return pc
+
+
+def _read_only(
+    pc: PlannedChange, obs: Observed | None, rec: StateRecord | None, errors: Errors
+) -> PlannedChange | None:
+    """A kind this tool never creates (``orgs``): read it, or fail the plan when it is missing."""
+    if obs is None:
+        what = pc.identity or pc.address
+        errors.append((pc.address, f"{what} was not found, and {pc.kind} are never created by this tool"))
+        return None
+    pc.before = dict(obs.attributes)
+    pc.action = Action.READ if rec is None else Action.NOOP
+    pc.reason = "read from the service" if rec is None else ""
+    return pc
+
+
+def _create_reason(rec: StateRecord | None, creator: str | None) -> str:
+    if rec is not None:
+        return "drift: deleted outside this tool"
+    if creator is not None:
+        return f"not found (expected {creator} to have created it); creating it"
+    return "not found"
+
+
+def _decide_existing(
+    pc: PlannedChange, want: Mapping[str, Any], unknown: set[str], rec: StateRecord, *, force: bool
+) -> None:
+    """Replace, update or no-op for an object this tool manages (``pc.changes`` already set)."""
+    diffs = pc.changes
+    replacing = [c.path for c in diffs if c.forces_replacement]
+    if force:
+        pc.action, pc.reason = Action.REPLACE, "replacement requested with --replace"
+    elif replacing:
+        pc.action, pc.reason = Action.REPLACE, "cannot change in place: " + ", ".join(replacing)
+    elif diffs:
+        pc.action = Action.UPDATE
+        drifted = [
+            c.path
+            for c in diffs
+            if not c.sensitive
+            and c.path not in unknown
+            and c.path in rec.attributes
+            and _same(rec.attributes[c.path], want.get(c.path))
+        ]
+        if drifted and len(drifted) == len([c for c in diffs if not c.sensitive]):
+            pc.reason = "drift: changed outside this tool: " + ", ".join(drifted)
+        else:
+            pc.reason = "configuration changed"
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(normalise(a) == normalise(b))
+
+
+def decide_orphan(
+    addr: str, rec: StateRecord, provider: Provider[Any], obs: Observed | None, errors: Errors
+) -> PlannedChange | None:
+    """Delete or forget a resource that left the configuration; None (and an error) when
+    ``prevent_destroy`` keeps it."""
+    pc = PlannedChange(address=addr, kind=rec.kind, action=Action.DELETE, before=obs.attributes if obs else None)
+    if not rec.managed:
+        pc.action = Action.FORGET
+        pc.reason = "removed from the configuration; not created by this tool, so only forgotten (left in place)"
+        note = provider.forget_note(rec) if obs is not None else None
+        if note:
+            pc.notes.append(note)
+        return pc
+    if obs is None:
+        pc.action = Action.FORGET
+        pc.reason = "removed from the configuration and already gone"
+        return pc
+    if rec.prevent_destroy:
+        errors.append(
+            (
+                addr,
+                "removed from the configuration, but lifecycle.prevent_destroy is set (kept in state);"
+                " put it back, or set prevent_destroy: false and apply before removing it",
+            )
+        )
+        return None
+    pc.reason = "removed from the configuration"
+    note = provider.destroy_note(rec)
+    if note:
+        pc.notes.append(note)
+    return pc
