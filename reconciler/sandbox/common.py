@@ -1,14 +1,18 @@
-"""Shared pieces of the three emulators: fault injection, ``/_sandbox/*`` endpoints, parameters."""
+"""Shared pieces of the emulators: fault injection, ``/_sandbox/*`` endpoints, the ``handler()``
+route wrapper and the error type it maps, a response-header middleware, and request parameters."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -232,3 +236,119 @@ def first(params: list[tuple[str, str | UploadFile]], name: str) -> str | Upload
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+"""A Starlette endpoint."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors and the route wrapper
+# --------------------------------------------------------------------------------------------------
+
+
+class ServiceError(Exception):
+    """A refusal raised by a model or a gate, answered in the service's own error style.
+
+    Subclasses (``ConsoleError``, ``WfError``, ...) implement ``response()``; ``Refused`` carries a
+    ready-made response for the odd shapes (empty 401/403 bodies, extra headers).
+    """
+
+    def response(self) -> Response:
+        """The HTTP answer for this refusal."""
+        raise NotImplementedError
+
+
+class Refused(ServiceError):
+    """A refusal whose exact response is already built."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"refused with {response.status_code}")
+        self._response = response
+
+    def response(self) -> Response:
+        return self._response
+
+
+BodyReader = Callable[[Request], Awaitable[Any]]
+Gate = Callable[[Request, sqlite3.Connection], Any]
+
+
+def handler(
+    world: World,
+    route: Callable[..., Response],
+    *,
+    gate: Gate | None = None,
+    write: bool | Callable[[Request], bool] = False,
+    body: BodyReader | None = None,
+) -> Handler:
+    """Wrap a route function into an endpoint: read the body, run one transaction, gate, call.
+
+    ``body(request)`` (optional) reads and checks the request body before anything else; then one
+    ``world.tx`` (a write transaction when ``write`` is true or returns true for the request) runs
+    ``auth = gate(request, conn)`` (optional, e.g. token claims) and
+    ``route(request, conn, auth, body, **request.path_params)``, whose ``Response`` is the answer.
+    A ``ServiceError`` raised by the body reader, the gate or the route rolls the transaction
+    back and is answered with its ``response()``.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            payload = await body(request) if body is not None else None
+            writes = write(request) if callable(write) else write
+            with world.tx(write=writes) as conn:
+                auth = gate(request, conn) if gate is not None else None
+                result: Response = route(request, conn, auth, payload, **request.path_params)
+                return result
+        except ServiceError as refusal:
+            return refusal.response()
+
+    return endpoint
+
+
+# --------------------------------------------------------------------------------------------------
+# Response headers
+# --------------------------------------------------------------------------------------------------
+
+
+class ResponseHeaderMiddleware:
+    """Pure ASGI middleware adding one header to every HTTP response.
+
+    ``value(scope)`` is called once per request and gives the header's bytes, or None to add
+    nothing (IMS: a fresh ``x-debug-id``; UMAPI: the caller's ``X-Request-Id`` echoed back).
+    """
+
+    def __init__(self, app: ASGIApp, name: bytes, value: Callable[[Scope], bytes | None]) -> None:
+        self.app = app
+        self.name = name
+        self.value = value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        value = self.value(scope)
+
+        async def with_header(message: Message) -> None:
+            if value is not None and message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (self.name, value)]
+            await send(message)
+
+        await self.app(scope, receive, with_header)
+
+
+def request_header(scope: Scope, name: bytes) -> bytes | None:
+    """The raw value of the request header ``name`` (lower-case bytes) or None."""
+    return next((v for k, v in scope.get("headers", []) if k.lower() == name), None)
+
+
+def service_app(world: World, service: str, routes: list[Route], options: dict[str, Any],
+                middleware: list[Middleware] | None = None) -> Starlette:
+    """The Starlette app of one service: the ``/_sandbox/*`` routes, then ``routes``; the given
+    ``middleware`` outside the ``FaultMiddleware``; ``app.state.sandbox_options`` = ``options``."""
+    app = Starlette(
+        routes=[*sandbox_routes(world, service), *routes],
+        middleware=[
+            *(middleware or []),
+            Middleware(FaultMiddleware, world=world, service=service, options=options),
+        ],
+    )
+    app.state.sandbox_options = options
+    return app
