@@ -48,24 +48,26 @@ class SandboxDown(Exception):
 # --------------------------------------------------------------------------------------------------
 
 
-def fault_response(service: str, status: int, retry_after: int) -> Response:
-    """The body a service answers for an injected ``fail_next`` fault (its own error style)."""
+FaultBody = Callable[[int, str, dict[str, str]], Response]
+"""``body(status, phrase, headers)``: a service's answer to an injected ``fail_next`` fault, in its
+own error style (``headers`` carries ``Retry-After`` for 429)."""
+
+
+def gateway_fault(status: int, phrase: str, headers: dict[str, str]) -> Response:
+    """The Adobe API gateway's style (Console, UMAPI, and the default for a new service):
+    ``{"error_code": "429050" | "<status>000", "message": phrase}``."""
+    code = "429050" if status == 429 else f"{status}000"
+    return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
+
+
+def fault_response(status: int, retry_after: int, body: FaultBody = gateway_fault) -> Response:
+    """The answer to an injected ``fail_next`` fault: ``body`` with the status phrase and, for 429,
+    ``Retry-After``."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     headers: dict[str, str] = {}
     if status == 429:
         headers["Retry-After"] = str(retry_after)
-    if service == "aem":
-        body = f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>"
-        return Response(body, status_code=status, media_type="text/html", headers=headers)
-    if service == "ims":
-        code = "too_many_requests" if status == 429 else "server_error"
-        return JSONResponse({"error": code, "error_description": phrase}, status_code=status, headers=headers)
-    if service == "workfront":
-        cls = "TooManyConcurrentRequestsException" if status == 429 else "InternalException"
-        return JSONResponse({"error": {"class": f"com.attask.common.{cls}", "message": phrase}},
-                            status_code=status, headers=headers)
-    code = "429050" if status == 429 else f"{status}000"
-    return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
+    return body(status, phrase, headers)
 
 
 def down_response() -> Response:
@@ -84,14 +86,23 @@ class FaultMiddleware:
     Exempt: ``/_sandbox/*`` and the AEM -> IMS hop of Test Connection (header
     ``x-sandbox-internal``). ``options["crash_mode"]`` is ``"raise"`` (in-process: raise
     ``SandboxCrash``/``SandboxDown``) or ``"respond"`` (real HTTP: answer 503 + ``Connection:
-    close``).
+    close``). ``fault`` renders ``fail_next`` answers; ``counts_writes`` is false for a service
+    whose writes do not count toward ``crash_after_writes`` (IMS token requests change nothing).
     """
 
-    def __init__(self, app: ASGIApp, world: World, service: str, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        world: World,
+        options: dict[str, Any],
+        fault: FaultBody = gateway_fault,
+        counts_writes: bool = True,
+    ) -> None:
         self.app = app
         self.world = world
-        self.service = service
         self.options = options
+        self.fault = fault
+        self.counts_writes = counts_writes
 
     def _fail(self, exc: Exception) -> Response:
         if self.options.get("crash_mode") == "respond":
@@ -123,11 +134,11 @@ class FaultMiddleware:
                     write_faults(conn, current)
                     fail = True
             if fail:
-                resp = fault_response(self.service, current["fail_status"], current["retry_after"])
+                resp = fault_response(current["fail_status"], current["retry_after"], self.fault)
                 await resp(scope, receive, send)
                 return
 
-        counts = scope["method"] in WRITE_METHODS and self.service != "ims"
+        counts = scope["method"] in WRITE_METHODS and self.counts_writes
         if not (counts and faults["crash_after_writes"] > 0):
             await self.app(scope, receive, send)
             return
@@ -339,15 +350,24 @@ def request_header(scope: Scope, name: bytes) -> bytes | None:
     return next((v for k, v in scope.get("headers", []) if k.lower() == name), None)
 
 
-def service_app(world: World, service: str, routes: list[Route], options: dict[str, Any],
-                middleware: list[Middleware] | None = None) -> Starlette:
-    """The Starlette app of one service: the ``/_sandbox/*`` routes, then ``routes``; the given
-    ``middleware`` outside the ``FaultMiddleware``; ``app.state.sandbox_options`` = ``options``."""
+def service_app(
+    world: World,
+    service: str,
+    routes: list[Route],
+    options: dict[str, Any],
+    middleware: list[Middleware] | None = None,
+    *,
+    fault: FaultBody = gateway_fault,
+    counts_writes: bool = True,
+) -> Starlette:
+    """The Starlette app of one service: the ``/_sandbox/*`` routes (health names ``service``),
+    then ``routes``; the given ``middleware`` outside the ``FaultMiddleware`` (``fault``,
+    ``counts_writes``: see there); ``app.state.sandbox_options`` = ``options``."""
     app = Starlette(
         routes=[*sandbox_routes(world, service), *routes],
         middleware=[
             *(middleware or []),
-            Middleware(FaultMiddleware, world=world, service=service, options=options),
+            Middleware(FaultMiddleware, world=world, options=options, fault=fault, counts_writes=counts_writes),
         ],
     )
     app.state.sandbox_options = options

@@ -182,6 +182,12 @@ def post_response(
     return Response(page, status_code=http_status, media_type="text/html", headers=headers)
 
 
+def aem_fault(status: int, phrase: str, headers: dict[str, str]) -> Response:
+    """AEM's answer to an injected fault: the servlet engine's HTML error page."""
+    body = f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>"
+    return Response(body, status_code=status, media_type="text/html", headers=headers)
+
+
 def not_found(path: str) -> Response:
     body = (
         f"<html><head><title>404 Resource at '{html.escape(path)}' not found: No resource found</title>"
@@ -444,4 +450,4 @@ def create_aem_app(world: World, options: dict[str, Any], ims_url: str) -> Starl
         *share_routes(world),
         Route("/{path:path}", aem.resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    return service_app(world, "aem", routes, options)
+    return service_app(world, "aem", routes, options, fault=aem_fault)

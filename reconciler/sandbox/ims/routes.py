@@ -53,6 +53,12 @@ def keys(request: Request, conn: sqlite3.Connection, _auth: None, _body: None) -
     return JSONResponse(ImsModel(conn).keys())
 
 
+def ims_fault(status: int, phrase: str, headers: dict[str, str]) -> Response:
+    """IMS's answer to an injected fault: ``{"error": too_many_requests | server_error, ...}``."""
+    code = "too_many_requests" if status == 429 else "server_error"
+    return JSONResponse({"error": code, "error_description": phrase}, status_code=status, headers=headers)
+
+
 def _debug_id(_scope: Any) -> bytes:
     return uuid.uuid4().hex.encode()
 
@@ -69,4 +75,4 @@ def create_ims_app(world: World, options: dict[str, Any], _ims_url: str = "") ->
         Route("/ims/keys", handler(world, keys), methods=["GET"]),
     ]
     header = Middleware(ResponseHeaderMiddleware, name=b"x-debug-id", value=_debug_id)
-    return service_app(world, "ims", routes, options, [header])
+    return service_app(world, "ims", routes, options, [header], fault=ims_fault, counts_writes=False)

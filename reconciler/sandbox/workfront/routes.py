@@ -83,6 +83,14 @@ async def read_request(request: Request) -> tuple[Params, Any]:
     return params, body_json
 
 
+def workfront_fault(status: int, phrase: str, headers: dict[str, str]) -> Response:
+    """Workfront's answer to an injected fault (``TooManyConcurrentRequestsException`` for 429)."""
+    cls = "TooManyConcurrentRequestsException" if status == 429 else "InternalException"
+    return JSONResponse(
+        {"error": {"class": f"com.attask.common.{cls}", "message": phrase}}, status_code=status, headers=headers
+    )
+
+
 def _data(value: Any) -> JSONResponse:
     return JSONResponse({"data": value})
 
@@ -190,6 +198,6 @@ def create_workfront_app(world: World, options: dict[str, Any], _ims_url: str = 
         Route(base + "/{iid}/metadata-mappings", settings(mappings), methods=["GET", "POST"]),
         Route(base + "/{iid}/metadata-mappings/{mid}", settings(mapping), methods=["GET", "PUT", "DELETE"]),
     ]
-    app = service_app(world, "workfront", routes, options)
+    app = service_app(world, "workfront", routes, options, fault=workfront_fault)
     app.state.workfront_gate = gate
     return app
