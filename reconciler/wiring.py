@@ -19,8 +19,6 @@ from reconciler.config.loader import LoadedConfig, load_config
 from reconciler.engine import DesiredResource, Provider, StateStore
 from reconciler.kinds import REGISTRY, ProviderContext
 
-SANDBOX_SERVICES = ("aem", "ims", "console", "umapi", "workfront")
-
 
 def state_dir(root: Path) -> Path:
     return root / ".reconciler"
@@ -60,12 +58,12 @@ class SandboxTransports:
     def __call__(self, url: str) -> tuple[str, httpx.AsyncBaseTransport | None]:
         if not url.startswith("sandbox://"):
             return url, None
-        service = url.removeprefix("sandbox://").strip("/")
-        if service not in SANDBOX_SERVICES:
-            raise ValueError(f"unknown sandbox service {service!r} in {url}; use one of {', '.join(SANDBOX_SERVICES)}")
-        if service not in self._apps:
-            from reconciler.sandbox import create_app
+        from reconciler.sandbox import SERVICES, create_app  # the sandbox's registry (imported only when used)
 
+        service = url.removeprefix("sandbox://").strip("/")
+        if service not in SERVICES:
+            raise ValueError(f"unknown sandbox service {service!r} in {url}; use one of {', '.join(SERVICES)}")
+        if service not in self._apps:
             self._apps[service] = create_app(service, self.db_path)
         return f"http://{service}.sandbox.invalid", SandboxTransport(self._apps[service])
 

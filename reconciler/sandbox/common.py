@@ -1,14 +1,18 @@
-"""Shared pieces of the three emulators: fault injection, ``/_sandbox/*`` endpoints, parameters."""
+"""Shared pieces of the emulators: fault injection, ``/_sandbox/*`` endpoints, the ``handler()``
+route wrapper and the error type it maps, a response-header middleware, and request parameters."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -44,24 +48,26 @@ class SandboxDown(Exception):
 # --------------------------------------------------------------------------------------------------
 
 
-def fault_response(service: str, status: int, retry_after: int) -> Response:
-    """The body a service answers for an injected ``fail_next`` fault (its own error style)."""
+FaultBody = Callable[[int, str, dict[str, str]], Response]
+"""``body(status, phrase, headers)``: a service's answer to an injected ``fail_next`` fault, in its
+own error style (``headers`` carries ``Retry-After`` for 429)."""
+
+
+def gateway_fault(status: int, phrase: str, headers: dict[str, str]) -> Response:
+    """The Adobe API gateway's style (Console, UMAPI, and the default for a new service):
+    ``{"error_code": "429050" | "<status>000", "message": phrase}``."""
+    code = "429050" if status == 429 else f"{status}000"
+    return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
+
+
+def fault_response(status: int, retry_after: int, body: FaultBody = gateway_fault) -> Response:
+    """The answer to an injected ``fail_next`` fault: ``body`` with the status phrase and, for 429,
+    ``Retry-After``."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     headers: dict[str, str] = {}
     if status == 429:
         headers["Retry-After"] = str(retry_after)
-    if service == "aem":
-        body = f"<html><head><title>{status} {phrase}</title></head><body><h1>{phrase}</h1></body></html>"
-        return Response(body, status_code=status, media_type="text/html", headers=headers)
-    if service == "ims":
-        code = "too_many_requests" if status == 429 else "server_error"
-        return JSONResponse({"error": code, "error_description": phrase}, status_code=status, headers=headers)
-    if service == "workfront":
-        cls = "TooManyConcurrentRequestsException" if status == 429 else "InternalException"
-        return JSONResponse({"error": {"class": f"com.attask.common.{cls}", "message": phrase}},
-                            status_code=status, headers=headers)
-    code = "429050" if status == 429 else f"{status}000"
-    return JSONResponse({"error_code": code, "message": phrase}, status_code=status, headers=headers)
+    return body(status, phrase, headers)
 
 
 def down_response() -> Response:
@@ -80,14 +86,23 @@ class FaultMiddleware:
     Exempt: ``/_sandbox/*`` and the AEM -> IMS hop of Test Connection (header
     ``x-sandbox-internal``). ``options["crash_mode"]`` is ``"raise"`` (in-process: raise
     ``SandboxCrash``/``SandboxDown``) or ``"respond"`` (real HTTP: answer 503 + ``Connection:
-    close``).
+    close``). ``fault`` renders ``fail_next`` answers; ``counts_writes`` is false for a service
+    whose writes do not count toward ``crash_after_writes`` (IMS token requests change nothing).
     """
 
-    def __init__(self, app: ASGIApp, world: World, service: str, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        world: World,
+        options: dict[str, Any],
+        fault: FaultBody = gateway_fault,
+        counts_writes: bool = True,
+    ) -> None:
         self.app = app
         self.world = world
-        self.service = service
         self.options = options
+        self.fault = fault
+        self.counts_writes = counts_writes
 
     def _fail(self, exc: Exception) -> Response:
         if self.options.get("crash_mode") == "respond":
@@ -119,11 +134,11 @@ class FaultMiddleware:
                     write_faults(conn, current)
                     fail = True
             if fail:
-                resp = fault_response(self.service, current["fail_status"], current["retry_after"])
+                resp = fault_response(current["fail_status"], current["retry_after"], self.fault)
                 await resp(scope, receive, send)
                 return
 
-        counts = scope["method"] in WRITE_METHODS and self.service != "ims"
+        counts = scope["method"] in WRITE_METHODS and self.counts_writes
         if not (counts and faults["crash_after_writes"] > 0):
             await self.app(scope, receive, send)
             return
@@ -232,3 +247,128 @@ def first(params: list[tuple[str, str | UploadFile]], name: str) -> str | Upload
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+"""A Starlette endpoint."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors and the route wrapper
+# --------------------------------------------------------------------------------------------------
+
+
+class ServiceError(Exception):
+    """A refusal raised by a model or a gate, answered in the service's own error style.
+
+    Subclasses (``ConsoleError``, ``WfError``, ...) implement ``response()``; ``Refused`` carries a
+    ready-made response for the odd shapes (empty 401/403 bodies, extra headers).
+    """
+
+    def response(self) -> Response:
+        """The HTTP answer for this refusal."""
+        raise NotImplementedError
+
+
+class Refused(ServiceError):
+    """A refusal whose exact response is already built."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"refused with {response.status_code}")
+        self._response = response
+
+    def response(self) -> Response:
+        return self._response
+
+
+BodyReader = Callable[[Request], Awaitable[Any]]
+Gate = Callable[[Request, sqlite3.Connection], Any]
+
+
+def handler(
+    world: World,
+    route: Callable[..., Response],
+    *,
+    gate: Gate | None = None,
+    write: bool | Callable[[Request], bool] = False,
+    body: BodyReader | None = None,
+) -> Handler:
+    """Wrap a route function into an endpoint: read the body, run one transaction, gate, call.
+
+    ``body(request)`` (optional) reads and checks the request body before anything else; then one
+    ``world.tx`` (a write transaction when ``write`` is true or returns true for the request) runs
+    ``auth = gate(request, conn)`` (optional, e.g. token claims) and
+    ``route(request, conn, auth, body, **request.path_params)``, whose ``Response`` is the answer.
+    A ``ServiceError`` raised by the body reader, the gate or the route rolls the transaction
+    back and is answered with its ``response()``.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            payload = await body(request) if body is not None else None
+            writes = write(request) if callable(write) else write
+            with world.tx(write=writes) as conn:
+                auth = gate(request, conn) if gate is not None else None
+                result: Response = route(request, conn, auth, payload, **request.path_params)
+                return result
+        except ServiceError as refusal:
+            return refusal.response()
+
+    return endpoint
+
+
+# --------------------------------------------------------------------------------------------------
+# Response headers
+# --------------------------------------------------------------------------------------------------
+
+
+class ResponseHeaderMiddleware:
+    """Pure ASGI middleware adding one header to every HTTP response.
+
+    ``value(scope)`` is called once per request and gives the header's bytes, or None to add
+    nothing (IMS: a fresh ``x-debug-id``; UMAPI: the caller's ``X-Request-Id`` echoed back).
+    """
+
+    def __init__(self, app: ASGIApp, name: bytes, value: Callable[[Scope], bytes | None]) -> None:
+        self.app = app
+        self.name = name
+        self.value = value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        value = self.value(scope)
+
+        async def with_header(message: Message) -> None:
+            if value is not None and message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (self.name, value)]
+            await send(message)
+
+        await self.app(scope, receive, with_header)
+
+
+def request_header(scope: Scope, name: bytes) -> bytes | None:
+    """The raw value of the request header ``name`` (lower-case bytes) or None."""
+    return next((v for k, v in scope.get("headers", []) if k.lower() == name), None)
+
+
+def service_app(
+    world: World,
+    service: str,
+    routes: list[Route],
+    options: dict[str, Any],
+    middleware: list[Middleware] | None = None,
+    *,
+    fault: FaultBody = gateway_fault,
+    counts_writes: bool = True,
+) -> Starlette:
+    """The Starlette app of one service: the ``/_sandbox/*`` routes (health names ``service``),
+    then ``routes``; the given ``middleware`` outside the ``FaultMiddleware`` (``fault``,
+    ``counts_writes``: see there); ``app.state.sandbox_options`` = ``options``."""
+    app = Starlette(
+        routes=[*sandbox_routes(world, service), *routes],
+        middleware=[
+            *(middleware or []),
+            Middleware(FaultMiddleware, world=world, options=options, fault=fault, counts_writes=counts_writes),
+        ],
+    )
+    app.state.sandbox_options = options
+    return app

@@ -1,4 +1,5 @@
-"""Serving the three emulators on real TCP ports with uvicorn (``reconciler sandbox serve``)."""
+"""Serving every registered emulator (``registry.REGISTRY``) on real TCP ports with uvicorn
+(``reconciler sandbox serve``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-DEFAULT_PORTS: dict[str, int] = {"aem": 4502, "ims": 4510, "console": 4511, "umapi": 4512, "workfront": 4513}
+from .registry import DEFAULT_PORTS, REGISTRY, create_app
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -35,11 +36,9 @@ async def _serve(
     bound_ports: dict[str, int] | None,
     log_level: str,
 ) -> None:
-    from . import create_app  # local import: the package imports this module
-
     sockets: dict[str, socket.socket] = {}
     try:
-        for service in DEFAULT_PORTS:
+        for service in REGISTRY:
             sockets[service] = _bind(host, ports[service])
     except OSError:
         for listener in sockets.values():
@@ -87,12 +86,13 @@ def serve(
     bound_ports: dict[str, int] | None = None,
     log_level: str = "warning",
 ) -> None:
-    """Serve AEM, IMS and the Console on real ports in this process (blocking).
+    """Serve every service of ``REGISTRY`` on real ports in this process (blocking).
 
-    ``ports`` maps ``aem``/``ims``/``console`` to TCP ports (default 4502/4510/4511; 0 picks a free
-    port, reported in ``bound_ports`` if given). The AEM app's Test Connection calls IMS at
-    ``http://<host>:<ims port>``. ``ready`` is set once all three accept connections; setting
-    ``stop`` (or SIGINT/SIGTERM) shuts all three down and returns. Over real HTTP the crash faults
+    ``ports`` maps service names to TCP ports; a service not named gets its ``DEFAULT_PORTS`` port
+    (aem 4502, ims 4510, console 4511, umapi 4512, workfront 4513); 0 picks a free port, reported
+    in ``bound_ports`` (name -> port) if given. The AEM app's Test Connection calls IMS at
+    ``http://<host>:<ims port>``. ``ready`` is set once all services accept connections; setting
+    ``stop`` (or SIGINT/SIGTERM) shuts them all down and returns. Over real HTTP the crash faults
     answer 503 with ``Connection: close`` instead of raising. Raises ``OSError`` when a port
     cannot be bound.
     """

@@ -1,4 +1,4 @@
-"""The sandbox world: one SQLite file shared by the AEM, IMS and Console emulators.
+"""The sandbox world: one SQLite file shared by every emulator (AEM, IMS, Console, UMAPI, Workfront).
 
 Every request opens its own connection and runs its database work in one transaction
 (``World.tx``), so several processes (plan, apply, plan) and several concurrent requests in one
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pki
-from .workfront_world import seed_workfront
+from .workfront.seed import seed_workfront
 
 # --------------------------------------------------------------------------------------------------
 # Seeded facts (docs/api-fidelity.md "Seeded world")
@@ -318,9 +318,14 @@ def _seed(conn: sqlite3.Connection) -> None:
     meta(conn, "ims_key_pem", pki.generate_key_pem())
     meta(conn, "secret", secrets.token_hex(32))
     meta(conn, "faults", json.dumps({**DEFAULT_FAULTS, **_FAULT_STATE}))
-    seed_workfront(conn)  # Workfront objects (workfront_world.py)
+    seed_workfront(conn)  # Workfront objects (workfront/seed.py)
+    _seed_ims_console(conn)
+    _seed_umapi(conn)
+    _seed_aem(conn)
 
-    # ---- IMS / Console ----
+
+def _seed_ims_console(conn: sqlite3.Connection) -> None:
+    """The reconciler's own client, the orgs with their members and services."""
     rc = SEED["reconciler_credential"]
     conn.execute(
         "INSERT INTO clients VALUES (?,?,?,?,?,?,?)",
@@ -353,7 +358,9 @@ def _seed(conn: sqlite3.Connection) -> None:
                 (org["id"], svc["code"], svc["name"], "entp", json.dumps(svc["scopes"]), pos),
             )
 
-    # ---- User Management API, Creative Cloud connection ----
+
+def _seed_umapi(conn: sqlite3.Connection) -> None:
+    """User Management API groups, users and memberships; the Creative Cloud connection."""
     gid = 4_000_000
     for org_code, groups in SEED["umapi_groups"].items():
         for g in groups:
@@ -369,9 +376,12 @@ def _seed(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT INTO umapi_members VALUES (?,?,?)", (u["org"], u["email"].lower(), g))
     conn.execute("INSERT INTO cc_connection VALUES (1, ?, ?)", (SEED["cc_connection"], iso_now()))
 
-    # ---- AEM content ----
-    created = {"jcr:created": ecma_date(), "jcr:createdBy": "admin"}
-    n = insert_node
+
+def _seed_aem(conn: sqlite3.Connection) -> None:
+    """AEM content: the root, DAM, the Experience Cloud cloud service page, replication agents
+    and the user homes."""
+    created = {"jcr:created": ecma_date(), "jcr:createdBy": "admin"}  # one timestamp for the whole seed
+    n = insert_node  # in document order: ``ord`` is the insertion order
     n(conn, "/", "rep:root", {"sling:resourceType": "sling:redirect", "sling:target": "/index.html"})
     n(conn, "/content", "sling:Folder", dict(created))
     n(conn, "/content/dam", "sling:OrderedFolder", {**created, "jcr:title": "Assets"})
@@ -394,6 +404,13 @@ def _seed(conn: sqlite3.Connection) -> None:
             "visible": True,
         },
     )
+    _seed_agents(conn, created)
+    _seed_homes(conn, created)
+
+
+def _seed_agents(conn: sqlite3.Connection, created: dict[str, str]) -> None:
+    """``/etc/replication`` with the author's default and reverse agents."""
+    n = insert_node
     n(conn, "/etc/replication", "sling:Folder", dict(created))
     for runmode, title in (("author", "Agents on author"), ("publish", "Agents on publish")):
         n(conn, f"/etc/replication/agents.{runmode}", "cq:Page", dict(created))
@@ -442,6 +459,11 @@ def _seed(conn: sqlite3.Connection) -> None:
             "protocolHTTPMethod": "GET",
         },
     )
+
+
+def _seed_homes(conn: sqlite3.Connection, created: dict[str, str]) -> None:
+    """``/home`` with the admin user."""
+    n = insert_node
     n(conn, "/home", "rep:AuthorizableFolder", {})
     n(conn, "/home/users", "rep:AuthorizableFolder", {})
     n(conn, "/home/users/a", "rep:AuthorizableFolder", {})

@@ -1,4 +1,4 @@
-"""serve(): the three emulators on real loopback ports."""
+"""serve(): every registered emulator on real loopback ports."""
 
 from __future__ import annotations
 

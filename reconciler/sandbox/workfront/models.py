@@ -1,15 +1,10 @@
-"""Workfront emulator (docs/api-fidelity.md, section "Workfront").
+"""Workfront's state and rules (docs/api-fidelity.md, section "Workfront"): object codes and
+aliases, ``fields`` rendering, filters with ``_Mod`` modifiers, sorting and paging, creates, edits,
+deletes, the linked-folder actions, ``batch``, and the native AEM integration's settings (a
+sandbox-defined API, assumed).
 
-``/attask/api/v<version>/`` (and ``/attask/api-internal/``, the official npm client's default):
-object codes and aliases (case-insensitive), GET/POST/PUT/DELETE and the ``method=`` override (query
-string or form body), ``updates`` as a parameter, a form field or a raw JSON body, ``fields``
-(CSV or JSON array, ``ref:field``, ``ref:*``, ``*``), filters with ``_Mod`` modifiers,
-``$$FIRST``/``$$LIMIT`` (default 100, more than 2000 is an error), ``_Sort``, ``count``, ``batch``,
-the ``{data}``/``{error}`` envelopes, 429 for too many concurrent requests. Auth: ``apiKey``
-(header or parameter) or an IMS bearer token of this world (with ``x-gw-ims-org-id``).
-
-The native AEM integration's settings have no public API; the sandbox defines
-``/aem-integration/api/v1/integrations[/{id}[/metadata-mappings[/{mid}]]]`` (assumed).
+``WorkfrontModel`` works on one transaction of the world through a ``Store``; every refusal is a
+``WfError`` (status, message, Workfront exception class) answered in the ``{"error": ...}`` envelope.
 """
 
 from __future__ import annotations
@@ -21,16 +16,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from .common import FaultMiddleware, sandbox_routes
-from .ims import verify_access_token
-from .workfront_world import WORKFRONT_SEED, insert_object, new_id, seed_workfront, wf_date
-from .world import World
+from ..common import ServiceError
+from .seed import insert_object, new_id, wf_date
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 2000
@@ -128,15 +117,22 @@ ERROR_CLASSES = {
 }
 
 
-class WfError(Exception):
+class WfError(ServiceError):
+    """A Workfront error: HTTP ``status``, ``message`` and the exception class ``cls`` (by default
+    the one Workfront uses for the status)."""
+
     def __init__(self, status: int, message: str, cls: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.cls = cls or ERROR_CLASSES.get(status, "com.attask.common.InternalException")
 
+    def response(self) -> Response:
+        return error_response(self.status, self.message, self.cls)
+
 
 def error_response(status: int, message: str, cls: str | None = None) -> JSONResponse:
+    """The ``{"error": {class, message, title, msgKey, attributes, code}}`` envelope."""
     cls = cls or ERROR_CLASSES.get(status, "com.attask.common.InternalException")
     title = cls.rsplit(".", 1)[-1]
     return JSONResponse(
@@ -152,10 +148,6 @@ def error_response(status: int, message: str, cls: str | None = None) -> JSONRes
         },
         status_code=status,
     )
-
-
-def _data(value: Any) -> JSONResponse:
-    return JSONResponse({"data": value})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -496,78 +488,10 @@ def _json_arg(args: dict[str, str], name: str) -> Any:
 
 
 def run_action(store: Store, code: str, oid: str | None, action: str, args: dict[str, str], user: str) -> Any:
+    """``PUT /<objCode>[/<ID>]/<action>`` (or ``action=``): the linked-folder actions the
+    reconciler uses; anything else is 400."""
     if code == "EXTDOC" and action == "linkExternalDocumentObjects":
-        ref_code = OBJ_CODES.get(args.get("refObjCode", "").lower())
-        ref = store.get(ref_code, args.get("refObjID", "")) if ref_code else None
-        if ref is None:
-            raise WfError(404, f"{args.get('refObjCode')} {args.get('refObjID')} not found")
-        if args.get("providerType") != "AEM":
-            raise WfError(422, "providerType must be one of the configured providers (the sandbox has AEM)")
-        provider = store.get("AEMINT", args.get("documentProviderID", ""))
-        if provider is None:
-            raise WfError(404, f"document provider {args.get('documentProviderID')} not found")
-        objects = _json_arg(args, "objects")
-        if not isinstance(objects, dict):
-            raise WfError(422, "objects must be a JSON object")
-        id_field = {"PROJ": "projectID", "PORT": "portfolioID", "PRGM": "programID"}.get(ref["objCode"])
-        if id_field is None:
-            raise WfError(422, "refObjCode must be PROJ, PORT or PRGM for folders in the sandbox")
-        rows = store.conn.execute(
-            "SELECT data FROM wf_objects WHERE objcode='DOCFDR' AND json_extract(data, ?) = ?",
-            (f"$.{id_field}", ref["ID"]),
-        ).fetchall()
-        per_project = [
-            f
-            for f in (json.loads(r[0]) for r in rows)
-            if f.get("linkedFolderID")
-            and (store.get("LNKFDR", f["linkedFolderID"]) or {}).get("documentProviderID") == provider["ID"]
-        ]
-        created = []
-        for item in objects.values():
-            if not isinstance(item, dict) or "ID" not in item:
-                raise WfError(422, "each object needs an ID")
-            name = str(item.get("name") or item["ID"].rstrip("/").rsplit("/", 1)[-1])
-            if not item.get("isFolder"):
-                doc = store.insert(
-                    "DOCU",
-                    {
-                        "name": name,
-                        "docObjCode": ref["objCode"],
-                        "objID": ref["ID"],
-                        id_field: ref["ID"],
-                        "externalIntegrationType": "AEM",
-                        "documentProviderID": provider["ID"],
-                        "entryDate": wf_date(),
-                    },
-                )
-                created.append(doc["ID"])
-                continue
-            if ref["objCode"] == "PROJ" and len(per_project) >= 100:
-                raise WfError(422, "a project can have at most 100 linked folders per integration")
-            if len(name) >= 100 or any(c in name for c in "/:[]|*"):
-                raise WfError(422, "folder names must be under 100 characters without / : [ ] | *")
-            folder = store.insert(
-                "DOCFDR",
-                {"name": name, id_field: ref["ID"], "parentID": args.get("destFolderID"), "entryDate": wf_date()},
-            )
-            linked = store.insert(
-                "LNKFDR",
-                {
-                    "folderID": folder["ID"],
-                    "documentProviderID": provider["ID"],
-                    "externalIntegrationType": "AEM",
-                    "externalStorageID": item["ID"],
-                    "isTopLevelFolder": True,
-                    "lastSyncDate": wf_date(),
-                    "linkedByID": user,
-                    "linkedDate": wf_date(),
-                },
-            )
-            folder["linkedFolderID"] = linked["ID"]
-            store.save(folder)
-            per_project.append(folder)
-            created.append(folder["ID"])
-        return {"result": created}
+        return link_external_objects(store, args, user)
     if code == "DOCFDR" and action == "unlinkFolders":
         ids = _json_arg(args, "ids" if "ids" in args else "folderIDs")
         for fid in ids if isinstance(ids, list) else [ids]:
@@ -585,67 +509,121 @@ def run_action(store: Store, code: str, oid: str | None, action: str, args: dict
     raise WfError(400, f"action {action} on {code} is not supported by the sandbox")
 
 
-# --------------------------------------------------------------------------------------------------
-# The app
-# --------------------------------------------------------------------------------------------------
+def link_external_objects(store: Store, args: dict[str, str], user: str) -> Any:
+    """``EXTDOC/linkExternalDocumentObjects``: link AEM folders (as ``DOCFDR`` + ``LNKFDR``) and
+    documents (``DOCU``) of the provider ``documentProviderID`` to a project, portfolio or
+    program; at most 100 linked folders per project and integration. Returns the new IDs."""
+    ref_code = OBJ_CODES.get(args.get("refObjCode", "").lower())
+    ref = store.get(ref_code, args.get("refObjID", "")) if ref_code else None
+    if ref is None:
+        raise WfError(404, f"{args.get('refObjCode')} {args.get('refObjID')} not found")
+    if args.get("providerType") != "AEM":
+        raise WfError(422, "providerType must be one of the configured providers (the sandbox has AEM)")
+    provider = store.get("AEMINT", args.get("documentProviderID", ""))
+    if provider is None:
+        raise WfError(404, f"document provider {args.get('documentProviderID')} not found")
+    objects = _json_arg(args, "objects")
+    if not isinstance(objects, dict):
+        raise WfError(422, "objects must be a JSON object")
+    id_field = {"PROJ": "projectID", "PORT": "portfolioID", "PRGM": "programID"}.get(ref["objCode"])
+    if id_field is None:
+        raise WfError(422, "refObjCode must be PROJ, PORT or PRGM for folders in the sandbox")
+    rows = store.conn.execute(
+        "SELECT data FROM wf_objects WHERE objcode='DOCFDR' AND json_extract(data, ?) = ?",
+        (f"$.{id_field}", ref["ID"]),
+    ).fetchall()
+    per_project = [
+        f
+        for f in (json.loads(r[0]) for r in rows)
+        if f.get("linkedFolderID")
+        and (store.get("LNKFDR", f["linkedFolderID"]) or {}).get("documentProviderID") == provider["ID"]
+    ]
+    created = []
+    for item in objects.values():
+        if not isinstance(item, dict) or "ID" not in item:
+            raise WfError(422, "each object needs an ID")
+        name = str(item.get("name") or item["ID"].rstrip("/").rsplit("/", 1)[-1])
+        if not item.get("isFolder"):
+            created.append(_link_document(store, ref, id_field, provider["ID"], name)["ID"])
+            continue
+        if ref["objCode"] == "PROJ" and len(per_project) >= 100:
+            raise WfError(422, "a project can have at most 100 linked folders per integration")
+        if len(name) >= 100 or any(c in name for c in "/:[]|*"):
+            raise WfError(422, "folder names must be under 100 characters without / : [ ] | *")
+        folder = _link_folder(store, ref, id_field, provider["ID"], name, item["ID"], args.get("destFolderID"), user)
+        per_project.append(folder)
+        created.append(folder["ID"])
+    return {"result": created}
 
 
-class Concurrency:
-    """In-flight request counter: beyond ``limit`` requests at once, answer 429."""
+def _link_document(store: Store, ref: dict[str, Any], id_field: str, provider: str, name: str) -> dict[str, Any]:
+    return store.insert(
+        "DOCU",
+        {
+            "name": name,
+            "docObjCode": ref["objCode"],
+            "objID": ref["ID"],
+            id_field: ref["ID"],
+            "externalIntegrationType": "AEM",
+            "documentProviderID": provider,
+            "entryDate": wf_date(),
+        },
+    )
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.current = 0
+
+def _link_folder(
+    store: Store,
+    ref: dict[str, Any],
+    id_field: str,
+    provider: str,
+    name: str,
+    external_id: str,
+    parent: str | None,
+    user: str,
+) -> dict[str, Any]:
+    folder = store.insert(
+        "DOCFDR",
+        {"name": name, id_field: ref["ID"], "parentID": parent, "entryDate": wf_date()},
+    )
+    linked = store.insert(
+        "LNKFDR",
+        {
+            "folderID": folder["ID"],
+            "documentProviderID": provider,
+            "externalIntegrationType": "AEM",
+            "externalStorageID": external_id,
+            "isTopLevelFolder": True,
+            "lastSyncDate": wf_date(),
+            "linkedByID": user,
+            "linkedDate": wf_date(),
+        },
+    )
+    folder["linkedFolderID"] = linked["ID"]
+    store.save(folder)
+    return folder
 
 
-def create_workfront_app(world: World, options: dict[str, Any]) -> Starlette:
-    """The Workfront ASGI app. ``options["max_concurrent"]`` caps concurrent API requests (429)."""
-    with world.tx() as conn:
-        seed_workfront(conn)  # worlds created before the Workfront service existed
-    gate = Concurrency(int(options.get("max_concurrent", 16)))
+def _ids(params: list[tuple[str, str]]) -> list[str]:
+    return [i for k, v in params if k in ("id", "ID") for i in v.split(",") if i]
 
-    def authenticate(request: Request, conn: sqlite3.Connection, params: list[tuple[str, str]]) -> str:
-        key = request.headers.get("apikey") or _first(params, "apiKey")
-        if key is not None:
-            user = WORKFRONT_SEED["api_keys"].get(key)
-            if user is None:
-                raise WfError(401, "Invalid API key")
-            return str(user)
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            claims = verify_access_token(conn, auth[7:].strip())
-            if claims is None:
-                raise WfError(401, "The IMS access token is not valid or has expired")
-            org = request.headers.get("x-gw-ims-org-id")
-            if org is not None and conn.execute("SELECT 1 FROM orgs WHERE code=?", (org,)).fetchone() is None:
-                raise WfError(403, f"IMS org {org} is not linked to this Workfront instance")
-            return str(claims.get("user_id"))
-        if request.headers.get("sessionid") or _first(params, "sessionID"):
-            raise WfError(401, "Invalid session: API login is not available; use an API key or an IMS token")
-        raise WfError(401, "You are not currently logged in")
 
-    async def read_request(request: Request) -> tuple[list[tuple[str, str]], Any]:
-        params = list(request.query_params.multi_items())
-        body_json: Any = None
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            params += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-        else:
-            raw = await request.body()
-            if raw.strip():
-                try:
-                    body_json = json.loads(raw)
-                except ValueError:
-                    raise WfError(422, "the request body is not valid JSON") from None
-        return params, body_json
+class WorkfrontModel:
+    """Workfront on one transaction of the world; ``user`` is the authenticated caller's ID."""
 
-    def dispatch(store: Store, method: str, rest: str, params: list[tuple[str, str]], body_json: Any, user: str) -> Any:
+    def __init__(self, conn: sqlite3.Connection, user: str) -> None:
+        self.store = Store(conn)
+        self.user = user
+
+    # ---- the REST API ----
+    def dispatch(self, method: str, rest: str, params: list[tuple[str, str]], body_json: Any) -> Any:
+        """One API call: ``method`` (after the ``method=`` override) on the path ``rest`` after the
+        version prefix (``<objCode>[/<ID>|/search|/count|/metadata][/<action>]`` or ``batch``);
+        returns the ``data`` of the envelope."""
         parts = [p for p in rest.split("/") if p]
         if not parts:
             raise WfError(404, "no object code in the path")
         if parts[0].lower() == "batch" and method == "POST":
-            return batch(store, params, user)
+            return self.batch(params)
         code = OBJ_CODES.get(parts[0].lower())
         if code is None:
             raise WfError(404, f"unknown object code or name {parts[0]!r}")
@@ -656,73 +634,87 @@ def create_workfront_app(world: World, options: dict[str, Any]) -> Starlette:
         fields = parse_fields(_first(params, "fields"))
         tail = parts[1:]
         if method == "GET":
-            if tail[:1] == ["search"]:
-                first, limit = page(params)
-                found = select(store, code, params)[first : first + limit]
-                if len(found) > 10:
-                    warm(store, [f if ":" in f else f + ":" for f in fields])
-                if _first(params, "map") == "true":
-                    return {o["ID"]: render(store, o, fields) for o in found}
-                return [render(store, o, fields) for o in found]
-            if tail[:1] == ["count"]:
-                return {"count": len(select(store, code, params))}
-            if tail[:1] == ["metadata"]:
-                sample = next(iter(store.all(code).values()), {"ID": "", "objCode": code})
-                return {
-                    "objCode": code,
-                    "fields": {k: {} for k in sample if k != "parameterValues"},
-                    "references": {k: {"objCode": c} for k, (_, c) in REFERENCES.items()},
-                }
-            if not tail:
-                ids = [i for k, v in params if k in ("id", "ID") for i in v.split(",") if i]
-                if not ids:
-                    raise WfError(400, "GET on an object type needs an ID, /search or /count")
-                objs = [o for i in ids if (o := store.get(code, i)) is not None]
-                return [render(store, o, fields) for o in objs]
-            obj = store.get(code, tail[0])
-            if obj is None:
-                raise WfError(404, f"{code} {tail[0]} not found")
-            return render(store, obj, fields)
+            return self._get(code, tail, params, fields)
         if method == "POST":
-            if tail:
-                raise WfError(400, "POST creates objects at /<objCode>")
-            updates = parse_updates(params, body_json)
-            if isinstance(updates, list):
-                if len(updates) > MAX_BULK:
-                    raise WfError(422, f"at most {MAX_BULK} objects per bulk create")
-                return [render(store, create(store, code, u), fields) for u in updates]
-            if not isinstance(updates, dict):
-                raise WfError(422, "updates must be a JSON object or array")
-            return render(store, create(store, code, updates), fields)
+            return self._post(code, tail, params, body_json, fields)
         if method == "PUT":
-            action = tail[1] if len(tail) > 1 else _first(params, "action")
-            if action:
-                args = {k: v for k, v in params if k not in ("method", "action", "apiKey", "fields")}
-                if isinstance(body_json, dict):
-                    args.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body_json.items()})
-                return run_action(store, code, tail[0] if tail else None, action, args, user)
-            updates = parse_updates(params, body_json)
-            if not tail:
-                if not isinstance(updates, list) or len(updates) > MAX_BULK:
-                    raise WfError(422, f"bulk edit takes a JSON array of at most {MAX_BULK} objects with IDs")
-                return [render(store, edit(store, code, str(u.get("ID")), u), fields) for u in updates]
-            if not isinstance(updates, dict):
-                raise WfError(422, "updates must be a JSON object")
-            return render(store, edit(store, code, tail[0], updates), fields)
+            return self._put(code, tail, params, body_json, fields)
         if method == "DELETE":
-            ids = [tail[0]] if tail else [i for k, v in params if k in ("id", "ID") for i in v.split(",") if i]
+            ids = [tail[0]] if tail else _ids(params)
             if not ids:
                 raise WfError(400, "DELETE needs an ID")
             for oid in ids:
-                obj = store.get(code, oid)
+                obj = self.store.get(code, oid)
                 if obj is None:
                     raise WfError(404, f"{code} {oid} not found")
-                delete(store, obj)
+                delete(self.store, obj)
             return {"success": True}
         raise WfError(400, f"method {method} is not supported")
 
-    def edit(store: Store, code: str, oid: str, updates: dict[str, Any]) -> dict[str, Any]:
-        obj = store.get(code, oid)
+    def _get(self, code: str, tail: list[str], params: list[tuple[str, str]], fields: list[str]) -> Any:
+        store = self.store
+        if tail[:1] == ["search"]:
+            first, limit = page(params)
+            found = select(store, code, params)[first : first + limit]
+            if len(found) > 10:
+                warm(store, [f if ":" in f else f + ":" for f in fields])
+            if _first(params, "map") == "true":
+                return {o["ID"]: render(store, o, fields) for o in found}
+            return [render(store, o, fields) for o in found]
+        if tail[:1] == ["count"]:
+            return {"count": len(select(store, code, params))}
+        if tail[:1] == ["metadata"]:
+            sample = next(iter(store.all(code).values()), {"ID": "", "objCode": code})
+            return {
+                "objCode": code,
+                "fields": {k: {} for k in sample if k != "parameterValues"},
+                "references": {k: {"objCode": c} for k, (_, c) in REFERENCES.items()},
+            }
+        if not tail:
+            ids = _ids(params)
+            if not ids:
+                raise WfError(400, "GET on an object type needs an ID, /search or /count")
+            objs = [o for i in ids if (o := store.get(code, i)) is not None]
+            return [render(store, o, fields) for o in objs]
+        obj = store.get(code, tail[0])
+        if obj is None:
+            raise WfError(404, f"{code} {tail[0]} not found")
+        return render(store, obj, fields)
+
+    def _post(
+        self, code: str, tail: list[str], params: list[tuple[str, str]], body_json: Any, fields: list[str]
+    ) -> Any:
+        if tail:
+            raise WfError(400, "POST creates objects at /<objCode>")
+        updates = parse_updates(params, body_json)
+        if isinstance(updates, list):
+            if len(updates) > MAX_BULK:
+                raise WfError(422, f"at most {MAX_BULK} objects per bulk create")
+            return [render(self.store, create(self.store, code, u), fields) for u in updates]
+        if not isinstance(updates, dict):
+            raise WfError(422, "updates must be a JSON object or array")
+        return render(self.store, create(self.store, code, updates), fields)
+
+    def _put(self, code: str, tail: list[str], params: list[tuple[str, str]], body_json: Any, fields: list[str]) -> Any:
+        action = tail[1] if len(tail) > 1 else _first(params, "action")
+        if action:
+            args = {k: v for k, v in params if k not in ("method", "action", "apiKey", "fields")}
+            if isinstance(body_json, dict):
+                args.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body_json.items()})
+            return run_action(self.store, code, tail[0] if tail else None, action, args, self.user)
+        updates = parse_updates(params, body_json)
+        if not tail:
+            if not isinstance(updates, list) or len(updates) > MAX_BULK:
+                raise WfError(422, f"bulk edit takes a JSON array of at most {MAX_BULK} objects with IDs")
+            return [render(self.store, self.edit(code, str(u.get("ID")), u), fields) for u in updates]
+        if not isinstance(updates, dict):
+            raise WfError(422, "updates must be a JSON object")
+        return render(self.store, self.edit(code, tail[0], updates), fields)
+
+    def edit(self, code: str, oid: str, updates: dict[str, Any]) -> dict[str, Any]:
+        """Apply ``updates`` to one object (only creatable types and documents; a name cannot be
+        emptied); stamps ``lastUpdateDate``."""
+        obj = self.store.get(code, oid)
         if obj is None:
             raise WfError(404, f"{code} {oid} not found")
         if code not in CREATABLE and code != "DOCU":
@@ -731,173 +723,130 @@ def create_workfront_app(world: World, options: dict[str, Any]) -> Starlette:
             raise WfError(422, f"{code}.name cannot be empty")
         _apply_updates(obj, updates)
         obj["lastUpdateDate"] = wf_date()
-        store.save(obj)
+        self.store.save(obj)
         return obj
 
-    def batch(store: Store, params: list[tuple[str, str]], user: str) -> Any:
+    def batch(self, params: list[tuple[str, str]]) -> Any:
+        """``POST /batch``: each ``uri`` parameter is one call (its ``method=`` or GET); with
+        ``atomic=true`` only ``{"success": true}``, else the list of ``{"data": ...}``."""
         atomic = _first(params, "atomic") == "true"
         results = []
         for uri in [v for k, v in params if k == "uri"]:
             split = urlsplit(uri if uri.startswith("/") else "/" + uri)
             sub = parse_qsl(split.query, keep_blank_values=True)
             method = (_first(sub, "method") or "GET").upper()
-            results.append({"data": dispatch(store, method, split.path, sub, None, user)})
+            results.append({"data": self.dispatch(method, split.path, sub, None)})
         return {"success": True} if atomic else results
 
-    async def api(request: Request) -> Response:
-        version = request.path_params.get("version")
-        if version is not None:
-            m = re.fullmatch(r"(\d+)\.(\d+)", version)
-            if m is None or not SUPPORTED_VERSIONS[0] <= int(m[1]) <= SUPPORTED_VERSIONS[1]:
-                return error_response(
-                    410,
-                    f"API version v{version} is not available (supported: "
-                    f"v{SUPPORTED_VERSIONS[0]}.0 to v{SUPPORTED_VERSIONS[1]}.0)",
-                )
-        if gate.current >= gate.limit:
-            return error_response(429, "Too many concurrent API requests for the given customer")
-        gate.current += 1
-        try:
-            params, body_json = await read_request(request)
-            method = (_first(params, "method") or request.method).upper()
-            write = method != "GET"
-            with world.tx(write=write) as conn:
-                user = authenticate(request, conn, params)
-                store = Store(conn)
-                result = dispatch(store, method, request.path_params["rest"], params, body_json, user)
-            return _data(result)
-        except WfError as exc:
-            return error_response(exc.status, exc.message, exc.cls)
-        finally:
-            gate.current -= 1
+    # ---- the native integration's settings (sandbox-defined API, assumed) ----
+    def integrations(self) -> list[dict[str, Any]]:
+        """Every integration."""
+        return list(self.store.all("AEMINT").values())
 
-    # -- the native integration's settings: sandbox-defined API (no public one exists) ----
+    def integration(self, iid: str) -> dict[str, Any]:
+        """One integration (404)."""
+        obj = self.store.get("AEMINT", iid)
+        if obj is None:
+            raise WfError(404, f"integration {iid} not found")
+        return obj
 
-    def _integration_body(body: Any, existing: dict[str, Any] | None) -> dict[str, Any]:
+    def create_integration(self, body: Any) -> dict[str, Any]:
+        """A new integration (name unique, 409)."""
+        data = _integration_body(body, None)
+        if any(i.get("name") == data["name"] for i in self.integrations()):
+            raise WfError(409, f"an integration named {data['name']!r} already exists")
+        data["entryDate"] = wf_date()
+        return self.store.insert("AEMINT", data)
+
+    def update_integration(self, iid: str, body: Any) -> dict[str, Any]:
+        """A sparse update (``repository`` and ``type`` fixed, name unique)."""
+        data = _integration_body(body, self.integration(iid))
+        if any(i.get("name") == data["name"] and i["ID"] != iid for i in self.integrations()):
+            raise WfError(409, f"an integration named {data['name']!r} already exists")
+        self.store.save(data)
+        return data
+
+    def delete_integration(self, iid: str) -> None:
+        """Delete an integration, its metadata mappings and the folders linked through it."""
+        store = self.store
+        obj = self.integration(iid)
+        for row in [m for m in store.all("AEMMAP").values() if m.get("integrationID") == iid]:
+            store.remove(row)
+        for folder in list(store.all("DOCFDR").values()):
+            linked = store.get("LNKFDR", folder.get("linkedFolderID") or "")
+            if linked and linked.get("documentProviderID") == iid:
+                delete(store, folder)
+        store.remove(obj)
+
+    def mappings(self, iid: str) -> list[dict[str, Any]]:
+        """The metadata mapping rows of an integration (404 for an unknown integration)."""
+        self.integration(iid)
+        return [m for m in self.store.all("AEMMAP").values() if m.get("integrationID") == iid]
+
+    def mapping(self, iid: str, mid: str) -> dict[str, Any]:
+        """One mapping row of an integration (404)."""
+        existing = next((m for m in self.mappings(iid) if m["ID"] == mid), None)
+        if existing is None:
+            raise WfError(404, f"metadata mapping {mid} not found")
+        return existing
+
+    def delete_mapping(self, iid: str, mid: str) -> None:
+        """Remove one mapping row."""
+        self.store.remove(self.mapping(iid, mid))
+
+    def save_mapping(self, iid: str, mid: str | None, body: Any) -> dict[str, Any]:
+        """Create (``mid`` None) or update a row ``{source, target, appliesTo, direction}``: one
+        Workfront field per AEM property and scope (the same row again 409, another source 422);
+        ``bidirectional`` only for two-way integration types (422)."""
+        integ = self.integration(iid)
+        rows = self.mappings(iid)
+        existing = self.mapping(iid, mid) if mid is not None else None
         if not isinstance(body, dict):
             raise WfError(422, "the body must be a JSON object")
-        out = dict(existing or {})
-        for key in ("name", "type", "repository", "aemHosts", "connectorVersion", "features", "linkedFolders"):
-            if key in body:
-                out[key] = body[key]
-        if not str(out.get("name") or "").strip():
-            raise WfError(422, "name is required")
-        if out.get("type") not in INTEGRATION_TYPES:
-            raise WfError(422, f"type must be one of {', '.join(INTEGRATION_TYPES)}")
-        if existing is not None:
-            for fixed in ("repository", "type"):
-                if fixed in body and body[fixed] != existing.get(fixed):
-                    raise WfError(422, f"{fixed} cannot be changed after the integration is saved")
-        return out
+        data = {
+            **(existing or {}),
+            **{k: body[k] for k in ("source", "target", "appliesTo", "direction") if k in body},
+        }
+        data.setdefault("appliesTo", "documents")
+        data.setdefault("direction", "workfront_to_aem")
+        _check_mapping(data, integ, rows)
+        if existing is None:
+            data.update({"ID": new_id(), "integrationID": iid, "entryDate": wf_date()})
+            return self.store.insert("AEMMAP", data)
+        self.store.save(data)
+        return data
 
-    async def integrations(request: Request) -> Response:
-        try:
-            params, body = await read_request(request)
-            method = request.method
-            iid = request.path_params.get("iid")
-            with world.tx(write=method != "GET") as conn:
-                authenticate(request, conn, params)
-                store = Store(conn)
-                if iid is None and method == "GET":
-                    return _data(list(store.all("AEMINT").values()))
-                if iid is None and method == "POST":
-                    data = _integration_body(body, None)
-                    if any(i.get("name") == data["name"] for i in store.all("AEMINT").values()):
-                        raise WfError(409, f"an integration named {data['name']!r} already exists")
-                    data["entryDate"] = wf_date()
-                    return _data(store.insert("AEMINT", data))
-                obj = store.get("AEMINT", iid or "")
-                if obj is None:
-                    raise WfError(404, f"integration {iid} not found")
-                if method == "GET":
-                    return _data(obj)
-                if method == "PUT":
-                    data = _integration_body(body, obj)
-                    if any(i.get("name") == data["name"] and i["ID"] != iid for i in store.all("AEMINT").values()):
-                        raise WfError(409, f"an integration named {data['name']!r} already exists")
-                    store.save(data)
-                    return _data(data)
-                for row in [m for m in store.all("AEMMAP").values() if m.get("integrationID") == iid]:
-                    store.remove(row)
-                for folder in list(store.all("DOCFDR").values()):
-                    linked = store.get("LNKFDR", folder.get("linkedFolderID") or "")
-                    if linked and linked.get("documentProviderID") == iid:
-                        delete(store, folder)
-                store.remove(obj)
-                return _data({"success": True})
-        except WfError as exc:
-            return error_response(exc.status, exc.message, exc.cls)
 
-    async def mappings(request: Request) -> Response:
-        try:
-            params, body = await read_request(request)
-            method = request.method
-            iid, mid = request.path_params["iid"], request.path_params.get("mid")
-            with world.tx(write=method != "GET") as conn:
-                authenticate(request, conn, params)
-                store = Store(conn)
-                integ = store.get("AEMINT", iid)
-                if integ is None:
-                    raise WfError(404, f"integration {iid} not found")
-                rows = [m for m in store.all("AEMMAP").values() if m.get("integrationID") == iid]
-                if mid is None and method == "GET":
-                    return _data(rows)
-                existing = next((m for m in rows if m["ID"] == mid), None) if mid else None
-                if mid is not None and existing is None:
-                    raise WfError(404, f"metadata mapping {mid} not found")
-                if method == "DELETE":
-                    assert existing is not None
-                    store.remove(existing)
-                    return _data({"success": True})
-                if not isinstance(body, dict):
-                    raise WfError(422, "the body must be a JSON object")
-                data = {
-                    **(existing or {}),
-                    **{k: body[k] for k in ("source", "target", "appliesTo", "direction") if k in body},
-                }
-                data.setdefault("appliesTo", "documents")
-                data.setdefault("direction", "workfront_to_aem")
-                if not data.get("source") or not data.get("target"):
-                    raise WfError(422, "source and target are required")
-                if data["appliesTo"] not in ("documents", "folders"):
-                    raise WfError(422, "appliesTo must be documents or folders")
-                if data["direction"] not in ("workfront_to_aem", "bidirectional"):
-                    raise WfError(422, "direction must be workfront_to_aem or bidirectional")
-                if data["direction"] == "bidirectional" and integ.get("type") in ONE_WAY_TYPES:
-                    raise WfError(422, "this integration maps metadata one way only (Workfront to AEM)")
-                for other in rows:
-                    if other["ID"] == data.get("ID") or other["appliesTo"] != data["appliesTo"]:
-                        continue
-                    if other["target"] == data["target"]:
-                        same = other["source"] == data["source"]
-                        raise WfError(
-                            409 if same else 422, f"{data['target']} is already mapped from {other['source']}"
-                        )
-                if existing is None:
-                    data.update({"ID": new_id(), "integrationID": iid, "entryDate": wf_date()})
-                    return _data(store.insert("AEMMAP", data))
-                store.save(data)
-                return _data(data)
-        except WfError as exc:
-            return error_response(exc.status, exc.message, exc.cls)
+def _integration_body(body: Any, existing: dict[str, Any] | None) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise WfError(422, "the body must be a JSON object")
+    out = dict(existing or {})
+    for key in ("name", "type", "repository", "aemHosts", "connectorVersion", "features", "linkedFolders"):
+        if key in body:
+            out[key] = body[key]
+    if not str(out.get("name") or "").strip():
+        raise WfError(422, "name is required")
+    if out.get("type") not in INTEGRATION_TYPES:
+        raise WfError(422, f"type must be one of {', '.join(INTEGRATION_TYPES)}")
+    if existing is not None:
+        for fixed in ("repository", "type"):
+            if fixed in body and body[fixed] != existing.get(fixed):
+                raise WfError(422, f"{fixed} cannot be changed after the integration is saved")
+    return out
 
-    methods = ["GET", "POST", "PUT", "DELETE"]
-    routes = [
-        *sandbox_routes(world, "workfront"),
-        Route("/attask/api/v{version}/{rest:path}", api, methods=methods),
-        Route("/attask/api-internal/{rest:path}", api, methods=methods),
-        Route("/aem-integration/api/v1/integrations", integrations, methods=["GET", "POST"]),
-        Route("/aem-integration/api/v1/integrations/{iid}", integrations, methods=["GET", "PUT", "DELETE"]),
-        Route("/aem-integration/api/v1/integrations/{iid}/metadata-mappings", mappings, methods=["GET", "POST"]),
-        Route(
-            "/aem-integration/api/v1/integrations/{iid}/metadata-mappings/{mid}",
-            mappings,
-            methods=["GET", "PUT", "DELETE"],
-        ),
-    ]
-    app = Starlette(
-        routes=routes, middleware=[Middleware(FaultMiddleware, world=world, service="workfront", options=options)]
-    )
-    app.state.sandbox_options = options
-    app.state.workfront_gate = gate
-    return app
+
+def _check_mapping(data: dict[str, Any], integ: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    if not data.get("source") or not data.get("target"):
+        raise WfError(422, "source and target are required")
+    if data["appliesTo"] not in ("documents", "folders"):
+        raise WfError(422, "appliesTo must be documents or folders")
+    if data["direction"] not in ("workfront_to_aem", "bidirectional"):
+        raise WfError(422, "direction must be workfront_to_aem or bidirectional")
+    if data["direction"] == "bidirectional" and integ.get("type") in ONE_WAY_TYPES:
+        raise WfError(422, "this integration maps metadata one way only (Workfront to AEM)")
+    for other in rows:
+        if other["ID"] == data.get("ID") or other["appliesTo"] != data["appliesTo"]:
+            continue
+        if other["target"] == data["target"]:
+            same = other["source"] == data["source"]
+            raise WfError(409 if same else 422, f"{data['target']} is already mapped from {other['source']}")

@@ -13,10 +13,11 @@ import json
 import re
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .world import ecma_date, insert_node
+from ..world import ecma_date, insert_node
 
 JSON_MAX_RESULTS = 1000  # Sling DefaultGetServlet json.maximumresults on an AEM 6.4 author
 
@@ -321,12 +322,28 @@ def sling_modify(
     and the rule that a single empty value removes the property. Raises ``PostError``.
     """
     _validate_path(path)
+    props = _parse_props(params)
+    # Primary types requested for the target and for relative child nodes.
+    types: dict[str, str] = {}
+    for name, p in props.items():
+        if (name == "jcr:primaryType" or name.endswith("/jcr:primaryType")) and p.values and p.values[0]:
+            rel = name.rpartition("/")[0]
+            types[f"{path}/{rel}" if rel else path] = p.values[0]
+    run = _Modify(conn, path, types, user, secret)
+    created = run.created
+    for name, p in props.items():
+        run.apply(name, p)
+    run.save()
+    return PostResult(201 if created else 200, path, created, run.changes, "created" if created else "modified")
+
+
+def _parse_props(params: list[tuple[str, str]]) -> dict[str, _Prop]:
+    """The property instructions of a modify POST, by relative property path."""
     relevant = [(k, v) for k, v in params if not k.startswith(":") and k != "_charset_" and not k.startswith("j_")]
     if any(k.startswith("./") for k, _ in relevant):
         relevant = [(k[2:], v) for k, v in relevant if k.startswith("./")]
     else:
         relevant = [(k, v) for k, v in relevant if not k.startswith(("../", "/"))]
-
     props: dict[str, _Prop] = {}
     for key, value in relevant:
         name, _, suffix = key.partition("@")
@@ -351,54 +368,60 @@ def sling_modify(
             p.patch = True
         elif suffix == "Encrypted":
             p.encrypted = True
+    return props
 
-    # Primary types requested for the target and for relative child nodes.
-    types: dict[str, str] = {}
-    for name, p in props.items():
-        if (name == "jcr:primaryType" or name.endswith("/jcr:primaryType")) and p.values and p.values[0]:
-            rel = name.rpartition("/")[0]
-            types[f"{path}/{rel}" if rel else path] = p.values[0]
 
-    changes: list[tuple[str, str]] = []
-    target, created = _ensure_node(conn, path, types, changes, user)
-    cache: dict[str, Node] = {target.path: target}
-    dirty: set[str] = set()
+class _Modify:
+    """One modify operation below ``path``: nodes touched (cached, saved once), changes made."""
 
-    def node_for(rel_dir: str) -> Node:
-        npath = f"{path}/{rel_dir}" if rel_dir else path
-        if npath not in cache:
-            cache[npath], _ = _ensure_node(conn, npath, types, changes, user)
-        return cache[npath]
+    def __init__(self, conn: sqlite3.Connection, path: str, types: dict[str, str], user: str, secret: str) -> None:
+        self.conn, self.path, self.types, self.user, self.secret = conn, path, types, user, secret
+        self.changes: list[tuple[str, str]] = []
+        target, self.created = _ensure_node(conn, path, types, self.changes, user)
+        self.cache: dict[str, Node] = {target.path: target}
+        self.dirty: set[str] = set()
 
-    for name, p in props.items():
+    def node_for(self, rel_dir: str) -> Node:
+        npath = f"{self.path}/{rel_dir}" if rel_dir else self.path
+        if npath not in self.cache:
+            self.cache[npath], _ = _ensure_node(self.conn, npath, self.types, self.changes, self.user)
+        return self.cache[npath]
+
+    def apply(self, name: str, p: _Prop) -> None:
+        """Carry out the instructions for one property path."""
         rel_dir, _, pname = name.rpartition("/")
         if p.delete:
-            npath = f"{path}/{rel_dir}" if rel_dir else path
-            holder = cache.get(npath) or get_node(conn, npath)
-            if holder is not None and pname in holder.props:
-                cache[npath] = holder
-                del holder.props[pname]
-                dirty.add(npath)
-                changes.append(("deleted", f"{npath}/{pname}"))
-            elif get_node(conn, f"{npath}/{pname}") is not None:
-                delete_tree(conn, f"{npath}/{pname}")
-                changes.append(("deleted", f"{npath}/{pname}"))
+            self._delete(rel_dir, pname)
         if not p.seen and not p.use_default_when_missing:
-            continue
+            return
         if pname == "jcr:primaryType":
-            node = node_for(rel_dir)
+            node = self.node_for(rel_dir)
             wanted = p.values[0] if p.values else ""
             if wanted and wanted != node.type:
                 node.type = wanted
-                dirty.add(node.path)
-                changes.append(("modified", f"{node.path}/jcr:primaryType"))
-            continue
+                self.dirty.add(node.path)
+                self.changes.append(("modified", f"{node.path}/jcr:primaryType"))
+            return
+        self._set(self.node_for(rel_dir), pname, p)
+
+    def _delete(self, rel_dir: str, pname: str) -> None:
+        npath = f"{self.path}/{rel_dir}" if rel_dir else self.path
+        holder = self.cache.get(npath) or get_node(self.conn, npath)
+        if holder is not None and pname in holder.props:
+            self.cache[npath] = holder
+            del holder.props[pname]
+            self.dirty.add(npath)
+            self.changes.append(("deleted", f"{npath}/{pname}"))
+        elif get_node(self.conn, f"{npath}/{pname}") is not None:
+            delete_tree(self.conn, f"{npath}/{pname}")
+            self.changes.append(("deleted", f"{npath}/{pname}"))
+
+    def _set(self, node: Node, pname: str, p: _Prop) -> None:
         values = list(p.values)
         if p.ignore_blanks:
             values = [v for v in values if v != ""]
         if (not values or values == [""]) and p.default is not None:
             values = [p.default]
-        node = node_for(rel_dir)
         existing = node.props.get(pname)
         hint = p.type_hint
         if hint is None and existing is not None:
@@ -409,33 +432,38 @@ def sling_modify(
                 hint = _hint_of(existing)
         multi = bool(hint and hint.endswith("[]")) or len(values) > 1 or (pname == "jcr:mixinTypes")
         if p.patch and isinstance(existing, list | type(None)):
-            current = list(existing or [])
-            for v in values:
-                if v.startswith("+") and _convert(v[1:], hint or "String", pname) not in current:
-                    current.append(_convert(v[1:], hint or "String", pname))
-                elif v.startswith("-"):
-                    conv = _convert(v[1:], hint or "String", pname)
-                    current = [c for c in current if c != conv]
-            node.props[pname] = current
+            node.props[pname] = _patched(list(existing or []), values, hint or "String", pname)
         elif not multi and (not values or values == [""]):
             if pname in node.props:
                 del node.props[pname]
-                changes.append(("deleted", f"{node.path}/{pname}"))
-                dirty.add(node.path)
-            continue
+                self.changes.append(("deleted", f"{node.path}/{pname}"))
+                self.dirty.add(node.path)
+            return
         else:
             conv = [_convert(v, hint or "String", pname) for v in values]
             if p.encrypted or pname in ENCRYPTED_PROPERTIES:
-                conv = [encrypt(str(v), secret) for v in conv]
+                conv = [encrypt(str(v), self.secret) for v in conv]
             node.props[pname] = [c for c in conv if c != ""] if multi else conv[0]
-        dirty.add(node.path)
-        changes.append(("modified", f"{node.path}/{pname}"))
+        self.dirty.add(node.path)
+        self.changes.append(("modified", f"{node.path}/{pname}"))
 
-    for npath in dirty:
-        changed = cache.get(npath) or get_node(conn, npath)
-        if changed is not None:
-            save_props(conn, changed)
-    return PostResult(201 if created else 200, path, created, changes, "created" if created else "modified")
+    def save(self) -> None:
+        """Write every changed node's properties."""
+        for npath in self.dirty:
+            changed = self.cache.get(npath) or get_node(self.conn, npath)
+            if changed is not None:
+                save_props(self.conn, changed)
+
+
+def _patched(current: list[Any], values: list[str], hint: str, pname: str) -> list[Any]:
+    """``@Patch``: ``+value`` adds (once), ``-value`` removes."""
+    for v in values:
+        if v.startswith("+") and _convert(v[1:], hint, pname) not in current:
+            current.append(_convert(v[1:], hint, pname))
+        elif v.startswith("-"):
+            conv = _convert(v[1:], hint, pname)
+            current = [c for c in current if c != conv]
+    return current
 
 
 def _hint_of(value: Any) -> str:
@@ -472,79 +500,35 @@ def _like(pattern: str, value: str) -> bool:
     return re.match(regex, value, re.S) is not None
 
 
+class _Query:
+    """Query Builder parameters (each name -> its values)."""
+
+    def __init__(self, q: dict[str, list[str]]) -> None:
+        self.q = q
+
+    def one(self, key: str, default: str | None = None) -> str | None:
+        vals = self.q.get(key)
+        return vals[0] if vals else default
+
+
 def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str, Any]:
     """Evaluate Query Builder predicates (``path``, ``type``, ``nodename``, ``N_property``...).
 
     Returns the ``/bin/querybuilder.json`` body. Raises ``ValueError`` on a bad ``p.*`` value.
     """
-
-    def one(key: str, default: str | None = None) -> str | None:
-        vals = q.get(key)
-        return vals[0] if vals else default
-
-    root = (one("path") or "/").rstrip("/") or "/"
-    subtree_index: dict[str, list[Node]] | None = None
-    if one("path.exact") == "true":
-        root_node = get_node(conn, root)
-        candidates = [root_node] if root_node else []
-    else:
-        levels = 1 if one("path.flat") == "true" else None
-        candidates = descendants(conn, root, levels)
-        if levels is None:
-            subtree_index = children_index(candidates)  # full hits reuse it: no query per hit
-        if one("path.self") == "true":
-            root_node = get_node(conn, root)
-            if root_node:
-                candidates.insert(0, root_node)
-
+    query = _Query(q)
+    one = query.one
+    candidates, subtree_index = _candidates(conn, query)
     wanted_type = one("type")
     if wanted_type:
         candidates = [n for n in candidates if n.is_type(wanted_type)]
     nodename = one("nodename")
     if nodename:
         candidates = [n for n in candidates if fnmatch.fnmatchcase(n.name, nodename)]
-
-    prop_keys = sorted(k for k in q if re.fullmatch(r"(\d+_)?property", k))
-    for key in prop_keys:
-        pname = one(key) or ""
-        op = one(f"{key}.operation", "equals") or "equals"
-        values = [v for k, vs in q.items() if re.fullmatch(rf"{re.escape(key)}\.(\d+_)?value", k) for v in vs]
-        conj_all = one(f"{key}.and") == "true"
-
-        def match(
-            node: Node,
-            pname: str = pname,
-            op: str = op,
-            values: list[str] = values,
-            conj_all: bool = conj_all,
-        ) -> bool:
-            raw = _prop_at(conn, node, pname)
-            if op == "exists":
-                return (raw is not None) == ((values[0] if values else "true") != "false")
-            if op == "not":
-                return raw is None
-            have = [] if raw is None else _as_strings(raw)
-            if op == "unequals":
-                return not any(v in have for v in values)
-            if op == "like":
-                tests = [any(_like(v, h) for h in have) for v in values]
-            else:
-                tests = [v in have for v in values]
-            if not values:
-                return raw is not None
-            return all(tests) if conj_all else any(tests)
-
-        candidates = [n for n in candidates if match(n)]
-
-    orderby = one("orderby")
-    if orderby:
-        desc = one("orderby.sort") == "desc"
-        if orderby in ("path", "@jcr:path"):
-            candidates.sort(key=lambda n: n.path, reverse=desc)
-        elif orderby in ("nodename", "@nodename"):
-            candidates.sort(key=lambda n: n.name, reverse=desc)
-        else:
-            candidates.sort(key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v), reverse=desc)
+    for key in sorted(k for k in q if re.fullmatch(r"(\d+_)?property", k)):
+        matches = _property_predicate(conn, query, key)
+        candidates = [n for n in candidates if matches(n)]
+    _order(conn, query, candidates)
 
     limit = int(one("p.limit", "10") or "10")
     offset = int(one("p.offset", "0") or "0")
@@ -552,29 +536,7 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
         raise ValueError("p.offset must be >= 0")
     total = len(candidates)
     page = candidates[offset:] if limit < 0 else candidates[offset : offset + limit]
-    hits_mode = one("p.hits", "simple")
-    depth_raw = one("p.nodedepth")
-    selected = (one("p.properties") or "").split()
-    hits: list[dict[str, Any]] = []
-    for node in page:
-        if hits_mode == "full":
-            nodedepth: int | None = 0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
-            if subtree_index is not None:
-                tree = render_tree(node, [], nodedepth, index=subtree_index)
-            else:
-                tree = render_tree(node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth)
-            hit = {"jcr:path": node.path, **tree}
-        elif hits_mode == "selective":
-            full = {"jcr:path": node.path, "jcr:primaryType": node.type, **node.props}
-            hit = {}
-            for prop in selected:
-                if prop in full:
-                    hit[prop] = full[prop]
-                elif "/" in prop and (v := _prop_at(conn, node, prop)) is not None:
-                    hit[prop] = v
-        else:
-            hit = _simple_hit(conn, node)
-        hits.append(hit)
+    hits = [_hit(conn, query, node, subtree_index) for node in page]
     return {
         "success": True,
         "results": len(hits),
@@ -583,6 +545,92 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
         "offset": offset,
         "hits": hits,
     }
+
+
+def _candidates(conn: sqlite3.Connection, query: _Query) -> tuple[list[Node], dict[str, list[Node]] | None]:
+    """Nodes the ``path`` predicates select, and (for a full subtree) their children index."""
+    one = query.one
+    root = (one("path") or "/").rstrip("/") or "/"
+    subtree_index: dict[str, list[Node]] | None = None
+    if one("path.exact") == "true":
+        root_node = get_node(conn, root)
+        return ([root_node] if root_node else []), None
+    levels = 1 if one("path.flat") == "true" else None
+    candidates = descendants(conn, root, levels)
+    if levels is None:
+        subtree_index = children_index(candidates)  # full hits reuse it: no query per hit
+    if one("path.self") == "true":
+        root_node = get_node(conn, root)
+        if root_node:
+            candidates.insert(0, root_node)
+    return candidates, subtree_index
+
+
+def _property_predicate(conn: sqlite3.Connection, query: _Query, key: str) -> Callable[[Node], bool]:
+    """The ``N_property`` predicate ``key`` (``.operation``, ``.value``/``.N_value``, ``.and``)."""
+    pname = query.one(key) or ""
+    op = query.one(f"{key}.operation", "equals") or "equals"
+    values = [v for k, vs in query.q.items() if re.fullmatch(rf"{re.escape(key)}\.(\d+_)?value", k) for v in vs]
+    conj_all = query.one(f"{key}.and") == "true"
+
+    def match(node: Node) -> bool:
+        raw = _prop_at(conn, node, pname)
+        if op == "exists":
+            return (raw is not None) == ((values[0] if values else "true") != "false")
+        if op == "not":
+            return raw is None
+        have = [] if raw is None else _as_strings(raw)
+        if op == "unequals":
+            return not any(v in have for v in values)
+        if op == "like":
+            tests = [any(_like(v, h) for h in have) for v in values]
+        else:
+            tests = [v in have for v in values]
+        if not values:
+            return raw is not None
+        return all(tests) if conj_all else any(tests)
+
+    return match
+
+
+def _order(conn: sqlite3.Connection, query: _Query, candidates: list[Node]) -> None:
+    """Sort ``candidates`` in place by ``orderby`` (``orderby.sort`` desc)."""
+    orderby = query.one("orderby")
+    if not orderby:
+        return
+    desc = query.one("orderby.sort") == "desc"
+    if orderby in ("path", "@jcr:path"):
+        candidates.sort(key=lambda n: n.path, reverse=desc)
+    elif orderby in ("nodename", "@nodename"):
+        candidates.sort(key=lambda n: n.name, reverse=desc)
+    else:
+        candidates.sort(key=lambda n: "" if (v := _prop_at(conn, n, orderby)) is None else str(v), reverse=desc)
+
+
+def _hit(
+    conn: sqlite3.Connection, query: _Query, node: Node, subtree_index: dict[str, list[Node]] | None
+) -> dict[str, Any]:
+    """One hit in the ``p.hits`` mode (``simple``, ``full`` with ``p.nodedepth``, ``selective``
+    with ``p.properties``)."""
+    hits_mode = query.one("p.hits", "simple")
+    if hits_mode == "full":
+        depth_raw = query.one("p.nodedepth")
+        nodedepth: int | None = 0 if depth_raw is None else (None if int(depth_raw) == 0 else int(depth_raw))
+        if subtree_index is not None:
+            tree = render_tree(node, [], nodedepth, index=subtree_index)
+        else:
+            tree = render_tree(node, descendants(conn, node.path, nodedepth) if nodedepth != 0 else [], nodedepth)
+        return {"jcr:path": node.path, **tree}
+    if hits_mode == "selective":
+        full = {"jcr:path": node.path, "jcr:primaryType": node.type, **node.props}
+        hit: dict[str, Any] = {}
+        for prop in (query.one("p.properties") or "").split():
+            if prop in full:
+                hit[prop] = full[prop]
+            elif "/" in prop and (v := _prop_at(conn, node, prop)) is not None:
+                hit[prop] = v
+        return hit
+    return _simple_hit(conn, node)
 
 
 def _simple_hit(conn: sqlite3.Connection, node: Node) -> dict[str, Any]:
