@@ -10,7 +10,7 @@ PKG = Path(__file__).resolve().parent.parent / "reconciler"
 # layer -> packages it must never import
 FORBIDDEN = {
     "engine": ("reconciler.kinds", "reconciler.clients", "reconciler.sandbox", "reconciler.render",
-               "reconciler.cli", "reconciler.wiring", "reconciler.rules"),
+               "reconciler.cli", "reconciler.wiring", "reconciler.rules", "reconciler.config"),
     "clients": ("reconciler.engine", "reconciler.kinds", "reconciler.sandbox", "reconciler.config",
                 "reconciler.render", "reconciler.cli", "reconciler.wiring"),
     "sandbox": ("reconciler.",),  # the emulator imports nothing else of ours
@@ -51,8 +51,34 @@ def violations(pkg: Path = PKG) -> list[str]:
     return found
 
 
+# modules every layer may import, which themselves import nothing else of ours
+NEUTRAL = ("refs.py", "data/__init__.py")
+
+
+def neutral_violations(pkg: Path = PKG) -> list[str]:
+    found = []
+    for rel in NEUTRAL:
+        path = pkg / rel
+        for line, mod in imports_of(path):
+            if mod == "reconciler" or mod.startswith("reconciler."):
+                found.append(f"{path.relative_to(pkg.parent)}:{line}: neutral module imports {mod}")
+    return found
+
+
 def test_never_arrows_hold() -> None:
     assert violations() == []
+
+
+def test_neutral_modules_import_nothing_of_ours() -> None:
+    assert neutral_violations() == []
+
+
+def test_the_neutral_check_catches_a_violation(tmp_path: Path) -> None:
+    fake = tmp_path / "reconciler"
+    (fake / "data").mkdir(parents=True)
+    (fake / "refs.py").write_text("from reconciler.engine import model\n")
+    (fake / "data" / "__init__.py").write_text("import os\n")
+    assert neutral_violations(fake) == ["reconciler/refs.py:1: neutral module imports reconciler.engine"]
 
 
 def test_the_check_catches_a_violation(tmp_path: Path) -> None:

@@ -27,10 +27,11 @@ Modules (the loader composes the internal steps, one concern each):
 This package imports nothing from ``reconciler.engine``, ``kinds``, ``clients`` or ``sandbox``.
 """
 
+from reconciler.refs import REF_PATTERN, AttrRef, RefTo, find_refs, is_unresolved, substitute
+
 from .connections import AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
 from .loader import KindSchema, Lifecycle, LoadedConfig, ResourceDecl, load_config
-from .refs import REF_PATTERN, AttrRef, RefTo, find_refs, is_unresolved, substitute
 from .schema import build_config_schema, render_schema_json
 
 __all__ = [

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic.fields import FieldInfo
 
-from .refs import RefTo
+from reconciler.refs import RefTo
 
 Path_ = tuple[str | int, ...]
 

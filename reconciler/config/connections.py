@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from .refs import RefTo, is_unresolved
+from reconciler.refs import RefTo, is_unresolved
 
 __all__ = [
     "CONNECTION_MODELS",

@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler.refs import REF_PATTERN, Token, tokenize
+
 from ._entry import Entry, Path_, describe, where
 from .diagnostics import SourceLoc
-from .refs import REF_PATTERN, Token, tokenize
 from .report import Findings
 
 __all__ = ["Interpolator"]

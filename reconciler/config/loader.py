@@ -43,6 +43,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.refs import AttrRef, is_unresolved
+
 from ._entry import Entry, describe, dotted, leaves, where
 from .connections import CONNECTION_MODELS, AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
@@ -50,7 +52,6 @@ from .discovery import find_files, read_files
 from .interpolate import Interpolator
 from .meta import META_KEYS, Lifecycle, parse_depends_on, parse_lifecycle
 from .refcheck import RefChecker
-from .refs import AttrRef, is_unresolved
 from .report import Findings, ValidationReport
 from .sections import CONFIG_VERSION, collect
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from reconciler.refs import AttrRef, RefTo, find_refs, is_unresolved
+
 from ._entry import Entry, Registry, dotted, leaves, where
 from ._types import find_typed_refs, model_fields_by_key
 from .diagnostics import SourceLoc, did_you_mean
-from .refs import AttrRef, RefTo, find_refs, is_unresolved
 from .report import Findings
 
 if TYPE_CHECKING:

@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler.refs import is_unresolved, tokenize
+
 from ._entry import Entry, Path_, describe, dotted, get_at, leaves, where
 from ._types import is_bool, is_secret, model_fields_by_key, models_in, type_at
 from .diagnostics import Diagnostic, SourceLoc, did_you_mean
 from .meta import META_KEYS
-from .refs import is_unresolved, tokenize
 
 __all__ = ["MIN_REDACT_LEN", "Findings", "ValidationReport", "looks_secret"]
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from reconciler.refs import NAME_RE
+
 from ._entry import Entry, Registry, SourceFile, describe
 from .diagnostics import SourceLoc, did_you_mean
-from .refs import NAME_RE
 from .report import Findings
 
 __all__ = ["CONFIG_VERSION", "collect"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.config.refs import KIND_RE, NAME_RE
+from reconciler.refs import KIND_RE, NAME_RE
 
 
 @dataclass(frozen=True, order=True)

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.config.refs import AttrRef
+from reconciler.refs import AttrRef
 
 
 class Action(str, enum.Enum):

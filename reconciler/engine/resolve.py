@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.config.refs import AttrRef, find_refs, is_unresolved, substitute
+from reconciler.refs import AttrRef, find_refs, is_unresolved, substitute
 
 from .model import Observed, Unknown, is_unknown
 from .state import StateRecord

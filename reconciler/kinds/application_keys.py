@@ -17,8 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import Field
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord, is_unknown
+from reconciler.refs import RefTo
 
 from .base import KindDef, Link, Parsed, Spec, field_check, parse_model
 from .context import ProviderContext

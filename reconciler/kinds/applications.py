@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import Field, field_validator
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, SpecError, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Link, Parsed, Spec, parse_named
 from .context import ProviderContext

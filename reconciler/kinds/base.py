@@ -26,9 +26,9 @@ from pydantic import (
     field_validator,
 )
 
-from reconciler.config.refs import is_unresolved
 from reconciler.engine import Provider, RefreshItem, SpecError, Unknown, is_unknown
 from reconciler.engine.addrs import Address
+from reconciler.refs import is_unresolved
 
 from .context import ProviderContext
 

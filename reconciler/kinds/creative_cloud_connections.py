@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext

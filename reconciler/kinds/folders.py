@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Parsed, Spec, by_connection, parse_model, resource_name
 from .context import ProviderContext

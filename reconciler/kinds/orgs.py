@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem
+from reconciler.refs import RefTo
 
 from .base import KindDef, Parsed, Spec, parse_model
 from .context import ProviderContext

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import CheckResult, Observed, Provider, RefreshItem, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Parsed, Spec, by_connection, parse_named
 from .context import ProviderContext

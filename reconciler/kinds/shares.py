@@ -21,9 +21,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 from reconciler.engine.addrs import Address
+from reconciler.refs import RefTo
 
 from .base import LINKS_KEY, KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext

@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from reconciler.clients import ActionResult, user_command
-from reconciler.config.refs import RefTo
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext

@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Parsed, Spec, field_check, parse_model, resource_name
 from .context import ProviderContext

@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.config.refs import RefTo
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.refs import RefTo
 
 from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
 from .context import ProviderContext

@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.loader import LoadedConfig, ResourceDecl
-from reconciler.config.refs import is_unresolved
+from reconciler.refs import is_unresolved
 
 
 def _of(loaded: LoadedConfig, kind: str) -> list[ResourceDecl]:

@@ -29,7 +29,7 @@ from ruamel.yaml import YAML
 from reconciler import data as data_files
 from reconciler.config.diagnostics import Diagnostic, did_you_mean
 from reconciler.config.loader import LoadedConfig, ResourceDecl
-from reconciler.config.refs import is_unresolved
+from reconciler.refs import is_unresolved
 
 INTEGRATIONS = "workfront_integrations"
 LINKED = "workfront_linked_folders"

@@ -18,7 +18,7 @@ from reconciler.config import (
     is_unresolved,
     substitute,
 )
-from reconciler.config.refs import tokenize
+from reconciler.refs import tokenize
 
 
 def test_find_refs_and_escape() -> None:

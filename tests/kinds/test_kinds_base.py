@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from reconciler.config.refs import AttrRef
 from reconciler.engine import SpecError, Unknown, is_unknown
 from reconciler.engine.addrs import Address
 from reconciler.kinds import REGISTRY, ProviderContext
@@ -13,6 +12,7 @@ from reconciler.kinds.base import parse_model, resource_name
 from reconciler.kinds.cloud_configs import CloudConfigSpec
 from reconciler.kinds.errors import ConnectionMissing, KindError
 from reconciler.kinds.shares import waits_for_agents
+from reconciler.refs import AttrRef
 
 APP_ID = Unknown(AttrRef("applications", "assets-sync", "application_id"))
 CFG = {"connection": "author", "tenant_url": "https://acme.experiencecloud.adobe.com"}

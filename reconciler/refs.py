@@ -1,5 +1,8 @@
 """References between resources, and the ``${...}`` interpolation syntax.
 
+A neutral module: it imports nothing else from ``reconciler``, and both the config loader and the
+engine import it, so the syntax has one definition (``tests/test_layers.py`` keeps it neutral).
+
 Two ways for a resource to depend on another:
 
 * a *typed name reference*: a ``str`` field annotated with :class:`RefTo`, e.g.
