@@ -580,33 +580,48 @@ def _sandbox_db(path: Path | None) -> Path:
     return path or Path(".reconciler") / "sandbox.db"
 
 
-@sandbox.command("serve")
+class _ServeCommand(click.Command):
+    """``sandbox serve``: one ``--<service>-port`` option per service of the sandbox registry.
+
+    The options are added on first use (help or a run), so that importing the CLI does not import
+    the sandbox; a service added to ``reconciler.sandbox.registry`` gets its option with no change here.
+    """
+
+    _ports_added = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._ports_added:
+            from reconciler.sandbox import REGISTRY
+
+            self._ports_added = True
+
+            for service in REGISTRY.values():
+                self.params.append(click.Option(
+                    [f"--{service.name}-port", f"port_{service.name}"], type=click.IntRange(0, 65535),
+                    default=service.port, show_default=True, help=f"Port of the {service.description} emulator.",
+                ))
+        return super().get_params(ctx)
+
+
+@sandbox.command("serve", cls=_ServeCommand)
 @click.option(
     "--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db)."
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--aem-port", default=4502, show_default=True)
-@click.option("--ims-port", default=4510, show_default=True)
-@click.option("--console-port", default=4511, show_default=True)
-@click.option("--umapi-port", default=4512, show_default=True)
-@click.option("--workfront-port", default=4513, show_default=True)
 @_errors
-def sandbox_serve(
-    db: Path | None, host: str, aem_port: int, ims_port: int, console_port: int, umapi_port: int, workfront_port: int
-) -> None:
+def sandbox_serve(db: Path | None, host: str, **port_options: int) -> None:
     """Serve the sandbox on real ports (AEM on 4502 like a real author) until interrupted."""
-    from reconciler.sandbox import serve
+    from reconciler.sandbox import REGISTRY, serve
 
     path = _sandbox_db(db)
-    click.echo(
-        f"Sandbox world {path}: AEM http://{host}:{aem_port} (admin/admin), IMS http://{host}:{ims_port},"
-        f" Developer Console http://{host}:{console_port},"
-        f" User Management API http://{host}:{umapi_port}/v2/usermanagement,"
-        f" Workfront http://{host}:{workfront_port}/attask/api/v21.0. Ctrl-C stops."
+    ports = {name: port_options[f"port_{name}"] for name in REGISTRY}
+    urls = ", ".join(
+        f"{s.description} http://{host}:{ports[s.name]}{s.base_path}" + (f" ({s.hint})" if s.hint else "")
+        for s in REGISTRY.values()
     )
+    click.echo(f"Sandbox world {path}: {urls}. Ctrl-C stops.")
     try:
-        ports = {"aem": aem_port, "ims": ims_port, "console": console_port, "umapi": umapi_port}
-        serve(path, host=host, ports={**ports, "workfront": workfront_port})
+        serve(path, host=host, ports=ports)
     except KeyboardInterrupt:
         click.echo("Sandbox stopped.")
 

@@ -3,7 +3,7 @@
 ``create_app``, ``serve`` (``server.py``), ``DEFAULT_PORTS`` and ``reconciler.wiring``'s
 ``sandbox://<service>`` URLs all derive from ``REGISTRY``; adding a service is one ``Service(...)``
 line here plus the service's own ``<name>/models.py`` and ``<name>/routes.py``
-(docs/sandbox-checklist.md).
+(the checklist in docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -33,23 +33,27 @@ class Service:
     """One emulated service.
 
     ``name`` is the ``sandbox://<name>`` host and the ``service`` of ``/_sandbox/health``;
-    ``port`` the default TCP port of ``reconciler sandbox serve``; ``description`` a human name.
+    ``port`` the default TCP port of ``reconciler sandbox serve`` (its ``--<name>-port`` option);
+    ``description`` a human name; ``base_path`` the API's path below the server root and ``hint``
+    a short note, both only printed by ``sandbox serve`` (``http://host:port<base_path>``).
     """
 
     name: str
     port: int
     description: str
     factory: AppFactory
+    base_path: str = ""
+    hint: str = ""
 
 
 REGISTRY: dict[str, Service] = {
     s.name: s
     for s in (
-        Service("aem", 4502, "AEM author", create_aem_app),
+        Service("aem", 4502, "AEM author", create_aem_app, hint="admin/admin"),
         Service("ims", 4510, "Adobe IMS", create_ims_app),
         Service("console", 4511, "Adobe Developer Console", create_console_app),
-        Service("umapi", 4512, "User Management API", create_umapi_app),
-        Service("workfront", 4513, "Workfront", create_workfront_app),
+        Service("umapi", 4512, "User Management API", create_umapi_app, base_path="/v2/usermanagement"),
+        Service("workfront", 4513, "Workfront", create_workfront_app, base_path="/attask/api/v21.0"),
     )
 }
 """Every emulated service by name, in serving order."""
