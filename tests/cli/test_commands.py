@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from reconciler import sandbox
+import httpx
 
-from .conftest import Run
+from reconciler import sandbox
+from tests.helpers import Run, free_port
+
+BIN = Path(sys.executable).parent / "reconciler"
 
 
 def test_saved_plan_applies_exactly_and_stale_plans_are_refused(quickstart: Path, cli: Run, tmp_path: Path) -> None:
@@ -117,3 +123,38 @@ def test_version_and_help(cli: Run) -> None:
     for cmd in ("validate", "plan", "apply", "show", "state", "sandbox"):
         out = cli(cmd, "--help")
         assert out.exit_code == 0 and "Usage" in out.output
+
+
+def test_sandbox_serve_serves_every_service_on_the_given_ports_until_terminated(tmp_path: Path) -> None:
+    ports = {service: free_port() for service in sandbox.SERVICES}
+    options = [arg for service, port in ports.items() for arg in (f"--{service}-port", str(port))]
+    proc = subprocess.Popen(
+        [str(BIN), "sandbox", "serve", "--db", str(tmp_path / "world.db"), *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if all(httpx.get(f"http://127.0.0.1:{p}/_sandbox/health", timeout=1).status_code == 200
+                       for p in ports.values()):
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError("sandbox did not start: " + (proc.stdout.read() if proc.poll() is not None else ""))
+            time.sleep(0.2)
+        for service, port in ports.items():
+            health = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=5).json()
+            assert health == {"status": "ok", "service": service}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, "SIGTERM must stop the servers and return"
+    banner = proc.stdout.read() if proc.stdout else ""
+    assert f"AEM http://127.0.0.1:{ports['aem']} (admin/admin)" in banner
+    assert f"Workfront http://127.0.0.1:{ports['workfront']}/attask/api/v21.0" in banner
