@@ -8,6 +8,23 @@ from pathlib import Path
 from tests.helpers import Run
 
 
+def test_version_and_help(cli: Run) -> None:
+    assert "0.1.0" in cli("--version").output
+    for cmd in ("validate", "plan", "apply", "show", "state", "sandbox"):
+        out = cli(cmd, "--help")
+        assert out.exit_code == 0 and "Usage" in out.output
+
+
+def test_detailed_exitcode_is_1_on_error(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace("tenant_url: https://acme.experiencecloud.adobe.com",
+                                             "tenant_url: https://acme.marketing.adobe.com"))
+    out = cli("plan", "--detailed-exitcode", quickstart)
+    assert out.exit_code == 1
+    assert "main.yaml:" in out.output and "experiencecloud.adobe.com" in out.output
+    assert "https://acme.experiencecloud.adobe.com" in out.output  # the fix is spelled out
+
+
 def test_exit_codes(quickstart: Path, cli: Run) -> None:
     assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 2
     assert cli("apply", "--auto-approve", quickstart).exit_code == 0
