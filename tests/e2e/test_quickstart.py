@@ -1,4 +1,5 @@
-"""The quickstart end to end through the CLI on the embedded sandbox (issue: first working version)."""
+"""The quickstart end to end through the CLI on the embedded sandbox: plan, apply, plan again; one field
+changed, a rename, a removal, a wrong password, and no secret anywhere in output, plans, state or logs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from reconciler import sandbox
 from tests.helpers import SECRETS, Run
 
-SHARING = [  # seed 000's last steps (issue 3): folder, users, shares
+SHARING = [  # the quickstart's last steps (seed 000): the shared folder, its users and its shares
     "folders.mc-demo",
     "users.jane",
     "users.dana",
