@@ -1,19 +1,31 @@
-"""Fixtures shared by every layer of the test suite."""
+"""Fixtures shared by every layer of the test suite.
+
+- ``cli``: the CLI run in-process (click's runner); ``quickstart``: a private copy of examples/quickstart.
+- ``world`` / ``db``: the in-process sandbox, a freshly seeded world file and its emulators as ASGI apps.
+- ``served``: ``reconciler.sandbox.serve`` on loopback ports with a fresh world, stopped afterwards.
+- ``installed``: the wheel built from the sources, installed in a fresh virtual environment.
+
+Constants and the value types these fixtures return are in ``tests/helpers.py``.
+"""
 
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 import subprocess
 import sys
+import threading
 import venv
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-ROOT = Path(__file__).resolve().parent.parent
+from reconciler.cli import main
+from reconciler.sandbox import SERVICES, reset_world, serve
+
+from .helpers import QUICKSTART, ROOT, Installed, Run, Served, World, free_port
 
 # What a source distribution of the project holds; everything else in a checkout (virtual
 # environments, caches, state of earlier runs) stays out of the wheel build.
@@ -21,29 +33,6 @@ _NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
     ".mypy_cache", ".ruff_cache", ".reconciler", ".hypothesis",
 )
-
-
-@dataclass(frozen=True)
-class Installed:
-    """The project as a user installs it: a wheel built from the sources, in its own virtual environment.
-
-    ``bin`` is the environment's script directory (``reconciler`` and ``python`` are in it); ``wheel``
-    the built ``.whl``; ``build_log`` what the build backend printed (``pip wheel -v``). All live in
-    pytest's temporary directory, outside the repository.
-    """
-
-    wheel: Path
-    bin: Path
-    build_log: Path
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """A process environment with only this installation on PATH (no PYTHONPATH, no dev venv)."""
-        keep = {k: v for k, v in os.environ.items()
-                if k not in ("PYTHONPATH", "VIRTUAL_ENV", "AEM_PASSWORD", "ADOBE_CLIENT_SECRET")}
-        path = [p for p in keep.get("PATH", "").split(os.pathsep) if p and Path(p) != Path(sys.executable).parent]
-        keep["PATH"] = os.pathsep.join([str(self.bin), *path])
-        keep.update(NO_COLOR="1", **extra)
-        return keep
 
 
 def _pip(python: Path, *args: str) -> str:
@@ -86,3 +75,73 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
             _pip(bin_dir / "python", "install", "-q", str(wheel))
             (shared / "ready").write_text(str(wheel))
         return Installed(wheel=Path((shared / "ready").read_text()), bin=bin_dir, build_log=shared / "build.log")
+
+
+@pytest.fixture
+def quickstart(tmp_path: Path) -> Path:
+    """A private copy of examples/quickstart (its own state and sandbox world)."""
+    dest = tmp_path / "quickstart"
+    shutil.copytree(QUICKSTART, dest, ignore=shutil.ignore_patterns(".reconciler"))
+    return dest
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run the CLI in-process: ``cli("plan", path)``; returns click's Result (exit_code, output).
+
+    The arguments are turned into strings; ``env=`` adds environment variables for that run. The
+    secrets' environment variables (``AEM_PASSWORD``, ``ADOBE_CLIENT_SECRET``) are unset.
+    """
+    monkeypatch.delenv("AEM_PASSWORD", raising=False)
+    monkeypatch.delenv("ADOBE_CLIENT_SECRET", raising=False)
+
+    def run(*args: object, env: dict[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    """The in-process sandbox: a freshly seeded world file (in a directory that did not exist yet)."""
+    db = tmp_path / "sandbox" / "world.db"
+    reset_world(db)
+    return World(db)
+
+
+@pytest.fixture
+def db(world: World) -> Path:
+    """The world file of ``world`` (what ``reconciler.sandbox``'s helpers and ``create_app`` take)."""
+    return world.db
+
+
+@pytest.fixture
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
+    """Every sandbox service served over real HTTP on 127.0.0.1 (``reconciler.sandbox.serve`` in a thread).
+
+    The world is fresh (seeded in ``tmp_path``). By default every port is 0, so ``serve`` picks free
+    ports and reports them; parametrize indirectly with ``"free-ports"`` to pass explicit port numbers
+    found free beforehand instead. Fails when the servers are not ready within 30 s; stopped (and the
+    thread joined) after the test.
+    """
+    explicit = getattr(request, "param", "port-zero") == "free-ports"
+    requested = {service: free_port() if explicit else 0 for service in SERVICES}
+    db = tmp_path / "served" / "world.db"
+    reset_world(db)
+    ready = threading.Event()
+    handle = Served(db=db, requested=requested)
+
+    def target() -> None:
+        try:
+            serve(db, ports=requested, ready=ready, stop=handle.stop_event, bound_ports=handle.ports)
+        except BaseException as exc:  # reported by the tests (and below if never ready)
+            handle.errors.append(exc)
+
+    handle.thread = threading.Thread(target=target, name="sandbox-serve", daemon=True)
+    handle.thread.start()
+    try:
+        assert ready.wait(30), f"sandbox serve did not start: {handle.errors}"
+        yield handle
+    finally:
+        handle.stop()

@@ -1,12 +1,15 @@
-"""Shared helpers for the client tests: a recording sleep and a tiny retry policy."""
+"""Shared helpers for the client tests: a recording sleep, a tiny retry policy, a UMAPI client on the sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from reconciler.clients import HttpPolicy
+from reconciler.clients.ims import ImsClient, ServerToServerTokenProvider
+from reconciler.clients.umapi import UmapiClient
+from tests.helpers import CLIENT_ID, SECRET, UMAPI_SCOPES, World
 
 
 class SleepRecorder:
@@ -30,3 +33,25 @@ def policy() -> HttpPolicy:
 
 
 AsyncSleep = Callable[[float], Awaitable[None]]
+
+
+@pytest.fixture
+async def umapi(world: World) -> AsyncIterator[UmapiClient]:
+    """A UMAPI client on the in-process sandbox, without the per-minute limits, instant retries."""
+    ims = ImsClient("http://ims.test", transport=world.transport("ims"))
+    tokens = ServerToServerTokenProvider(ims, CLIENT_ID, SECRET, UMAPI_SCOPES)
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    client = UmapiClient(
+        "http://umapi.test/v2/usermanagement",
+        api_key=CLIENT_ID,
+        token_provider=tokens,
+        transport=world.transport("umapi"),
+        limits_per_min={},
+        sleep=no_sleep,
+    )
+    yield client
+    await client.aclose()
+    await ims.aclose()

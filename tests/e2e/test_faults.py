@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import sandbox
-
-from .conftest import Run
+from tests.helpers import Run
 
 
 def _db(path: Path) -> Path:

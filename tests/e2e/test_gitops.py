@@ -9,9 +9,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from tests.conftest import Installed
-
-from .conftest import QUICKSTART, ROOT
+from tests.helpers import QUICKSTART, ROOT, Installed
 
 WORKFLOW = ROOT / "examples" / "gitops" / "reconciler.yml"
 

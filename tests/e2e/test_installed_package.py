@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Installed
+from tests.helpers import ROOT, Installed
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,10 @@ import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from sandbox_helpers import ORG, RC, client_for, console_headers, make_application, make_cloud_config
 
 from reconciler.sandbox import pki, world_counts
+
+from .sandbox_helpers import ORG, RC, client_for, console_headers, make_application, make_cloud_config
 
 ALL = ("AEMAssetsDAMSDK", "AEMAssetsSyncSDK", "CCShareSDK")
 

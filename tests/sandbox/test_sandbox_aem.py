@@ -7,7 +7,8 @@ import pathlib
 import re
 
 from cryptography import x509
-from sandbox_helpers import client_for, make_cloud_config
+
+from .sandbox_helpers import client_for, make_cloud_config
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 

@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-from sandbox_helpers import client_for, console_headers
 
 from reconciler.sandbox import (
     SandboxCrash,
@@ -22,6 +21,8 @@ from reconciler.sandbox import (
     set_faults,
     world_counts,
 )
+
+from .sandbox_helpers import client_for, console_headers
 
 SANDBOX_DIR = pathlib.Path(__file__).resolve().parents[2] / "reconciler" / "sandbox"
 

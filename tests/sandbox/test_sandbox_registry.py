@@ -6,11 +6,12 @@ import pathlib
 
 import httpx
 import pytest
-from sandbox_helpers import client_for
 from starlette.applications import Starlette
 
 from reconciler import sandbox, wiring
 from reconciler.sandbox import DEFAULT_PORTS, REGISTRY, SERVICES, create_app, server
+
+from .sandbox_helpers import client_for
 
 
 def test_every_registered_service_has_a_port_an_app_and_a_description(db: pathlib.Path) -> None:

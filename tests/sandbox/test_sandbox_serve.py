@@ -1,40 +1,23 @@
-"""serve(): every registered emulator on real loopback ports."""
+"""serve(): every registered emulator on real loopback ports (the shared ``served`` fixture)."""
 
 from __future__ import annotations
 
-import pathlib
 import re
-import socket
-import threading
 
 import httpx
-from sandbox_helpers import ORG, RC
+import pytest
 
-from reconciler.sandbox import serve, set_faults
+from reconciler.sandbox import set_faults
+from tests.helpers import Served
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .sandbox_helpers import ORG, RC
 
 
-def test_serve_over_http(db: pathlib.Path) -> None:
-    ports = {"aem": free_port(), "ims": free_port(), "console": free_port(), "umapi": free_port(),
-             "workfront": free_port()}
-    ready, stop = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            serve(db, ports=ports, ready=ready, stop=stop)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
+@pytest.mark.parametrize("served", ["free-ports"], indirect=True)
+def test_serve_over_http(served: Served) -> None:
+    ports, db = served.ports, served.db
+    assert ports == served.requested  # the explicit port numbers are the ones served
     try:
-        assert ready.wait(15), errors
         aem = f"http://127.0.0.1:{ports['aem']}"
         ims = f"http://127.0.0.1:{ports['ims']}"
         console = f"http://127.0.0.1:{ports['console']}"
@@ -102,33 +85,18 @@ def test_serve_over_http(db: pathlib.Path) -> None:
             assert c.delete(f"{aem}/_sandbox/faults").status_code == 200
             assert c.get(f"{aem}/content/dam/boom.json", auth=("admin", "admin")).status_code == 200
     finally:
-        stop.set()
-        thread.join(15)
-    assert not thread.is_alive()
-    assert not errors
+        served.stop()
+    assert served.stopped
+    assert not served.errors
 
 
-def test_serve_port_zero_reports_bound_ports(db: pathlib.Path) -> None:
-    ready, stop = threading.Event(), threading.Event()
-    bound: dict[str, int] = {}
-    thread = threading.Thread(
-        target=serve,
-        args=(db,),
-        kwargs={
-            "ports": {"aem": 0, "ims": 0, "console": 0, "umapi": 0, "workfront": 0},
-            "ready": ready,
-            "stop": stop,
-            "bound_ports": bound,
-        },
-        daemon=True,
-    )
-    thread.start()
+def test_serve_port_zero_reports_bound_ports(served: Served) -> None:
+    bound = served.ports
+    assert set(served.requested.values()) == {0}
     try:
-        assert ready.wait(15)
         assert set(bound) == {"aem", "ims", "console", "umapi", "workfront"} and all(bound.values())
         r = httpx.get(f"http://127.0.0.1:{bound['console']}/console/organizations", timeout=10)
         assert r.status_code == 403 and r.json()["error_code"] == "403000"
     finally:
-        stop.set()
-        thread.join(15)
-    assert not thread.is_alive()
+        served.stop()
+    assert served.stopped

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 from reconciler.clients.workfront import WorkfrontClient
 from reconciler.engine import make_plan
 from reconciler.wiring import Workspace
-from tests.e2e.conftest import Run
+from tests.helpers import EXAMPLES, Run, workfront_http
+from tests.helpers import WORKFRONT_API as API
 
-from .conftest import API, workfront_http
+
+@pytest.fixture
+def workfront_example(tmp_path: Path) -> Path:
+    """A private copy of examples/workfront (its own state and sandbox world)."""
+    dest = tmp_path / "workfront"
+    shutil.copytree(EXAMPLES / "workfront", dest, ignore=shutil.ignore_patterns(".reconciler"))
+    return dest
 
 
 def planned(output: str) -> dict[str, str]:

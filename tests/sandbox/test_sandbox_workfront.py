@@ -1,22 +1,18 @@
-"""The Workfront emulator's protocol (docs/api-fidelity.md "Workfront"), and the client on it."""
+"""The Workfront emulator's protocol (docs/api-fidelity.md "Workfront"); the client on it is in
+tests/clients/test_clients_workfront.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
-import httpx
-
-from reconciler.clients import StaticTokenProvider
-from reconciler.clients.workfront import WorkfrontClient
-from reconciler.sandbox import SEED, create_app
-
-from .conftest import API, API_KEY, workfront_http
+from tests.helpers import WORKFRONT_API as API
+from tests.helpers import WORKFRONT_API_KEY as API_KEY
+from tests.helpers import workfront_http
 
 
-def test_envelopes_auth_and_versions(tmp_path: Path) -> None:
-    with workfront_http(tmp_path / "w.db") as wf:
+def test_envelopes_auth_and_versions(db: Path) -> None:
+    with workfront_http(db) as wf:
         ok = wf.get(f"{API}/proj/search", params={"name": "Spring Launch"})
         assert ok.status_code == 200 and ok.json()["data"][0]["name"] == "Spring Launch"
         missing = wf.get(f"{API}/proj/{'0' * 32}")
@@ -31,8 +27,8 @@ def test_envelopes_auth_and_versions(tmp_path: Path) -> None:
         assert linked.status_code == 400  # secondary object: only through DOCFDR.linkedFolder
 
 
-def test_method_override_updates_forms_and_fields(tmp_path: Path) -> None:
-    with workfront_http(tmp_path / "w.db") as wf:
+def test_method_override_updates_forms_and_fields(db: Path) -> None:
+    with workfront_http(db) as wf:
         proj = wf.get(f"{API}/PROJECT/search", params={"name": "Summer Teaser"}).json()["data"][0]
         # GET + method=PUT + updates in the query string (workfrontapi-plus style)
         r = wf.get(f"{API}/proj/{proj['ID']}", params={"method": "PUT", "updates": json.dumps({"DE:Region": "EMEA"}),
@@ -54,8 +50,8 @@ def test_method_override_updates_forms_and_fields(tmp_path: Path) -> None:
         assert wf.get(f"{API}/docfdr/{folder['ID']}", params={"method": "delete"}).json() == {"data": {"success": True}}
 
 
-def test_paging_limits_and_batch(tmp_path: Path) -> None:
-    with workfront_http(tmp_path / "w.db") as wf:
+def test_paging_limits_and_batch(db: Path) -> None:
+    with workfront_http(db) as wf:
         for i in range(110):
             wf.post(f"{API}/docfdr", params={"updates": json.dumps({"name": f"folder {i:03d}"})})
         assert len(wf.get(f"{API}/docfdr/search").json()["data"]) == 100  # default $$LIMIT
@@ -69,39 +65,8 @@ def test_paging_limits_and_batch(tmp_path: Path) -> None:
         assert got[0]["data"] == {"count": 1} and got[1]["data"][0]["name"] == "Scale Test"
 
 
-def test_too_many_concurrent_requests_is_429(tmp_path: Path) -> None:
-    with workfront_http(tmp_path / "w.db") as wf:
+def test_too_many_concurrent_requests_is_429(db: Path) -> None:
+    with workfront_http(db) as wf:
         wf.app.state.workfront_gate.current = wf.app.state.workfront_gate.limit  # type: ignore[attr-defined]
         r = wf.get(f"{API}/proj/search")
         assert r.status_code == 429 and "Too many concurrent API requests" in r.json()["error"]["message"]
-
-
-def test_client_pages_with_limit_and_ims_bearer(tmp_path: Path) -> None:
-    db = tmp_path / "w.db"
-    rc = SEED["reconciler_credential"]
-
-    async def go() -> None:
-        ims = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app("ims", db)), base_url="http://ims")
-        token = (await ims.post("/ims/token/v3", data={
-            "grant_type": "client_credentials", "client_id": rc["client_id"], "client_secret": rc["client_secret"],
-            "scope": "openid,AdobeID"})).json()["access_token"]
-        await ims.aclose()
-        transport = httpx.ASGITransport(app=create_app("workfront", db))
-        client = WorkfrontClient("http://wf", token_provider=StaticTokenProvider(token),
-                                 ims_org_id=SEED["orgs"][0]["code"], transport=transport)
-        projects = await client.search("PROJ", {"name": "Scale Project", "name_Mod": "contains"}, fields=["name"],
-                                       page_size=5)
-        assert len(projects) == 12 and client.request_count == 3  # 5 + 5 + 2
-        assert await client.count("PROJ") == 15
-        bad_org = WorkfrontClient("http://wf", token_provider=StaticTokenProvider(token),
-                                  ims_org_id="000000000000000000000000@AdobeOrg", transport=transport)
-        try:
-            await bad_org.search("PROJ")
-        except Exception as exc:
-            assert "403" in str(exc)
-        else:
-            raise AssertionError("a foreign org must be refused")
-        await client.aclose()
-        await bad_org.aclose()
-
-    asyncio.run(go())

@@ -12,8 +12,8 @@ from reconciler.config.diagnostics import ConfigError, Diagnostic
 from reconciler.config.loader import load_config
 from reconciler.kinds import REGISTRY
 from reconciler.wiring import Workspace
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 INVALID = ROOT / "examples" / "invalid"
 EXAMPLE = ROOT / "examples" / "workfront"
 

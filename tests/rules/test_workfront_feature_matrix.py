@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 SEED = ROOT.parent / "shared" / "seeds" / "002_6a58d2d9d18e5871.txt"
 DATA = ROOT / "reconciler" / "data" / "workfront-features.yaml"
 

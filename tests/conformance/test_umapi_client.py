@@ -13,17 +13,14 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reconciler.sandbox import serve, umapi_snapshot
+from reconciler.sandbox import umapi_snapshot
+from tests.helpers import CLIENT_ID, ORG, ROOT, SECRET, Served
 
-from .conftest import CLIENT_ID, ORG, SECRET
-
-ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".cache" / "umapi-client-3.0.1"
 PIN = "umapi-client==3.0.1"
 
@@ -94,36 +91,11 @@ def _ensure_venv() -> Path:
     return py
 
 
-@pytest.fixture
-def served(tmp_path: Path):  # type: ignore[no-untyped-def]
-    ready, stop = threading.Event(), threading.Event()
-    bound: dict[str, int] = {}
-    db = tmp_path / "world.db"
-    thread = threading.Thread(
-        target=serve,
-        args=(db,),
-        kwargs={
-            "ports": {"aem": 0, "ims": 0, "console": 0, "umapi": 0, "workfront": 0},
-            "ready": ready,
-            "stop": stop,
-            "bound_ports": bound,
-        },
-        daemon=True,
-    )
-    thread.start()
-    assert ready.wait(20)
-    try:
-        yield db, bound
-    finally:
-        stop.set()
-        thread.join(15)
-
-
-def test_official_umapi_client_lists_users_and_adds_to_a_group(served) -> None:  # type: ignore[no-untyped-def]
+def test_official_umapi_client_lists_users_and_adds_to_a_group(served: Served) -> None:
     py = _ensure_venv()
-    db, ports = served
+    db = served.db
     token = httpx.post(
-        f"http://127.0.0.1:{ports['ims']}/ims/token/v3",
+        f"{served.url('ims')}/ims/token/v3",
         data={
             "client_id": CLIENT_ID,
             "client_secret": SECRET,
@@ -132,7 +104,7 @@ def test_official_umapi_client_lists_users_and_adds_to_a_group(served) -> None: 
         },
         timeout=10,
     ).json()["access_token"]
-    endpoint = f"http://127.0.0.1:{ports['umapi']}/v2/usermanagement"
+    endpoint = f"{served.url('umapi')}/v2/usermanagement"
     env = {k: v for k, v in os.environ.items() if k != "UMAPI_MOCK"}
     run = subprocess.run(
         [str(py), "-c", SCRIPT, endpoint, ORG, CLIENT_ID, token], capture_output=True, text=True, timeout=120, env=env

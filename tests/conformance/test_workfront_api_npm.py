@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox import serve
+from tests.helpers import ROOT, WORKFRONT_API_KEY, Served
 
-ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "npm-workfront"
 PACKAGE = "workfront-api@6.2.0"
-API_KEY = "sandbox-workfront-api-key"
 
 SCRIPT = r"""
 const { NodeApi } = require('workfront-api');
@@ -66,29 +63,11 @@ def install_client() -> Path:
     return CACHE
 
 
-@pytest.fixture
-def served_workfront(tmp_path: Path):
-    ready, stop, ports = threading.Event(), threading.Event(), {}
-    thread = threading.Thread(
-        target=serve, args=(tmp_path / "world.db",),
-        kwargs={"ports": dict.fromkeys(("aem", "ims", "console", "umapi", "workfront"), 0),
-                "ready": ready, "stop": stop, "bound_ports": ports},
-        daemon=True,
-    )
-    thread.start()
-    assert ready.wait(30), "sandbox serve did not start"
-    try:
-        yield f"http://127.0.0.1:{ports['workfront']}"
-    finally:
-        stop.set()
-        thread.join(15)
-
-
-def test_official_js_client_searches_and_edits(served_workfront: str) -> None:
+def test_official_js_client_searches_and_edits(served: Served) -> None:
     cache = install_client()
     (cache / "run.js").write_text(SCRIPT)
-    done = subprocess.run(["node", "run.js", served_workfront, API_KEY], cwd=cache, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(["node", "run.js", served.url("workfront"), WORKFRONT_API_KEY], cwd=cache,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     [found] = out["found"]

@@ -11,11 +11,9 @@ import pytest
 
 from reconciler import sandbox
 from reconciler.engine import make_plan
+from tests.helpers import CC_ORG, EXAMPLES, ORG, QUICKSTART, Run
 
-from ..e2e.conftest import QUICKSTART, ROOT, Run
-from .conftest import CC_ORG, ORG
-
-CREATIVE = ROOT / "examples" / "creative-cloud"
+CREATIVE = EXAMPLES / "creative-cloud"
 
 
 def _db(path: Path) -> Path:
