@@ -22,12 +22,23 @@ from . import (
 from .base import KindDef
 from .context import ProviderContext
 
-REGISTRY: dict[str, KindDef] = {
-    m.KIND.name: m.KIND for m in (orgs, applications, cloud_configs, application_keys, replication_agents, folders)
-}
-REGISTRY.update({m.KIND.name: m.KIND for m in (users, shares, creative_cloud_connections)})
-REGISTRY.update(
-    {m.KIND.name: m.KIND for m in (workfront_integrations, workfront_linked_folders, workfront_metadata_mappings)}
+KIND_MODULES = (
+    orgs,
+    applications,
+    cloud_configs,
+    application_keys,
+    replication_agents,
+    folders,
+    users,
+    shares,
+    creative_cloud_connections,
+    workfront_integrations,
+    workfront_linked_folders,
+    workfront_metadata_mappings,
 )
+"""Every kind's module, in documentation and schema order: a new kind is imported above and listed here."""
 
-__all__ = ["REGISTRY", "KindDef", "ProviderContext"]
+REGISTRY: dict[str, KindDef] = {m.KIND.name: m.KIND for m in KIND_MODULES}
+"""Section name (``folders``) -> the kind's definition."""
+
+__all__ = ["KIND_MODULES", "REGISTRY", "KindDef", "ProviderContext"]

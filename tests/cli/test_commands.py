@@ -66,5 +66,5 @@ def test_sandbox_serve_serves_every_service_on_the_given_ports_until_terminated(
             proc.wait()
     assert proc.returncode == 0, "SIGTERM must stop the servers and return"
     banner = proc.stdout.read() if proc.stdout else ""
-    assert f"AEM http://127.0.0.1:{ports['aem']} (admin/admin)" in banner
+    assert f"AEM author http://127.0.0.1:{ports['aem']} (admin/admin)" in banner
     assert f"Workfront http://127.0.0.1:{ports['workfront']}/attask/api/v21.0" in banner
