@@ -192,6 +192,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, display: str, lines: list[str]) -> 
     line = lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
     if line[loc.col - 1 : loc.col] == "\t":
         hint = "YAML indents with spaces, never tabs"
+    elif "nesting depth" in problem:  # libyaml's own limit (1,000 levels), met before MAX_DEPTH in flow style
+        hint = f"a configuration needs only a few levels (at most {MAX_DEPTH} are accepted)"
     return Diagnostic("error", f"YAML syntax error: {problem}", detail=detail, loc=loc, hint=hint)
 
 
