@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import os
 import stat
 from collections.abc import Collection
@@ -144,14 +145,17 @@ def _list(path: Path, findings: Findings) -> Found | None:
     return found
 
 
-#: subdirectories looked into (one level) for YAML files that are not read
+#: subdirectories looked into (one level) for YAML files that are not read, and entries of each
 _PEEK_DIRS = 100
+_PEEK_ENTRIES = 1000
 
 
 def _holds_yaml(directory: str) -> bool:
+    """Whether ``directory`` directly holds a (non-hidden) YAML file, among its first entries."""
     try:
         with os.scandir(directory) as it:
-            return any(e.name.endswith(SUFFIXES) and not e.name.startswith(".") for e in it)
+            entries = itertools.islice(it, _PEEK_ENTRIES)
+            return any(e.name.endswith(SUFFIXES) and not e.name.startswith(".") for e in entries)
     except OSError:
         return False
 
