@@ -14,8 +14,10 @@ Public API:
 Modules (the loader composes the internal steps, one concern each):
 
 * ``loader``: :func:`load_config` and the public result types; runs the steps below in order.
-* ``discovery``: which files (directory walk, hidden paths skipped), reading, digest.
-* ``_yaml``: YAML 1.2 parsing with a position for every key and value.
+* ``discovery``: which files (a directory's own ``*.yaml``/``*.yml``, or recursively; hidden
+  names skipped; foreign YAML files skipped and listed), size and count limits, reading, digest.
+* ``_yaml``: YAML 1.2 parsing (libyaml's event stream) with a position for every key and value;
+  depth and alias-expansion limits.
 * ``sections``: top-level keys, ``version``, sections and names (duplicates across files).
 * ``interpolate``: ``${env:...}`` / ``${file:...}`` substitution.
 * ``report``: the collected diagnostics and their redaction; pydantic errors -> diagnostics.

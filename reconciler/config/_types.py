@@ -1,10 +1,16 @@
-"""Walking pydantic models by type (internal): field types at a data path, secrets, RefTo fields."""
+"""Walking pydantic models by type (internal): field types at a data path, secrets, RefTo fields.
+
+The questions asked per value (the type at a path, whether it is a secret or a bool, a model's
+fields by key) depend only on the types, so their answers are memoised (:func:`_memo`): loading
+asks them for every value of every resource, 10,000 resources ask the same few hundred.
+"""
 
 from __future__ import annotations
 
+import functools
 import types
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic.fields import FieldInfo
@@ -16,6 +22,30 @@ Path_ = tuple[str | int, ...]
 _SEQ_ORIGINS = (list, set, frozenset, tuple, Sequence)
 _MAP_ORIGINS = (dict, Mapping)
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+#: entries per memoised function before its cache is emptied (paths with list indexes vary)
+_MEMO_SIZE = 20_000
+
+
+def _memo(fn: _F) -> _F:
+    """Memoise a pure function of types (arguments that cannot be hashed are not cached)."""
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return cache[args]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable metadata somewhere in the type
+            return fn(*args)
+        if len(cache) >= _MEMO_SIZE:
+            cache.clear()
+        value = cache[args] = fn(*args)
+        return value
+
+    return wrapper  # type: ignore[return-value]
+
 
 def field_type(fi: FieldInfo) -> Any:
     """The field's annotation with its metadata re-attached as ``Annotated``."""
@@ -24,25 +54,28 @@ def field_type(fi: FieldInfo) -> Any:
     return fi.annotation
 
 
-def split_annotated(tp: Any) -> tuple[Any, list[Any]]:
-    """``Annotated[T, m1, m2]`` -> ``(T, [m1, m2])`` (flattening nested ``Annotated``)."""
+@_memo
+def split_annotated(tp: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``Annotated[T, m1, m2]`` -> ``(T, (m1, m2))`` (flattening nested ``Annotated``)."""
     metadata: list[Any] = []
     while get_origin(tp) is Annotated:
         args = get_args(tp)
         tp = args[0]
         metadata.extend(args[1:])
-    return tp, metadata
+    return tp, tuple(metadata)
 
 
 def is_union(tp: Any) -> bool:
     return get_origin(tp) in (Union, types.UnionType)
 
 
-def model_fields_by_key(model: type[BaseModel]) -> dict[str, FieldInfo]:
-    """The model's fields keyed as they appear in input data (alias if any)."""
-    return {(fi.alias or name): fi for name, fi in model.model_fields.items()}
+@_memo
+def model_fields_by_key(model: type[BaseModel]) -> Mapping[str, FieldInfo]:
+    """The model's fields keyed as they appear in input data (alias if any); read-only."""
+    return types.MappingProxyType({(fi.alias or name): fi for name, fi in model.model_fields.items()})
 
 
+@_memo
 def child_type(tp: Any, key: str | int) -> Any:
     """The type of ``value[key]`` for a value of type ``tp``; ``None`` if unknown."""
     tp, _ = split_annotated(tp)
@@ -68,6 +101,7 @@ def child_type(tp: Any, key: str | int) -> Any:
     return None
 
 
+@_memo
 def type_at(tp: Any, path: Path_) -> Any:
     """The type at ``path`` below ``tp`` (see :func:`child_type`)."""
     for key in path:
@@ -77,19 +111,21 @@ def type_at(tp: Any, path: Path_) -> Any:
     return tp
 
 
-def models_in(tp: Any) -> list[type[BaseModel]]:
+@_memo
+def models_in(tp: Any) -> tuple[type[BaseModel], ...]:
     """The pydantic models ``tp`` may be (through ``Annotated``/unions)."""
     tp, _ = split_annotated(tp)
     if is_union(tp):
         out: list[type[BaseModel]] = []
         for arg in get_args(tp):
             out.extend(models_in(arg))
-        return out
+        return tuple(out)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [tp]
-    return []
+        return (tp,)
+    return ()
 
 
+@_memo
 def is_secret(tp: Any) -> bool:
     """True if ``tp`` is (or may be) ``SecretStr``/``SecretBytes``, or a container of them."""
     tp, _ = split_annotated(tp)
@@ -106,6 +142,7 @@ def is_secret(tp: Any) -> bool:
     return False
 
 
+@_memo
 def is_bool(tp: Any) -> bool:
     """True if ``tp`` is ``bool`` (possibly ``Optional``/``Annotated``)."""
     tp, _ = split_annotated(tp)
@@ -122,7 +159,7 @@ def find_typed_refs(value: Any, tp: Any, path: Path_ = ()) -> list[tuple[Path_, 
     models, list items and dict values are followed. Results are unique by ``(path, kind)``.
     """
     out: list[tuple[Path_, RefTo, str]] = []
-    _walk(value, tp, path, out)
+    _walk(value, _plan(tp), path, out)
     seen: set[tuple[Path_, str]] = set()
     unique = []
     for item in out:
@@ -133,11 +170,40 @@ def find_typed_refs(value: Any, tp: Any, path: Path_ = ()) -> list[tuple[Path_, 
     return unique
 
 
-def _walk(value: Any, tp: Any, path: Path_, out: list[tuple[Path_, RefTo, str]]) -> None:
-    if value is None:
-        return
+# A walk plan per type, built once: (RefTo or None, what the type is, what is below it).
+_Plan = tuple[Any, str, Any]
+_NONE_TYPE = type(None)
+
+
+def _plan(tp: Any) -> _Plan:
+    """How :func:`_walk` goes through a value of type ``tp`` (models are planned lazily)."""
     base, metadata = split_annotated(tp)
     ref = next((m for m in metadata if isinstance(m, RefTo)), None)
+    if is_union(base):
+        return ref, "union", tuple(_plan(arg) for arg in get_args(base) if arg is not _NONE_TYPE)
+    if isinstance(base, type) and issubclass(base, BaseModel):
+        return ref, "model", base
+    origin = get_origin(base)
+    args = get_args(base)
+    if origin in _SEQ_ORIGINS and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return ref, "fixed", tuple(_plan(arg) for arg in args)
+        return ref, "seq", _plan(args[0])
+    if origin in _MAP_ORIGINS and len(args) == 2:
+        return ref, "map", _plan(args[1])
+    return ref, "leaf", None
+
+
+@_memo
+def _model_plan(model: type[BaseModel]) -> tuple[tuple[str, str, _Plan], ...]:
+    """``(attribute name, input key, plan)`` of each field of ``model``."""
+    return tuple((name, fi.alias or name, _plan(field_type(fi))) for name, fi in model.model_fields.items())
+
+
+def _walk(value: Any, plan: _Plan, path: Path_, out: list[tuple[Path_, RefTo, str]]) -> None:
+    if value is None:
+        return
+    ref, what, below = plan
     if ref is not None:
         if isinstance(value, str):
             out.append((path, ref, value))
@@ -147,27 +213,23 @@ def _walk(value: Any, tp: Any, path: Path_, out: list[tuple[Path_, RefTo, str]])
                 if isinstance(item, str):
                     out.append(((*path, i), ref, item))
             return
-    if is_union(base):
-        for arg in get_args(base):
-            if arg is not type(None):
-                _walk(value, arg, path, out)
-        return
-    if isinstance(base, type) and issubclass(base, BaseModel):
-        if isinstance(value, base):
-            for name, fi in type(value).model_fields.items():
-                _walk(getattr(value, name, None), field_type(fi), (*path, fi.alias or name), out)
+    if what == "union":
+        for member in below:
+            _walk(value, member, path, out)
+    elif what == "model":
+        if isinstance(value, below):
+            for name, key, sub in _model_plan(type(value)):
+                _walk(getattr(value, name, None), sub, (*path, key), out)
         elif isinstance(value, dict):
-            for key, fi in model_fields_by_key(base).items():
+            for _name, key, sub in _model_plan(below):
                 if key in value:
-                    _walk(value[key], field_type(fi), (*path, key), out)
-        return
-    origin = get_origin(base)
-    args = get_args(base)
-    if origin in _SEQ_ORIGINS and isinstance(value, list | tuple) and args:
+                    _walk(value[key], sub, (*path, key), out)
+    elif what == "seq" and isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            item_tp = child_type(base, i)
-            if item_tp is not None:
-                _walk(item, item_tp, (*path, i), out)
-    elif origin in _MAP_ORIGINS and isinstance(value, dict) and len(args) == 2:
+            _walk(item, below, (*path, i), out)
+    elif what == "fixed" and isinstance(value, list | tuple):
+        for i, item in enumerate(value[: len(below)]):
+            _walk(item, below[i], (*path, i), out)
+    elif what == "map" and isinstance(value, dict):
         for key, item in value.items():
-            _walk(item, args[1], (*path, str(key)), out)
+            _walk(item, below, (*path, str(key)), out)

@@ -1,8 +1,10 @@
 """Load YAML configuration files into typed desired state.
 
-:func:`load_config` reads one file or a directory of ``*.yaml``/``*.yml`` files (recursively, in
-sorted order, skipping hidden files and directories such as ``.reconciler``), merges them, and
-returns a :class:`LoadedConfig`. It is generic over a registry of resource kinds
+:func:`load_config` reads one file, or a directory's own ``*.yaml``/``*.yml`` files (as Terraform
+reads ``*.tf``: sorted, not its subdirectories unless ``recursive=True``, hidden names such as
+``.reconciler`` skipped, YAML files that are not configuration listed in a warning and skipped),
+within size and count limits (:mod:`.discovery`, :mod:`._yaml`), merges them, and returns a
+:class:`LoadedConfig`. It is generic over a registry of resource kinds
 (:class:`KindSchema`); it makes no network calls.
 
 File shape (all top-level keys optional per file; ``version`` required once)::
@@ -158,16 +160,22 @@ def load_config(
     *,
     kinds: Mapping[str, KindSchema],
     environ: Mapping[str, str] | None = None,
+    recursive: bool = False,
 ) -> LoadedConfig:
     """Load the configuration at ``path`` (a file or a directory).
 
     ``kinds`` maps section names to kinds; ``environ`` replaces ``os.environ`` for
-    ``${env:...}`` (tests pass a dict).
+    ``${env:...}`` (tests pass a dict); ``recursive``: a directory's subdirectories are read too.
+    In a directory, only files with a top-level integer ``version`` or a configuration section
+    are configuration; the others are listed in one warning (:func:`.discovery.is_configuration`).
+    Limits (each an error naming the file): :data:`.discovery.MAX_FILE_BYTES` per file,
+    :data:`.discovery.MAX_TOTAL_BYTES` in all, :data:`.discovery.MAX_FILES` files,
+    :data:`._yaml.MAX_DEPTH` levels of nesting, :data:`._yaml.MAX_ALIAS_NODES` values from aliases.
 
     Raises:
         ConfigError: with every error found (and the warnings), each at ``file:line:col``.
     """
-    return _Loader(kinds, os.environ if environ is None else environ).load(Path(path))
+    return _Loader(kinds, os.environ if environ is None else environ).load(Path(path), recursive)
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,10 +195,11 @@ class _Loader:
         self.interpolator = Interpolator(environ, self.findings)
         self.report = ValidationReport(self.findings)
 
-    def load(self, path: Path) -> LoadedConfig:
-        found, root = find_files(path, self.findings)
-        files, digest = read_files(found, self.findings)
-        registry = collect(files, self.kinds, self.findings)
+    def load(self, path: Path, recursive: bool = False) -> LoadedConfig:
+        found, root = find_files(path, self.findings, recursive=recursive)
+        top_keys = ["version", "connections", *self.kinds] if path.is_dir() else None
+        files, digest = read_files(found, self.findings, top_keys=top_keys)
+        registry = collect(files, self.kinds, self.findings, require_version=top_keys is None)
         for entry in [*registry.connections.values(), *registry.resources.values()]:
             entry.data = self.interpolator.entry(entry)
         refs = RefChecker(self.kinds, registry, self.findings)

@@ -2,8 +2,9 @@
 kind; every named entry registered once across all files.
 
 Checked here: the top level is a mapping of known keys (did-you-mean for others); ``version`` is
-an integer equal to :data:`CONFIG_VERSION`, given at least once when there is any content, and
-the same in every file that gives it; a section maps valid names (:data:`~.refs.NAME_RE`) to
+an integer equal to :data:`CONFIG_VERSION`, given at least once when there is any content (or
+always, with ``require_version``: a file given by name, even an empty one), and the same in every
+file that gives it; a section maps valid names (:data:`~.refs.NAME_RE`) to
 specs; a name is declared once per section across all files. Problems become diagnostics.
 """
 
@@ -24,8 +25,14 @@ __all__ = ["CONFIG_VERSION", "collect"]
 CONFIG_VERSION = 1
 
 
-def collect(files: list[SourceFile], kinds: Collection[str], findings: Findings) -> Registry:
-    """Check top-level keys and versions; register connections and resources (with dup checks)."""
+def collect(
+    files: list[SourceFile], kinds: Collection[str], findings: Findings, *, require_version: bool = False
+) -> Registry:
+    """Check top-level keys and versions; register connections and resources (with dup checks).
+
+    ``require_version``: a missing ``version`` is an error even when the files hold nothing (an
+    empty file given by name is "missing 'version'", not an empty configuration).
+    """
     registry = Registry()
     any_content = False
     top_keys = ["version", "connections", *kinds]
@@ -55,7 +62,10 @@ def collect(files: list[SourceFile], kinds: Collection[str], findings: Findings)
                     detail=f"expected one of: {', '.join(top_keys)}",
                     hint=f"did you mean '{suggestion}'?" if suggestion else None,
                 )
-    _check_versions_agree(files, any_content, findings)
+    empty_file = require_version and any(
+        f.parsed.data is None and not any(d.severity == "error" for d in f.parsed.diagnostics) for f in files
+    )
+    _check_versions_agree(files, any_content or empty_file, findings)
     return registry
 
 
@@ -74,8 +84,8 @@ def _check_version(value: Any, value_loc: SourceLoc, findings: Findings) -> None
         )
 
 
-def _check_versions_agree(files: list[SourceFile], any_content: bool, findings: Findings) -> None:
-    """Version: required once, all files agree (only integers are compared; others errored)."""
+def _check_versions_agree(files: list[SourceFile], required: bool, findings: Findings) -> None:
+    """Version: required once (if ``required``), all files agree (only integers are compared)."""
     seen_versions: list[tuple[Any, SourceLoc]] = []
     for f in files:
         value = f.parsed.data.get("version") if isinstance(f.parsed.data, dict) else None
@@ -92,11 +102,13 @@ def _check_versions_agree(files: list[SourceFile], any_content: bool, findings: 
                     hint="all files of one configuration must give the same version",
                 )
     has_version = any(isinstance(f.parsed.data, dict) and "version" in f.parsed.data for f in files)
-    if not has_version and any_content:
-        first = next((f for f in files if f.parsed.data), None)
+    if not has_version and required:
+        first = next((f for f in files if f.parsed.data), files[0] if files else None)
+        empty = first is not None and first.parsed.data is None
         findings.error(
             "missing 'version'",
             SourceLoc(first.display, 1, 1) if first else None,
+            detail="the file is empty" if empty else "",
             hint=f"add 'version: {CONFIG_VERSION}' at the top of one of the files",
         )
 

@@ -55,8 +55,8 @@ shares:
 )
 
 
-def load(path: Path, environ: dict[str, str] | None = None) -> LoadedConfig:
-    return load_config(path, kinds=TOY_KINDS, environ=environ or {})
+def load(path: Path, environ: dict[str, str] | None = None, *, recursive: bool = False) -> LoadedConfig:
+    return load_config(path, kinds=TOY_KINDS, environ=environ or {}, recursive=recursive)
 
 
 def errors_of(path: Path, environ: dict[str, str] | None = None) -> list[Diagnostic]:
@@ -571,7 +571,7 @@ def test_file_secret_relative_to_file(write: Writer) -> None:
         "version: 1\nconnections:\n  aem:\n    type: aem\n    url: http://localhost:4502\n"
         "    username: admin\n    password: ${file:../secrets/aem.txt}\n",
     )
-    cfg = load(path.parent.parent)
+    cfg = load(path.parent.parent, recursive=True)
     conn = cfg.connections["aem"]
     assert conn.type == "aem" and conn.password is not None
     assert conn.password.get_secret_value() == "s3cr3t-password"
@@ -682,7 +682,7 @@ def test_directory_merge_order_and_skips(write: Writer) -> None:
     write(".reconciler/state.yaml", "bogus: 1\n")
     write(".pre-commit-config.yaml", "bogus: 1\n")
     write("notes.txt", "bogus: 1\n")
-    cfg = load(root)
+    cfg = load(root, recursive=True)
     assert cfg.root == root
     rel = [p.relative_to(root).as_posix() for p in cfg.files]
     assert rel == ["a.yml", "a2/z.yaml", "b.yaml", "sub/c.yaml"]

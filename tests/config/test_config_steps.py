@@ -36,10 +36,16 @@ def test_find_files_sorts_and_skips_hidden_paths(tmp_path):
     (tmp_path / ".reconciler" / "state.yaml").write_text("")
     (tmp_path / "notes.txt").write_text("")
     findings = Findings()
-    found, root = find_files(tmp_path, findings)
+    found, root = find_files(tmp_path, findings, recursive=True)
     assert [rel for _, rel in found] == ["a.yaml", "b.yml", "sub/c.yaml"]
     assert root == tmp_path
     assert findings.diags == []
+    # by default a directory's own files only (as Terraform reads *.tf); the subdirectory is named
+    found, root = find_files(tmp_path, findings)
+    assert [rel for _, rel in found] == ["a.yaml", "b.yml"]
+    assert [(d.severity, d.summary) for d in findings.diags] == [
+        ("warning", "not read: subdirectory sub of the configuration directory (holding YAML files)")
+    ]
 
 
 def test_find_files_reports_missing_path_and_empty_directory(tmp_path):
