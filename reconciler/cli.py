@@ -133,17 +133,43 @@ def main(verbose: int) -> None:
 CONFIG_ARG = click.argument("config", type=click.Path(exists=True, path_type=Path), default=".", required=False)
 
 
+def _remember_recursive(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["reconciler.recursive"] = value
+    return value
+
+
+RECURSIVE_OPT = click.option(
+    "-R",
+    "--recursive",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_recursive,
+    help="Also load the YAML files in CONFIG's subdirectories (by default a directory loads only its own"
+    " *.yaml/*.yml files, as Terraform loads *.tf).",
+)
+
+
+def _workspace(path: Path, *, recursive: bool | None = None) -> Any:
+    """The loaded ``Workspace`` of ``path``; ``recursive`` defaults to the command's ``--recursive``."""
+    from reconciler.wiring import Workspace
+
+    if recursive is None:
+        ctx = click.get_current_context(silent=True)
+        recursive = bool(ctx and ctx.meta.get("reconciler.recursive"))
+    return Workspace(path, recursive=recursive)
+
+
 @main.command()
 @CONFIG_ARG
+@RECURSIVE_OPT
 @_errors
 def validate(config: Path) -> None:
     """Check the configuration without contacting any service.
 
     CONFIG is a YAML file or a directory of them (default: the current directory).
     """
-    from reconciler.wiring import Workspace
 
-    ws = Workspace(config)
+    ws = _workspace(config)
     try:
         for w in ws.loaded.warnings:
             click.echo(w.format(color=_color(sys.stderr)), err=True)
@@ -189,6 +215,7 @@ def _print_warnings(ws: Any) -> None:
 
 @main.command()
 @CONFIG_ARG
+@RECURSIVE_OPT
 @click.option(
     "-out",
     "--out",
@@ -251,9 +278,8 @@ def _plan_command(
 ) -> None:
     from reconciler.engine.planfile import write_plan_file
     from reconciler.render.jsonplan import plan_json
-    from reconciler.wiring import Workspace
 
-    ws = Workspace(config)
+    ws = _workspace(config)
 
     async def go() -> Any:
         try:
@@ -266,7 +292,8 @@ def _plan_command(
         result = _run(go)
         click.echo(_render_plan(result.plan, fmt, replace))
         if out is not None:
-            write_plan_file(out, ws.loaded.root, ws.loaded.files, plan_json(result.plan, replace=list(replace)))
+            doc = plan_json(result.plan, replace=list(replace))
+            write_plan_file(out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive)
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
     finally:
@@ -277,6 +304,7 @@ def _plan_command(
 
 @main.command()
 @CONFIG_ARG
+@RECURSIVE_OPT
 @click.option("--accept", is_flag=True, help="Accept the drift into the state (as `apply --refresh-only`).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there is no drift, 2 when there is, 1 on error.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
@@ -296,9 +324,8 @@ def drift(config: Path, accept: bool, detailed_exitcode: bool, fmt: str) -> None
 def _accept_drift(config: Path, *, auto_approve: bool) -> None:
     from reconciler.engine import accept_drift
     from reconciler.render.text import TextRenderer
-    from reconciler.wiring import Workspace
 
-    ws = Workspace(config)
+    ws = _workspace(config)
 
     async def go() -> Any:
         try:
@@ -328,14 +355,14 @@ def _accept_drift(config: Path, *, auto_approve: bool) -> None:
 
 @main.command()
 @CONFIG_ARG
+@RECURSIVE_OPT
 @click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True)
 @_errors
 def graph(config: Path, fmt: str) -> None:
     """Print the dependency graph of the configuration (no network): `a -> b` means a waits for b."""
     from reconciler.render.graph import to_dot, to_mermaid
-    from reconciler.wiring import Workspace
 
-    ws = Workspace(config)
+    ws = _workspace(config)
     try:
         edges = {addr: set(res.depends_on) for addr, res in ws.desired.items()}
     finally:
@@ -359,6 +386,7 @@ def schema(which: str) -> None:
 
 @main.command()
 @click.argument("config_or_plan", type=click.Path(exists=True, path_type=Path), default=".", required=False)
+@RECURSIVE_OPT
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking for confirmation (needed when not on a terminal)."
 )
@@ -392,7 +420,6 @@ def apply(
         return
     from reconciler.engine.planfile import read_plan_file
     from reconciler.render.text import TextRenderer
-    from reconciler.wiring import Workspace
 
     saved = read_plan_file(config_or_plan) if config_or_plan.is_file() else None
     config_path = config_or_plan
@@ -400,7 +427,7 @@ def apply(
         config_path, targets, replace = saved.config_path, saved.targets, saved.replace
         if not config_path.exists():
             _fail(f"the plan was made from {config_path}, which no longer exists")
-    ws = Workspace(config_path)
+    ws = _workspace(config_path, recursive=saved.recursive if saved is not None else None)
     render = TextRenderer(color=_color(sys.stdout))
     try:
         _print_warnings(ws)

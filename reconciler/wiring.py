@@ -90,13 +90,15 @@ def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
 class Workspace:
     """A loaded configuration with its state, providers and clients.
 
-    ``path``: a YAML file or a directory. State lives in ``<root>/.reconciler/state.db``, the
-    embedded sandbox's world in ``<root>/.reconciler/sandbox.db``. Raises ConfigError (bad YAML),
+    ``path``: a YAML file or a directory (``recursive``: with its subdirectories). State lives in
+    ``<root>/.reconciler/state.db``, the embedded sandbox's world in ``<root>/.reconciler/sandbox.db``.
+    Raises ConfigError (bad YAML),
     StateError (bad state file).
     """
 
-    def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None) -> None:
-        self.loaded = load_config(path, kinds=REGISTRY, environ=environ)
+    def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None, recursive: bool = False) -> None:
+        self.recursive = recursive
+        self.loaded = load_config(path, kinds=REGISTRY, environ=environ, recursive=recursive)
         found = rules.check(self.loaded)
         if any(d.severity == "error" for d in found):
             raise ConfigError(found)

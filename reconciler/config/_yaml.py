@@ -4,7 +4,7 @@
 event stream only; PyYAML's pure-Python parser when libyaml is missing) and builds, in one
 iterative pass over the events, plain Python data (``dict``/``list``/``str``/``int``/``float``/
 ``bool``/``None``/dates) together with a map from each value's path to its key and value
-positions. Why this parser, and the measurements: ``docs/config-loading-notes.md``.
+positions. Why this parser, and the measurements: ``docs/config-loading.md``.
 
 Scalars are resolved by the YAML 1.2 core schema, whatever the document's ``%YAML`` directive:
 

@@ -140,7 +140,8 @@ def _list(path: Path, findings: Findings) -> Found | None:
             f"not read: subdirector{'y' if len(subdirs) == 1 else 'ies'} {', '.join(sorted(subdirs))}"
             " of the configuration directory (holding YAML files)",
             None,
-            hint="a directory's own *.yaml files are its configuration; subdirectories are read only recursively",
+            hint="a directory's own *.yaml files are its configuration; subdirectories are read only with"
+            " --recursive (-R)",
         )
     return found
 

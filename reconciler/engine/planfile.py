@@ -6,6 +6,7 @@ A plan file is one JSON object::
     {"kind": "aem-assets-reconciler-plan",
      "config_path": "<absolute path of the configuration root>",
      "config_files": ["<file>", ...],
+     "recursive": <bool: the configuration was loaded with its subdirectories>,
      "plan": <the JSON plan, format of reconciler.render.jsonplan (format_version 1.0)>}
 
 Applying it is refused (``StalePlanError``) when it was made for another state (lineage), when the
@@ -34,6 +35,7 @@ class SavedPlan:
     config_path: Path
     config_files: list[str]
     plan: dict[str, Any]
+    recursive: bool = False
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -46,12 +48,16 @@ class SavedPlan:
         return tuple(self.plan.get("replace", []))
 
 
-def write_plan_file(path: Path, config_root: Path, config_files: list[Path], plan_doc: dict[str, Any]) -> None:
-    """Write ``plan_doc`` (a JSON plan) to ``path`` with where it was made from. Raises OSError."""
+def write_plan_file(
+    path: Path, config_root: Path, config_files: list[Path], plan_doc: dict[str, Any], *, recursive: bool = False
+) -> None:
+    """Write ``plan_doc`` (a JSON plan) to ``path`` with where it was made from and how it was loaded
+    (``recursive``: with its subdirectories, so that ``apply FILE`` loads it the same way). Raises OSError."""
     payload = {
         "kind": PLAN_FILE_KIND,
         "config_path": str(Path(config_root).resolve()),
         "config_files": [str(f) for f in config_files],
+        "recursive": recursive,
         "plan": plan_doc,
     }
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
@@ -64,7 +70,12 @@ def read_plan_file(path: Path) -> SavedPlan | None:
     except (UnicodeDecodeError, json.JSONDecodeError, OSError):
         return None
     if isinstance(payload, dict) and payload.get("kind") == PLAN_FILE_KIND:
-        return SavedPlan(Path(payload["config_path"]), list(payload.get("config_files", [])), payload["plan"])
+        return SavedPlan(
+            Path(payload["config_path"]),
+            list(payload.get("config_files", [])),
+            payload["plan"],
+            recursive=bool(payload.get("recursive", False)),
+        )
     return None
 
 
