@@ -12,6 +12,7 @@ AEM folder stays).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import posixpath
 import re
@@ -119,22 +120,60 @@ class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
     # -- lookups ---------------------------------------------------------------------------
 
     async def _object_ids(self, conn: str, obj: str, names: set[str]) -> dict[str, str]:
-        """name -> ID for objects of type ``obj``, cached per run; one search per chunk of names."""
+        """name -> ID for objects of type ``obj`` (a name Workfront does not know is left out).
+
+        Cached per run (``ctx.cache``); one search per chunk of names. A name whose search is in
+        flight is awaited, not searched again and never read as "not found" before its answer came
+        (concurrent creates under latency used to see the placeholder). A failed search is raised
+        to every caller waiting for it and is not cached. Raises ``ApiError`` from the client.
+        """
         cache: dict[tuple[str, str, str], str | None] = self.ctx.cache.setdefault("workfront_object_ids", {})
-        missing = sorted(n for n in names if (conn, obj, n) not in cache)
+        inflight: dict[tuple[str, str, str], asyncio.Future[str | None]] = self.ctx.cache.setdefault(
+            "workfront_object_ids_inflight", {}
+        )
+        missing = sorted(n for n in names if (conn, obj, n) not in cache and (conn, obj, n) not in inflight)
+        loop = asyncio.get_running_loop()
+        for n in missing:  # claimed before the first await, so a concurrent caller waits for them
+            inflight[(conn, obj, n)] = loop.create_future()
+        try:
+            await self._search_names(conn, obj, missing, cache)
+        except BaseException as exc:
+            for n in missing:
+                fut = inflight.pop((conn, obj, n))
+                if not fut.done():
+                    fut.set_exception(exc)
+                    fut.exception()  # retrieved here: waiting callers still get it, no "never retrieved" log
+            raise
+        for n in missing:
+            inflight.pop((conn, obj, n)).set_result(cache[(conn, obj, n)])
+        out: dict[str, str] = {}
+        for n in names:
+            key = (conn, obj, n)
+            if key in cache:
+                value = cache[key]
+            elif key in inflight:
+                value = await asyncio.shield(inflight[key])
+            else:  # another caller's search for it failed while this one waited for other names
+                value = (await self._object_ids(conn, obj, {n})).get(n)
+            if value is not None:
+                out[n] = value
+        return out
+
+    async def _search_names(
+        self, conn: str, obj: str, names: list[str], cache: dict[tuple[str, str, str], str | None]
+    ) -> None:
+        """Search ``names`` (chunked to fit a query string) and record each answer in ``cache``."""
         chunks: list[list[str]] = []
-        for name in missing:
+        for name in names:
             if not chunks or sum(len(n) + 12 for n in chunks[-1]) + len(name) > _MAX_QUERY:
                 chunks.append([])
             chunks[-1].append(name)
         client = self.ctx.workfront(conn)
         for chunk in chunks:
-            for n in chunk:
-                cache[(conn, obj, n)] = None
             found = await client.search(OBJ_CODES[obj], [("name", chunk), ("name_Mod", "in")], fields=["ID", "name"])
-            for item in found:
-                cache[(conn, obj, str(item.get("name")))] = str(item["ID"])
-        return {n: v for n in names if (v := cache.get((conn, obj, n))) is not None}
+            ids = {str(item.get("name")): str(item["ID"]) for item in found}
+            for n in chunk:
+                cache[(conn, obj, n)] = ids.get(n)
 
     async def _linked(self, conn: str, integration_id: str) -> list[dict[str, Any]]:
         """Every AEM-linked folder of the integration, one paged search."""
