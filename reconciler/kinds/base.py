@@ -13,7 +13,8 @@ written with ``field_check``, which skips them (and, when the loader validates, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -199,3 +200,53 @@ def by_connection(items: list[Item]) -> dict[str, list[Item]]:
             conn = item.parsed.model.connection
         groups.setdefault(conn, []).append(item)
     return groups
+
+
+K = TypeVar("K")
+R = TypeVar("R")
+
+
+class SharedListing(Generic[K, R]):
+    """One bulk listing per key for the whole apply, shared by every write that needs a lookup.
+
+    Apply looks each object up right before writing it; for kinds whose service has no
+    single-object read by natural key, a listing per write makes apply quadratic. ``get(key,
+    fetch)`` lists once per key (concurrent callers await the same in-flight listing; a failed
+    listing is raised to all of them and not kept), and the kind keeps the copy current with
+    ``put``/``drop`` after its own writes. ``R`` is the row type; rows are keyed by ``row_id``.
+    """
+
+    def __init__(self, row_id: Callable[[R], str]) -> None:
+        self._row_id = row_id
+        self._rows: dict[K, dict[str, R]] = {}
+        self._inflight: dict[K, asyncio.Future[dict[str, R]]] = {}
+
+    async def get(self, key: K, fetch: Callable[[], Awaitable[list[R]]]) -> list[R]:
+        """The rows of ``key`` (listed with ``fetch()`` on first use). Raises what ``fetch`` raises."""
+        if key in self._rows:
+            return list(self._rows[key].values())
+        if key in self._inflight:
+            return list((await asyncio.shield(self._inflight[key])).values())
+        fut: asyncio.Future[dict[str, R]] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = fut
+        try:
+            rows = {self._row_id(r): r for r in await fetch()}
+        except BaseException as exc:
+            del self._inflight[key]
+            fut.set_exception(exc)
+            fut.exception()  # waiting callers still get it; no "never retrieved" log
+            raise
+        self._rows[key] = rows
+        del self._inflight[key]
+        fut.set_result(rows)
+        return list(rows.values())
+
+    def put(self, key: K, row: R) -> None:
+        """Record ``row`` (created or updated by this run) if ``key`` was listed."""
+        if key in self._rows:
+            self._rows[key][self._row_id(row)] = row
+
+    def drop(self, key: K, row_id: str) -> None:
+        """Forget the row ``row_id`` (deleted by this run) if ``key`` was listed."""
+        if key in self._rows:
+            self._rows[key].pop(row_id, None)

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
+from .base import KindDef, Link, Parsed, SharedListing, Spec, by_links, field_check, parse_model
 from .context import ProviderContext
 
 METADATA_PREFIX = "./jcr:content/metadata/"
@@ -120,9 +120,41 @@ class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
                     out[item.address] = by_key.get((m.source, m.target, m.applies_to))
         return out
 
+    def _live(self) -> SharedListing[tuple[str, str], dict[str, Any]]:
+        """The integrations' mapping listings for this run's writes (one listing per integration)."""
+        live: SharedListing[tuple[str, str], dict[str, Any]] = self.ctx.cache.setdefault(
+            "workfront_metadata_mappings_live", SharedListing(lambda row: str(row["ID"]))
+        )
+        return live
+
+    async def lookup(
+        self, spec: Parsed[MetadataMappingSpec], record: StateRecord | None, address: str
+    ) -> Observed | None:
+        """The live mapping before a write, by remote id (managed) or natural key (source, target,
+        applies_to), from one listing of its integration per apply, kept current by this run's
+        writes: the Workfront integrations API has no read of one mapping by natural key."""
+        if record is not None:
+            conn, iid = record.outputs["workfront"], record.outputs["integration_id"]
+        elif spec.known("workfront", "integration_id"):
+            conn, iid = str(spec.link("workfront")), str(spec.link("integration_id"))
+        else:
+            return None  # its integration is created by this apply: nothing to find yet
+        client = self.ctx.workfront(conn)
+        rows = await self._live().get((conn, iid), lambda: client.list_metadata_mappings(iid))
+        found = [self._observed(conn, iid, r) for r in rows]
+        if record is not None:
+            return next((o for o in found if o.remote_id == record.remote_id), None)
+        m = spec.model
+        want = (m.source, m.target, m.applies_to)
+        return next(
+            (o for o in found if (o.attributes["source"], o.attributes["target"], o.attributes["applies_to"]) == want),
+            None,
+        )
+
     async def create(self, address: str, spec: Parsed[MetadataMappingSpec]) -> Observed:
         conn, iid = str(spec.link("workfront")), str(spec.link("integration_id"))
         row = await self.ctx.workfront(conn).create_metadata_mapping(iid, self._body(spec.model))
+        self._live().put((conn, iid), row)
         return self._observed(conn, iid, row)
 
     async def update(
@@ -130,11 +162,13 @@ class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
     ) -> Observed:
         conn, iid = observed.outputs["workfront"], observed.outputs["integration_id"]
         row = await self.ctx.workfront(conn).update_metadata_mapping(iid, observed.remote_id, self._body(spec.model))
+        self._live().put((conn, iid), row)
         return self._observed(conn, iid, row)
 
     async def delete(self, record: StateRecord) -> None:
         o = record.outputs
         await self.ctx.workfront(o["workfront"]).delete_metadata_mapping(o["integration_id"], record.remote_id)
+        self._live().drop((o["workfront"], o["integration_id"]), record.remote_id)
 
 
 KIND = KindDef(

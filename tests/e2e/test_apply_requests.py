@@ -1,0 +1,57 @@
+"""Apply stays linear in requests: the lookup before each write does not list the whole kind again."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from reconciler.clients.workfront import WorkfrontClient
+from reconciler.engine import apply_plan, make_plan
+from reconciler.wiring import Workspace
+
+MAPPINGS_PATH = "/metadata-mappings"
+
+
+def mappings_config(root: Path, n: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "version: 1", "connections:",
+        "  wf: {type: workfront, url: sandbox://workfront, auth: api_key, api_key: sandbox-workfront-api-key}",
+        "  author: {type: aem, url: sandbox://aem, username: admin, password: admin}",
+        "workfront_integrations:",
+        "  scale: {workfront: wf, type: native, aem: [author], repository: author-p1-e1.adobeaemcloud.com}",
+        "workfront_metadata_mappings:",
+    ]
+    lines += [f"  m{i:03d}: {{integration: scale, source: name, target: 'wm:target{i:03d}'}}" for i in range(n)]
+    (root / "main.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def apply_listings(root: Path) -> tuple[int, int]:
+    """Apply from empty; returns (mapping listings during apply, mappings created)."""
+    ws = Workspace(root, environ={})
+    try:
+        async def go() -> tuple[int, int]:
+            try:
+                planned = await make_plan(ws.desired, ws.state, ws.providers)
+                clients = [c for c in ws.ctx.clients() if isinstance(c, WorkfrontClient)]
+                before = sum(1 for c in clients for m, p, _ in c.request_log if m == "GET" and p.endswith(MAPPINGS_PATH))
+                result = await apply_plan(planned, ws.state, ws.providers, parallelism=8)
+                assert not result.failed, result.failed
+                clients = [c for c in ws.ctx.clients() if isinstance(c, WorkfrontClient)]
+                after = sum(1 for c in clients for m, p, _ in c.request_log if m == "GET" and p.endswith(MAPPINGS_PATH))
+                created = sum(1 for a in result.done if a.startswith("workfront_metadata_mappings."))
+                return after - before, created
+            finally:
+                await ws.aclose()
+
+        return asyncio.run(go())
+    finally:
+        ws.close_state()
+
+
+def test_metadata_mapping_creates_list_each_integration_once_whatever_n(tmp_path: Path) -> None:
+    small = apply_listings(mappings_config(tmp_path / "small", 3))
+    large = apply_listings(mappings_config(tmp_path / "large", 40))
+    assert small[1] == 3 and large[1] == 40
+    assert large[0] == small[0] <= 1, (small, large)
