@@ -20,6 +20,7 @@ Protocol source: ``docs/api-fidelity.md`` section "User Management API" and
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,7 @@ class UmapiClient(ServiceClient):
         self._session = uuid.uuid4().hex
         limits = PUBLISHED_LIMITS_PER_MIN if limits_per_min is None else limits_per_min
         self._limits = {family: AsyncLimiter(n, 60.0) for family, n in limits.items() if n > 0}
+        self._queues: dict[tuple[str, bool], _ActionQueue] = {}
 
     async def auth_headers(self) -> dict[str, str]:
         token = await self.token_provider.token()
@@ -297,3 +299,82 @@ class UmapiClient(ServiceClient):
                 )
             result.warnings.extend(body.get("warnings") or [])
         return result
+
+    async def submit(self, org_id: str, command: Mapping[str, Any], *, test_only: bool = False) -> ActionResult:
+        """Send one command, batched with the commands other tasks submit meanwhile for the same org.
+
+        Commands wait in a per-org queue that one sender drains: each ``/action`` POST takes as many
+        queued commands as fit in 10 command entries (``execute``'s split counted), so while the
+        sender waits for the action rate limit (10 requests per minute, ``../shared/reference/
+        adobe-umapi.md`` §3-4) the commands of concurrent writes gather into the next request, as
+        umapi-client's ``throttle_actions`` queue does. Returns this command's part of the result
+        (``errors[i].command`` is 0). A failed request raises its ``ApiError`` in every task whose
+        command it carried.
+        """
+        key = (org_id, test_only)
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = _ActionQueue(self, org_id, test_only)
+        return await queue.submit(command)
+
+
+def _entries(command: Mapping[str, Any]) -> int:
+    """How many command entries ``execute`` sends for ``command`` (its steps split by 10)."""
+    steps = _split_steps(list(command.get("do") or []))
+    return max(1, -(-len(steps) // MAX_STEPS))
+
+
+class _ActionQueue:
+    """Commands waiting for ``/action`` for one org; one sender task drains them in batches."""
+
+    def __init__(self, client: UmapiClient, org_id: str, test_only: bool) -> None:
+        self.client, self.org_id, self.test_only = client, org_id, test_only
+        self.pending: list[tuple[Mapping[str, Any], asyncio.Future[ActionResult]]] = []
+        self.sender: asyncio.Task[None] | None = None
+
+    async def submit(self, command: Mapping[str, Any]) -> ActionResult:
+        fut: asyncio.Future[ActionResult] = asyncio.get_running_loop().create_future()
+        self.pending.append((command, fut))
+        if self.sender is None or self.sender.done():
+            self.sender = asyncio.create_task(self._drain())
+        return await fut
+
+    def _take(self) -> list[tuple[Mapping[str, Any], asyncio.Future[ActionResult]]]:
+        batch: list[tuple[Mapping[str, Any], asyncio.Future[ActionResult]]] = []
+        size = 0
+        while self.pending and (not batch or size + _entries(self.pending[0][0]) <= MAX_COMMANDS):
+            size += _entries(self.pending[0][0])
+            batch.append(self.pending.pop(0))
+        return batch
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # let the writes started in the same step submit theirs first
+        while self.pending:
+            batch = self._take()
+            try:
+                result = await self.client.execute(self.org_id, [c for c, _ in batch], test_only=self.test_only)
+            except BaseException as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                        fut.exception()  # the submitter re-raises it; no "never retrieved" log
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for i, (_, fut) in enumerate(batch):
+                if not fut.done():
+                    fut.set_result(_part(result, i, test_only=self.test_only))
+
+
+def _part(result: ActionResult, index: int, *, test_only: bool) -> ActionResult:
+    """Command ``index``'s share of a batched ``ActionResult`` (its errors re-numbered to 0)."""
+    errors = [ActionError(0, e.step, e.user, e.code, e.message) for e in result.errors if e.command == index]
+    failed = bool(errors)
+    return ActionResult(
+        completed=0 if failed or test_only else 1,
+        completed_in_test_mode=1 if test_only and not failed else 0,
+        not_completed=1 if failed else 0,
+        errors=errors,
+        warnings=list(result.warnings),
+        requests=result.requests,
+    )

@@ -241,6 +241,11 @@ class SharedListing(Generic[K, R]):
         fut.set_result(rows)
         return list(rows.values())
 
+    async def find(self, key: K, row_id: str, fetch: Callable[[], Awaitable[list[R]]]) -> R | None:
+        """The row ``row_id`` of ``key`` (listing ``key`` once, as :meth:`get`), or None."""
+        await self.get(key, fetch)
+        return self._rows.get(key, {}).get(row_id)
+
     def put(self, key: K, row: R) -> None:
         """Record ``row`` (created or updated by this run) if ``key`` was listed."""
         if key in self._rows:

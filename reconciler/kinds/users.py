@@ -24,7 +24,7 @@ from reconciler.clients import ActionResult, user_command
 from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, parse_model
+from .base import KindDef, Link, Parsed, SharedListing, Spec, parse_model
 from .context import ProviderContext
 
 ID_TYPES = {"adobe_id": "adobeID", "enterprise_id": "enterpriseID", "federated_id": "federatedID"}
@@ -150,11 +150,22 @@ class UserProvider(Provider[Parsed[UserSpec]]):
             out[item.address] = None if user is None else self._observed(item, conn, org, user)
         return out
 
+    def _live_users(self) -> SharedListing[tuple[str, str], dict[str, Any]]:
+        """The orgs' user listings for this apply's writes, keyed by lower-case email."""
+        live: SharedListing[tuple[str, str], dict[str, Any]] = self.ctx.cache.setdefault(
+            "umapi-users-live", SharedListing(lambda u: str(u.get("email", "")).lower())
+        )
+        return live
+
     async def lookup(self, spec: Parsed[UserSpec], record: StateRecord | None, address: str) -> Observed | None:
-        """Live re-read of one user right before a write: ``GET /organizations/{org}/users/{email}``."""
+        """Live re-read of one user right before a write, from one paged listing of its org per apply
+        (``GET /users/{orgId}/{page}``, kept current by this run's writes) rather than one
+        ``GET /organizations/{org}/users/{email}`` per user: the User Management API allows 25 user
+        reads per minute (``../shared/reference/adobe-umapi.md`` §4), a page holds up to 2,000 users."""
         item = RefreshItem(address, spec, record)
         conn, org, email = self._where(item)
-        user = await self.ctx.umapi(conn).get_user(org, email)
+        client = self.ctx.umapi(conn)
+        user = await self._live_users().find((conn, org), email.lower(), lambda: client.list_users(org))
         self._live[address] = user
         return None if user is None else self._observed(item, conn, org, user)
 
@@ -248,9 +259,7 @@ class UserProvider(Provider[Parsed[UserSpec]]):
         steps: list[dict[str, Any]] = [{CREATE_STEP[m.type]: body}]
         if m.groups:
             steps.append({"add": {"group": list(m.groups)}})
-        result = await self.ctx.umapi(conn).execute(
-            org, [user_command(m.email, steps, use_adobe_id=m.type == "adobe_id")]
-        )
+        result = await self.ctx.umapi(conn).submit(org, user_command(m.email, steps, use_adobe_id=m.type == "adobe_id"))
         _raise_for(result, f"creating {m.email} in {org}")
         user = {
             "email": m.email,
@@ -260,6 +269,7 @@ class UserProvider(Provider[Parsed[UserSpec]]):
             "lastname": m.lastname,
         }
         user = {k: v for k, v in user.items() if v is not None}
+        self._live_users().put((conn, org), user)
         record = StateRecord(
             address,
             "users",
@@ -291,11 +301,12 @@ class UserProvider(Provider[Parsed[UserSpec]]):
         if to_remove:
             steps.append({"remove": {"group": to_remove}})
         if steps:
-            result = await self.ctx.umapi(conn).execute(org, [user_command(m.email, steps)])
+            result = await self.ctx.umapi(conn).submit(org, user_command(m.email, steps))
             _raise_for(result, f"updating {m.email} in {org}")
         new_live = {**live, "groups": sorted((live_groups | set(to_add)) - set(to_remove))}
         if m.type != "adobe_id":
             new_live.update({k: getattr(m, k) for k in ("firstname", "lastname") if getattr(m, k) is not None})
+        self._live_users().put((conn, org), {"email": m.email, **new_live})
         record = StateRecord(
             address,
             "users",
@@ -312,21 +323,24 @@ class UserProvider(Provider[Parsed[UserSpec]]):
     async def _undo(self, record: StateRecord) -> None:
         o = record.outputs
         conn, org, email = o["connection"], o["org"], o["email"]
-        user = await self.ctx.umapi(conn).get_user(org, email)
+        client = self.ctx.umapi(conn)
+        user = await self._live_users().find((conn, org), email.lower(), lambda: client.list_users(org))
         if user is None:
             return
-        client = self.ctx.umapi(conn)
         if o.get("remove_from_org"):
             delete_account = bool(o.get("created")) and o.get("type") != "adobe_id"
-            result = await client.execute(
-                org, [user_command(email, [{"removeFromOrg": {"deleteAccount": delete_account}}])]
+            result = await client.submit(
+                org, user_command(email, [{"removeFromOrg": {"deleteAccount": delete_account}}])
             )
             _raise_for(result, f"removing {email} from {org}")
+            self._live_users().drop((conn, org), email.lower())
             return
         added = sorted(set(o.get("added_groups") or []) & set(user.get("groups") or []))
         if added:
-            result = await client.execute(org, [user_command(email, [{"remove": {"group": added}}])])
+            result = await client.submit(org, user_command(email, [{"remove": {"group": added}}]))
             _raise_for(result, f"removing {email} from {', '.join(added)}")
+            left = sorted(set(user.get("groups") or []) - set(added))
+            self._live_users().put((conn, org), {**user, "groups": left})
 
     async def delete(self, record: StateRecord) -> None:
         await self._undo(record)
