@@ -156,6 +156,7 @@ def _pg_throwaway() -> object:
     spec = importlib.util.spec_from_file_location("pg_throwaway", ROOT / "scripts" / "pg_throwaway.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules["pg_throwaway"] = module  # its dataclass looks its module up
     spec.loader.exec_module(module)
     return module
 
