@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 import subprocess
+import uuid
 from pathlib import Path
 
 from ruamel.yaml import YAML
