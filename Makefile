@@ -30,7 +30,7 @@ demo-workfront:
 demo-creative-cloud:
 	$(MAKE) demo EXAMPLE=examples/creative-cloud
 
-## test: the whole suite, then ruff and mypy on reconciler/ (mypy --strict on reconciler/engine)
+## test: the whole suite (PostgreSQL tests start a throw-away server: scripts/pg_throwaway.py, needs initdb/pg_ctl), then ruff and mypy
 test: venv
 	$(BIN)/pytest -n auto
 	$(BIN)/ruff check reconciler tests

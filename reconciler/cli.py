@@ -149,6 +149,46 @@ RECURSIVE_OPT = click.option(
 )
 
 
+def _lock_timeout(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    from reconciler.engine import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def LOCK_OPTS(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``-lock=false`` / ``--lock=false`` and ``-lock-timeout=DURATION`` / ``--lock-timeout``."""
+    fn = click.option(
+        "-lock-timeout",
+        "--lock-timeout",
+        "lock_timeout",
+        default="0s",
+        show_default=True,
+        metavar="DURATION",
+        callback=_lock_timeout,
+        help="How long to wait for the state lock held by another run (e.g. 30s, 5m); then fail naming the holder.",
+    )(fn)
+    return click.option(
+        "-lock",
+        "--lock",
+        "lock",
+        type=click.BOOL,
+        default=True,
+        show_default=True,
+        metavar="BOOL",
+        help="Lock the state while running (-lock=false: don't; only when nothing else can run).",
+    )(fn)
+
+
+def _state_lock(ws: Any, operation: str, lock: bool, timeout_s: float) -> Any:
+    """The state lock as a context manager (a no-op with ``-lock=false``)."""
+    import contextlib
+
+    return ws.state.locked(operation, timeout_s) if lock else contextlib.nullcontext("")
+
+
 def _workspace(path: Path, *, recursive: bool | None = None) -> Any:
     """The loaded ``Workspace`` of ``path``; ``recursive`` defaults to the command's ``--recursive``."""
     from reconciler.wiring import Workspace
@@ -248,6 +288,7 @@ def _print_warnings(ws: Any) -> None:
     help="Plan only ADDR and what it depends on (repeatable). For exceptional use.",
 )
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
+@LOCK_OPTS
 @_errors
 def plan(
     config: Path,
@@ -258,13 +299,16 @@ def plan(
     refresh_only: bool,
     targets: tuple[str, ...],
     replace: tuple[str, ...],
+    lock: bool,
+    lock_timeout: float,
 ) -> None:
     """Show what apply would change: refresh the services, compare, print an ordered plan.
 
     Nothing is changed. CONFIG is a YAML file or a directory (default: the current directory).
     Changes made outside the reconciler since the last apply are shown first, as drift.
     """
-    _plan_command(config, out, detailed_exitcode, "json" if as_json else fmt, refresh_only, targets, replace)
+    fmt = "json" if as_json else fmt
+    _plan_command(config, out, detailed_exitcode, fmt, refresh_only, targets, replace, (lock, lock_timeout))
 
 
 def _plan_command(
@@ -275,6 +319,7 @@ def _plan_command(
     refresh_only: bool,
     targets: tuple[str, ...],
     replace: tuple[str, ...],
+    locking: tuple[bool, float] = (True, 0.0),
 ) -> None:
     from reconciler.engine.planfile import write_plan_file
     from reconciler.render.jsonplan import plan_json
@@ -283,7 +328,8 @@ def _plan_command(
 
     async def go() -> Any:
         try:
-            return await _plan(ws, targets, replace, refresh_only)
+            with _state_lock(ws, "plan", *locking):
+                return await _plan(ws, targets, replace, refresh_only)
         finally:
             await ws.aclose()
 
@@ -293,7 +339,9 @@ def _plan_command(
         click.echo(_render_plan(result.plan, fmt, replace))
         if out is not None:
             doc = plan_json(result.plan, replace=list(replace))
-            write_plan_file(out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive)
+            write_plan_file(
+                out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity
+            )
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
     finally:
@@ -308,20 +356,21 @@ def _plan_command(
 @click.option("--accept", is_flag=True, help="Accept the drift into the state (as `apply --refresh-only`).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there is no drift, 2 when there is, 1 on error.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@LOCK_OPTS
 @_errors
-def drift(config: Path, accept: bool, detailed_exitcode: bool, fmt: str) -> None:
+def drift(config: Path, accept: bool, detailed_exitcode: bool, fmt: str, lock: bool, lock_timeout: float) -> None:
     """Report changes made outside the reconciler since the last apply (= plan --refresh-only).
 
     With --accept, record them in the state as the new baseline; no service is changed. A normal
     plan will still propose to bring the services back to the configuration.
     """
     if accept:
-        _accept_drift(config, auto_approve=True)
+        _accept_drift(config, auto_approve=True, locking=(lock, lock_timeout))
         return
-    _plan_command(config, None, detailed_exitcode, fmt, True, (), ())
+    _plan_command(config, None, detailed_exitcode, fmt, True, (), (), (lock, lock_timeout))
 
 
-def _accept_drift(config: Path, *, auto_approve: bool) -> None:
+def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, float] = (True, 0.0)) -> None:
     from reconciler.engine import accept_drift
     from reconciler.render.text import TextRenderer
 
@@ -329,7 +378,7 @@ def _accept_drift(config: Path, *, auto_approve: bool) -> None:
 
     async def go() -> Any:
         try:
-            with ws.state.locked("apply -refresh-only"):
+            with _state_lock(ws, "apply -refresh-only", *locking):
                 result = await _plan(ws, (), (), True)
                 click.echo(TextRenderer(color=_color(sys.stdout)).plan(result.plan))
                 if not result.plan.drift:
@@ -400,6 +449,7 @@ def schema(which: str) -> None:
     is_flag=True,
     help="Accept the drift (changes made outside the reconciler) into the state; change no service.",
 )
+@LOCK_OPTS
 @_errors
 def apply(
     config_or_plan: Path,
@@ -408,6 +458,8 @@ def apply(
     replace: tuple[str, ...],
     parallelism: int,
     refresh_only: bool,
+    lock: bool,
+    lock_timeout: float,
 ) -> None:
     """Make the services match the configuration.
 
@@ -416,22 +468,26 @@ def apply(
     With --refresh-only, accept the drift into the state instead; no service is changed.
     """
     if refresh_only:
-        _accept_drift(config_or_plan, auto_approve=auto_approve)
+        _accept_drift(config_or_plan, auto_approve=auto_approve, locking=(lock, lock_timeout))
         return
-    from reconciler.engine.planfile import read_plan_file
+    from reconciler.engine.planfile import read_plan_file, resolve_config_path
     from reconciler.render.text import TextRenderer
 
     saved = read_plan_file(config_or_plan) if config_or_plan.is_file() else None
     config_path = config_or_plan
     if saved is not None:
-        config_path, targets, replace = saved.config_path, saved.targets, saved.replace
-        if not config_path.exists():
-            _fail(f"the plan was made from {config_path}, which no longer exists")
+        targets, replace = saved.targets, saved.replace
+        found = resolve_config_path(saved, plan_file=config_or_plan, cwd=Path.cwd())
+        if found is None:
+            _fail(f"the plan was made from the configuration {saved.config_path}, which is not here (run apply from"
+                  " the directory the plan was made in: the root of the checkout)")
+        config_path = found
     ws = _workspace(config_path, recursive=saved.recursive if saved is not None else None)
     render = TextRenderer(color=_color(sys.stdout))
+    locking = (lock, lock_timeout)
     try:
         _print_warnings(ws)
-        outcome = _run(lambda: _apply_locked(ws, saved, render, targets, replace, parallelism, auto_approve))
+        outcome = _run(lambda: _apply_locked(ws, saved, render, (targets, replace), parallelism, auto_approve, locking))
     finally:
         ws.close_state()
     if outcome is None:
@@ -446,21 +502,29 @@ async def _apply_locked(
     ws: Any,
     saved: Any,
     render: Any,
-    targets: tuple[str, ...],
-    replace: tuple[str, ...],
+    scope: tuple[tuple[str, ...], tuple[str, ...]],
     parallelism: int,
     auto_approve: bool,
+    locking: tuple[bool, float],
 ) -> Any:
-    """Under the state lock: check a saved plan is fresh, plan, show or compare, confirm, apply.
-    Returns the ApplyResult, or None when nothing was applied."""
+    """Under the state lock (``locking``: whether to take it, how long to wait): check a saved plan is
+    fresh, plan (``scope``: targets, replace), show or compare, confirm, apply. Returns the
+    ApplyResult, or None when nothing was applied."""
     from reconciler.engine import apply_plan
     from reconciler.engine.planfile import check_fresh, check_same_actions
     from reconciler.render.jsonplan import plan_json
 
+    targets, replace = scope
     try:
-        with ws.state.locked("apply"):
+        with _state_lock(ws, "apply", *locking):
             if saved is not None:
-                check_fresh(saved, lineage=ws.state.lineage, serial=ws.state.serial, config_digest=ws.loaded.digest)
+                check_fresh(
+                    saved,
+                    lineage=ws.state.lineage,
+                    serial=ws.state.serial,
+                    config_digest=ws.loaded.digest,
+                    backend=ws.state.identity,
+                )
             result = await _plan(ws, targets, replace)
             if saved is not None:
                 check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
@@ -529,19 +593,46 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
     click.echo(json.dumps(dump, indent=2, sort_keys=True) if as_json else state_summary(dump))
 
 
-def _open_state(config: Path) -> Any:
-    from reconciler.engine import StateStore
+def _backend_of(config: Path) -> tuple[str | None, str | None, Path]:
+    """(backend URL, workspace, config root) for the state commands: ``RECONCILER_BACKEND`` /
+    ``RECONCILER_WORKSPACE``, else the configuration's ``backend:`` block (the configuration is loaded
+    only when the environment names no backend), else the local SQLite default."""
+    from reconciler.config.diagnostics import ConfigError
+    from reconciler.engine import BACKEND_ENV, WORKSPACE_ENV
 
     root = config if config.is_dir() else config.parent
-    db = root / ".reconciler" / "state.db"
-    if not db.exists():
-        _fail(f"no state at {db}: nothing has been applied from {root} yet")
-    return StateStore(db)
+    url, workspace = os.environ.get(BACKEND_ENV) or None, os.environ.get(WORKSPACE_ENV) or None
+    if url is None:
+        try:
+            ws = _workspace(config)
+        except ConfigError:
+            if not (root / ".reconciler" / "state.db").exists():
+                raise
+        else:
+            url, workspace = ws.backend_url, workspace or ws.workspace_name
+    return url, workspace, root
+
+
+def _open_state(config: Path, *, create: bool = False, need_key: bool = False) -> Any:
+    """The state of the configuration at ``config`` (see ``_backend_of``). A missing local SQLite
+    state is an error unless ``create``."""
+    from reconciler.engine import is_postgres, local_state_path, open_state
+
+    url, workspace, root = _backend_of(config)
+    if not is_postgres(url) and not create and not url:
+        db = local_state_path(root)
+        if not db.exists():
+            _fail(f"no state at {db}: nothing has been applied from {root} yet")
+    return open_state(url, root=root, workspace=workspace, environ=os.environ, need_key=need_key)
 
 
 @main.group()
 def state() -> None:
-    """Inspect the state: what this tool manages."""
+    """Inspect and move the state: what this tool manages.
+
+    The state lives in SQLite under CONFIG/.reconciler/ by default; RECONCILER_BACKEND=postgresql://...
+    (or a `backend:` block in the configuration) shares it through PostgreSQL.
+    """
 
 
 @state.command("list")
@@ -583,7 +674,13 @@ def state_show(address: str, config: Path) -> None:
 @click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
 @_errors
 def state_unlock(lock_id: str, config: Path) -> None:
-    """Remove the lock a dead run left behind (LOCK_ID is in the lock error message)."""
+    """Remove the lock a dead run left behind (LOCK_ID is in the lock error message).
+
+    With the PostgreSQL backend this is rarely needed: the lock is held by the holder's database
+    session, so when a run crashes (kill -9, a lost CI runner) PostgreSQL ends that session and the
+    lock is released by the server, with no manual unlock. `state unlock` then ends the session of
+    a holder that hangs. With the local SQLite state the lock is a row and stays until unlocked.
+    """
     st = _open_state(config)
     try:
         if not st.force_unlock(lock_id):
@@ -595,6 +692,115 @@ def state_unlock(lock_id: str, config: Path) -> None:
         click.echo("The state is unlocked.")
     finally:
         st.close()
+
+
+@state.command("pull")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@_errors
+def state_pull(config: Path) -> None:
+    """Print the whole state as JSON (lineage, serial, records). Secrets are never in it: only their
+    keyed hashes, which cannot be checked without the team's key."""
+    st = _open_state(config)
+    try:
+        click.echo(json.dumps(st.pull(), indent=2, sort_keys=True))
+    finally:
+        st.close()
+
+
+def _snapshot_of(doc: Any) -> Any:
+    from reconciler.engine import Snapshot, StateRecord
+
+    try:
+        records = {r["address"]: StateRecord.from_json(r) for r in doc["resources"]}
+        return Snapshot(str(doc["lineage"]), int(doc["serial"]), records, doc.get("key_check"))
+    except (KeyError, TypeError, ValueError) as exc:
+        _fail(f"not a state made by `reconciler state pull` ({type(exc).__name__}: {exc})")
+
+
+def _check_replace(dest: Any, new: Any, force: bool, what: str) -> None:
+    """Refuse to overwrite ``dest`` with ``new`` (Snapshots) on a lineage mismatch or an older serial."""
+    current = dest.snapshot()
+    if force or (not current.records and current.serial == 0):
+        return
+    if current.lineage != new.lineage:
+        _fail(f"{what}: the state {dest.display} has another lineage ({current.lineage}, this one is"
+              f" {new.lineage}); pass --force to overwrite it")
+    if new.serial < current.serial:
+        _fail(f"{what}: the state {dest.display} is newer (serial {current.serial} > {new.serial});"
+              " pass --force to overwrite it")
+
+
+@state.command("push")
+@click.argument("file", type=click.File("r"))
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@click.option("--force", is_flag=True, help="Overwrite even on a lineage mismatch or an older serial.")
+@LOCK_OPTS
+@_errors
+def state_push(file: Any, config: Path, force: bool, lock: bool, lock_timeout: float) -> None:
+    """Replace the state with FILE (JSON from `state pull`; - for stdin).
+
+    Refused when FILE has another lineage or an older serial than the state, unless --force. The
+    serial becomes one more than the state's, so plans saved before the push are stale.
+    """
+    from dataclasses import replace as dc_replace
+
+    try:
+        doc = json.load(file)
+    except json.JSONDecodeError as exc:
+        _fail(f"{file.name} is not JSON: {exc}")
+    new = _snapshot_of(doc)
+    st = _open_state(config, create=True)
+    try:
+        with _state_lock(_Holder(st), "state push", lock, lock_timeout):
+            _check_replace(st, new, force, "push refused")
+            st.replace_all(dc_replace(new, serial=max(new.serial, st.serial + 1)))
+        click.echo(f"Pushed {len(new.records)} resource(s) to {st.display} (lineage {new.lineage}).")
+    finally:
+        st.close()
+
+
+class _Holder:
+    """Adapts a bare state to ``_state_lock`` (which takes something with ``.state``)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+
+@state.command("migrate")
+@click.option("--to", "to", required=True, metavar="BACKEND_URL", help="Where to: postgresql://user@host:port/db.")
+@click.option("--to-workspace", default=None, help="The workspace (state name) there (default: default).")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@click.option("--force", is_flag=True, help="Overwrite a destination that holds another state.")
+@LOCK_OPTS
+@_errors
+def state_migrate(
+    to: str, to_workspace: str | None, config: Path, force: bool, lock: bool, lock_timeout: float
+) -> None:
+    """Copy the state (by default the local SQLite one) to BACKEND_URL, keeping lineage and serial.
+
+    Both states are locked while copying. Then point the team at it (RECONCILER_BACKEND or a
+    `backend:` block) and share the secret-hash key the hashes were made with: for a local state,
+    CONFIG/.reconciler/secret.key (RECONCILER_SECRET_KEY_FILE=that file, or its contents in
+    RECONCILER_SECRET_KEY).
+    """
+    from reconciler.engine import open_state
+
+    src = _open_state(config)
+    try:
+        dest = open_state(to, root=config if config.is_dir() else config.parent, workspace=to_workspace,
+                          environ={}, need_key=False)
+        try:
+            with _state_lock(_Holder(src), "state migrate", lock, lock_timeout), \
+                    _state_lock(_Holder(dest), "state migrate", lock, lock_timeout):
+                snap = src.snapshot()
+                _check_replace(dest, snap, force, "migrate refused")
+                dest.replace_all(snap)
+            click.echo(f"Migrated {len(snap.records)} resource(s) from {src.display} to {dest.display}"
+                       f" (lineage {snap.lineage}, serial {snap.serial}).")
+        finally:
+            dest.close()
+    finally:
+        src.close()
 
 
 @main.group()

@@ -8,6 +8,8 @@ process on ``<config root>/.reconciler/sandbox.db``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import httpx
 from reconciler import rules
 from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import LoadedConfig, load_config
-from reconciler.engine import DesiredResource, Provider, StateStore
+from reconciler.engine import BACKEND_ENV, WORKSPACE_ENV, DesiredResource, Provider, StateBackend, open_state
 from reconciler.kinds import REGISTRY, ProviderContext
 
 
@@ -90,21 +92,27 @@ def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
 class Workspace:
     """A loaded configuration with its state, providers and clients.
 
-    ``path``: a YAML file or a directory (``recursive``: with its subdirectories). State lives in
-    ``<root>/.reconciler/state.db``, the embedded sandbox's world in ``<root>/.reconciler/sandbox.db``.
-    Raises ConfigError (bad YAML),
-    StateError (bad state file).
+    ``path``: a YAML file or a directory (``recursive``: with its subdirectories). The state is
+    opened on first use of ``state`` (``validate`` and ``graph`` never touch it): the backend named by
+    ``RECONCILER_BACKEND``, else the configuration's ``backend:`` block, else SQLite in
+    ``<root>/.reconciler/state.db`` (``backend_url``, ``workspace_name``). The embedded sandbox's
+    world is in ``<root>/.reconciler/sandbox.db``. Raises ConfigError (bad YAML); ``state`` raises
+    StateError (bad state file, unreachable server, missing or wrong secret-hash key).
     """
 
     def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None, recursive: bool = False) -> None:
         self.recursive = recursive
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.loaded = load_config(path, kinds=REGISTRY, environ=environ, recursive=recursive)
         found = rules.check(self.loaded)
         if any(d.severity == "error" for d in found):
             raise ConfigError(found)
         self.loaded.warnings.extend(found)
         self.root = self.loaded.root
-        self.state = StateStore(state_dir(self.root) / "state.db")
+        self._state: StateBackend | None = None
+        block = self.loaded.backend or {}
+        self.backend_url: str | None = self.environ.get(BACKEND_ENV) or block.get("url") or None
+        self.workspace_name: str | None = self.environ.get(WORKSPACE_ENV) or block.get("workspace") or None
         self.sandbox = SandboxTransports(state_dir(self.root) / "sandbox.db")
         self.ctx = ProviderContext(self.loaded.connections, transport_for=self.sandbox)
         self.providers: dict[str, Provider] = {name: k.provider(self.ctx) for name, k in REGISTRY.items()}
@@ -119,5 +127,17 @@ class Workspace:
             await p.close()
         await self.ctx.aclose()
 
+    @property
+    def state(self) -> StateBackend:
+        """The state backend, opened on first use (see the class docstring)."""
+        if self._state is None:
+            self._state = open_state(
+                self.backend_url, root=self.root, workspace=self.workspace_name, environ=self.environ
+            )
+        return self._state
+
     def close_state(self) -> None:
-        self.state.close()
+        """Close the state if it was opened (a held lock is released)."""
+        if self._state is not None:
+            self._state.close()
+            self._state = None

@@ -4,6 +4,8 @@
 - ``world`` / ``db``: the in-process sandbox, a freshly seeded world file and its emulators as ASGI apps.
 - ``served``: ``reconciler.sandbox.serve`` on loopback ports with a fresh world, stopped afterwards.
 - ``installed``: the wheel built from the sources, installed in a fresh virtual environment.
+- ``pg_server`` / ``pg_url``: a throw-away PostgreSQL cluster (``scripts/pg_throwaway.py``, one per
+  test process) and a fresh database on it per test. If the server cannot start, those tests fail.
 
 Constants and the value types these fixtures return are in ``tests/helpers.py``.
 """
@@ -11,14 +13,17 @@ Constants and the value types these fixtures return are in ``tests/helpers.py``.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import shutil
 import subprocess
 import sys
 import threading
+import uuid
 import venv
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
@@ -145,3 +150,32 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
         yield handle
     finally:
         handle.stop()
+
+
+def _pg_throwaway() -> object:
+    spec = importlib.util.spec_from_file_location("pg_throwaway", ROOT / "scripts" / "pg_throwaway.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pg_throwaway"] = module  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A throw-away PostgreSQL cluster (``scripts/pg_throwaway.Cluster``) for this test process;
+    raises (the test fails, never skips) when it cannot start."""
+    cluster = _pg_throwaway().start()  # type: ignore[attr-defined]
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> str:
+    """The URL of a fresh, empty database on ``pg_server`` (one per test)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute(f"CREATE DATABASE {name}")
+    return str(pg_server.url_for(name))  # type: ignore[attr-defined]

@@ -104,6 +104,8 @@ class Registry:
 
     connections: dict[str, Entry] = field(default_factory=dict)
     resources: dict[str, Entry] = field(default_factory=dict)
+    backend: Any = None
+    backend_loc: Any = None
 
     def names_of(self, kind: str) -> list[str]:
         """Names of the declared resources of ``kind``, in file order."""

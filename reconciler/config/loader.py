@@ -38,6 +38,7 @@ diagnostics.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.refs import AttrRef, is_unresolved
 
-from ._entry import Entry, describe, dotted, leaves, where
+from ._entry import Entry, Registry, describe, dotted, leaves, where
 from .connections import CONNECTION_MODELS, AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
 from .discovery import find_files, read_files
@@ -143,6 +144,7 @@ class LoadedConfig:
             state lives in ``root/.reconciler/``.
         digest: sha256 hex over the files' relative names and contents.
         warnings: non-fatal diagnostics (e.g. a secret written in clear).
+        backend: the ``backend:`` block (``url``, ``workspace``; ``${env:NAME}`` substituted), or None.
     """
 
     version: int
@@ -153,6 +155,7 @@ class LoadedConfig:
     root: Path
     digest: str
     warnings: list[Diagnostic] = field(default_factory=list)
+    backend: dict[str, str] | None = None
 
 
 def load_config(
@@ -186,18 +189,22 @@ def load_config(
 _ConnectionModel = type[AemConnection | AdobeConnection | WorkfrontConnection]
 
 
+_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-(.*?))?\}")
+
+
 class _Loader:
     """One load: each step adds its diagnostics to ``findings``; :meth:`load` raises at the end."""
 
     def __init__(self, kinds: Mapping[str, KindSchema], environ: Mapping[str, str]) -> None:
         self.kinds = kinds
+        self.environ = environ
         self.findings = Findings()
         self.interpolator = Interpolator(environ, self.findings)
         self.report = ValidationReport(self.findings)
 
     def load(self, path: Path, recursive: bool = False) -> LoadedConfig:
         found, root = find_files(path, self.findings, recursive=recursive)
-        top_keys = ["version", "connections", *self.kinds] if path.is_dir() else None
+        top_keys = ["version", "backend", "connections", *self.kinds] if path.is_dir() else None
         files, digest = read_files(found, self.findings, top_keys=top_keys)
         registry = collect(files, self.kinds, self.findings, require_version=top_keys is None)
         for entry in [*registry.connections.values(), *registry.resources.values()]:
@@ -205,6 +212,7 @@ class _Loader:
         refs = RefChecker(self.kinds, registry, self.findings)
         connections = self._validate_connections(registry.connections, refs)
         resources = self._validate_resources(registry.resources, refs)
+        backend = self._backend(registry)
 
         diags = self.findings.finish()
         if any(d.severity == "error" for d in diags):
@@ -218,7 +226,30 @@ class _Loader:
             root=root,
             digest=digest,
             warnings=diags,
+            backend=backend,
         )
+
+    def _backend(self, registry: Registry) -> dict[str, str] | None:
+        """The backend block with ``${env:NAME}`` / ``${env:NAME:-default}`` substituted (values kept
+        out of diagnostics); an unset variable without default is an error."""
+        if registry.backend is None:
+            return None
+        out: dict[str, str] = {}
+        for key, value in registry.backend.items():
+
+            def sub(m: re.Match[str]) -> str:
+                got = self.environ.get(m.group(1), m.group(3))
+                if got is None:
+                    self.findings.error(
+                        f"environment variable {m.group(1)} is not set", registry.backend_loc,
+                        hint=f"set it before running (export {m.group(1)}=...)",
+                    )
+                    return ""
+                self.findings.add_sensitive(got)
+                return got
+
+            out[key] = _ENV_REF.sub(sub, value)
+        return out
 
     def _connection_model(self, entry: Entry) -> _ConnectionModel | None:
         """The model named by the connection's ``type`` (None, reported, when there is none)."""

@@ -35,7 +35,7 @@ def collect(
     """
     registry = Registry()
     any_content = False
-    top_keys = ["version", "connections", *kinds]
+    top_keys = ["version", "backend", "connections", *kinds]
     for f in files:
         data = f.parsed.data
         if data is None:
@@ -52,6 +52,8 @@ def collect(
             key_loc, value_loc = f.parsed.locs[(key,)]
             if key == "version":
                 _check_version(value, value_loc, findings)
+            elif key == "backend":
+                _backend(value, value_loc, registry, findings)
             elif key == "connections" or key in kinds:
                 _section(f, key, value, value_loc, registry, findings)
             else:
@@ -67,6 +69,23 @@ def collect(
     )
     _check_versions_agree(files, any_content or empty_file, findings)
     return registry
+
+
+_BACKEND_KEYS = ("url", "workspace")
+
+
+def _backend(value: Any, loc: SourceLoc, registry: Registry, findings: Findings) -> None:
+    """The ``backend:`` block (where the state lives): a mapping of ``url`` and ``workspace`` strings, once."""
+    if registry.backend is not None:
+        findings.error("the backend is given twice", loc, hint="keep one backend: block")
+    elif not isinstance(value, dict) or any(k not in _BACKEND_KEYS or not isinstance(v, str) for k, v in value.items()):
+        findings.error(
+            "backend must be a mapping of url and workspace (strings)",
+            loc,
+            hint="write: backend: {url: \"${env:DATABASE_URL}\", workspace: production}",
+        )
+    else:
+        registry.backend, registry.backend_loc = dict(value), loc
 
 
 def _check_version(value: Any, value_loc: SourceLoc, findings: Findings) -> None:

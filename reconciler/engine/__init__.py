@@ -5,6 +5,7 @@ it). Kinds plug in by subclassing ``Provider``.
 """
 
 from .applier import ApplyEvent, ApplyResult, apply_plan
+from .backends import BACKEND_ENV, WORKSPACE_ENV, is_postgres, local_state_path, open_state
 from .errors import (
     ActionFailed,
     CycleError,
@@ -34,11 +35,13 @@ from .model import (
 )
 from .planner import DesiredResource, PlanResult, accept_drift, make_plan
 from .provider import Provider, RefreshItem, SpecT
-from .state import StateRecord, StateStore
+from .state import LockInfo, Snapshot, StateBackend, StateRecord, StateStore, parse_duration
 
 __all__ = [
+    "BACKEND_ENV",
     "SENSITIVE_MASK",
     "UNKNOWN",
+    "WORKSPACE_ENV",
     "Action",
     "ActionFailed",
     "ApplyEvent",
@@ -51,6 +54,7 @@ __all__ = [
     "EngineError",
     "FieldChange",
     "LockError",
+    "LockInfo",
     "Note",
     "Observed",
     "Plan",
@@ -60,9 +64,11 @@ __all__ = [
     "Provider",
     "ProviderError",
     "RefreshItem",
+    "Snapshot",
     "SpecError",
     "SpecT",
     "StalePlanError",
+    "StateBackend",
     "StateError",
     "StateRecord",
     "StateStore",
@@ -70,6 +76,10 @@ __all__ = [
     "Unknown",
     "accept_drift",
     "apply_plan",
+    "is_postgres",
     "is_unknown",
+    "local_state_path",
     "make_plan",
+    "open_state",
+    "parse_duration",
 ]

@@ -15,7 +15,7 @@ from .model import SENSITIVE_MASK, UNKNOWN, Action, DriftItem, FieldChange, Obse
 from .provider import Provider
 from .resolve import unresolved_paths
 from .secrets import secret_changes
-from .state import StateRecord, StateStore
+from .state import StateBackend, StateRecord
 
 Errors = list[tuple[str | None, str]]
 
@@ -42,7 +42,7 @@ def decide_desired(
     provider: Provider[Any],
     obs: Observed | None,
     rec: StateRecord | None,
-    state: StateStore,
+    state: StateBackend,
     changes: Mapping[str, PlannedChange],
     errors: Errors,
     *,

@@ -25,7 +25,7 @@ from .planner import PlanResult
 from .provider import Provider
 from .resolve import Resolver, unresolved_paths
 from .secrets import secret_changes
-from .state import StateRecord, StateStore
+from .state import StateBackend, StateRecord
 
 __all__ = ["ActionFailed", "ApplyEvent", "ApplyResult", "apply_plan", "describe_error"]
 
@@ -76,7 +76,7 @@ class _Apply:
     def __init__(
         self,
         result: PlanResult,
-        state: StateStore,
+        state: StateBackend,
         providers: Mapping[str, Provider[Any]],
         emit: Callable[[ApplyEvent], None],
         parallelism: int,
@@ -272,7 +272,7 @@ class _Apply:
 
 async def apply_plan(
     result: PlanResult,
-    state: StateStore,
+    state: StateBackend,
     providers: Mapping[str, Provider[Any]],
     *,
     parallelism: int = 10,

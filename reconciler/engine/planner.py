@@ -33,7 +33,7 @@ from .graph import DependencyGraph
 from .model import Action, DriftItem, Note, Observed, Plan, PlannedChange
 from .provider import Provider, RefreshItem
 from .resolve import Resolver
-from .state import StateRecord, StateStore
+from .state import StateBackend, StateRecord
 
 Providers = Mapping[str, Provider[Any]]
 
@@ -92,7 +92,7 @@ class PlanRun:
     """The working state of one plan, shared by the steps (see the module docstring)."""
 
     desired: Mapping[str, DesiredResource]
-    state: StateStore
+    state: StateBackend
     providers: Providers
     records: dict[str, StateRecord]
     graph: DependencyGraph
@@ -112,7 +112,7 @@ class PlanRun:
 
     @classmethod
     def start(
-        cls, desired: Mapping[str, DesiredResource], state: StateStore, providers: Providers, targets: Collection[str]
+        cls, desired: Mapping[str, DesiredResource], state: StateBackend, providers: Providers, targets: Collection[str]
     ) -> PlanRun:
         """Step 1: graph, waves (raises CycleError), target scope; unknown targets are errors."""
         records = state.records()
@@ -255,7 +255,7 @@ def order_plan(run: PlanRun, checks: list[str], *, refresh_only: bool) -> Plan:
 
 async def make_plan(
     desired: Mapping[str, DesiredResource],
-    state: StateStore,
+    state: StateBackend,
     providers: Providers,
     *,
     config_digest: str = "",
@@ -289,7 +289,7 @@ async def make_plan(
     )
 
 
-def accept_drift(result: PlanResult, state: StateStore) -> list[str]:
+def accept_drift(result: PlanResult, state: StateBackend) -> list[str]:
     """Accept the drift of a plan into state: changed objects get their observed attributes and
     outputs recorded, vanished ones are removed from state. Returns the addresses touched."""
     touched = []

@@ -10,18 +10,18 @@ from typing import Any
 from .model import SENSITIVE_MASK, UNKNOWN, FieldChange
 from .provider import Provider
 from .resolve import unresolved_paths
-from .state import StateRecord, StateStore
+from .state import StateBackend, StateRecord
 
 
 def secret_changes(
-    addr: str, provider: Provider[Any], spec: Any, record: StateRecord | None, state: StateStore
+    addr: str, provider: Provider[Any], spec: Any, record: StateRecord | None, state: StateBackend
 ) -> tuple[list[FieldChange], dict[str, str]]:
     """Changes in the sensitive attributes of ``spec`` and their new hashes.
 
     Returns ``(changes, hashes)``: ``changes`` has one masked ``FieldChange`` per sensitive
     attribute whose keyed hash differs from ``record`` (every one when ``record`` is None) or whose
     value is still unknown (``after`` is ``UNKNOWN``); ``hashes`` maps each known attribute to its
-    keyed hash (``StateStore.secret_hash``), for the state record.
+    keyed hash (``StateBackend.secret_hash``), for the state record.
     """
     hashes: dict[str, str] = {}
     out: list[FieldChange] = []

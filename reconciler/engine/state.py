@@ -1,12 +1,18 @@
-"""State: what this tool manages, in SQLite under ``<config root>/.reconciler/state.db``.
+"""State: what this tool manages, behind a small backend interface (``StateBackend``).
 
 Per resource: address, kind, remote id, whether this tool created it (``managed``: only those are
 ever deleted), ``prevent_destroy`` (kept in state so that deleting the YAML block does not lift the
-protection), keyed hashes of secret attributes (HMAC-SHA256 with a key in
-``.reconciler/secret.key``, so a changed password is detected without storing it), non-sensitive
-outputs, and the last health-check status. The database also holds the ``lineage`` (a UUID fixed
-when the state is created), the ``serial`` (incremented by every write) and a lock row naming its
-holder. Writes happen per action during apply, not at the end.
+protection), keyed hashes of secret attributes (HMAC-SHA256, so a changed password is detected
+without storing it), non-sensitive outputs, and the last health-check status. A state also holds
+its ``lineage`` (a UUID fixed when the state is created), its ``serial`` (incremented by every
+write), a *key check* (an HMAC of a constant with the secret-hash key: a wrong key is refused
+instead of marking every secret as changed) and a lock naming its holder. Writes happen per action
+during apply, not at the end.
+
+Two backends: ``StateStore``, SQLite under ``<config root>/.reconciler/state.db`` (the default,
+here), and ``pgstate.PostgresStateStore`` (PostgreSQL, for teams and CI); ``backends.open_state``
+chooses. The secret-hash key comes from ``RECONCILER_SECRET_KEY`` / ``RECONCILER_SECRET_KEY_FILE``
+(``secret_key_from``); only the local SQLite default falls back to ``.reconciler/secret.key``.
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +38,9 @@ from typing import Any
 from .errors import LockError, StateError
 
 FORMAT_VERSION = 1
+KEY_ENV = "RECONCILER_SECRET_KEY"
+KEY_FILE_ENV = "RECONCILER_SECRET_KEY_FILE"
+_KEY_CHECK_MSG = b"aem-assets-reconciler key check v1"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,9 +75,77 @@ class StateRecord:
     dependencies: list[str] = field(default_factory=list)
     check_status: str | None = None
 
+    def row(self) -> tuple[Any, ...]:
+        """The record as the 11 column values both backends store (JSON text for the mappings,
+        ``updated_at`` in seconds since the epoch last)."""
+        return (
+            self.address,
+            self.kind,
+            self.remote_id,
+            bool(self.managed),
+            bool(self.prevent_destroy),
+            json.dumps(self.secret_hashes, sort_keys=True),
+            json.dumps(self.outputs, sort_keys=True, default=str),
+            json.dumps(self.attributes, sort_keys=True, default=str),
+            json.dumps(sorted(self.dependencies)),
+            self.check_status,
+            time.time(),
+        )
+
+    @classmethod
+    def from_row(cls, r: tuple[Any, ...]) -> StateRecord:
+        """The inverse of ``row`` (the first 10 columns)."""
+        return cls(
+            address=r[0],
+            kind=r[1],
+            remote_id=r[2],
+            managed=bool(r[3]),
+            prevent_destroy=bool(r[4]),
+            secret_hashes=json.loads(r[5]),
+            outputs=json.loads(r[6]),
+            attributes=json.loads(r[7]),
+            dependencies=json.loads(r[8]),
+            check_status=r[9],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready record, as ``state pull`` writes it (the keyed hashes, never a secret)."""
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "remote_id": self.remote_id,
+            "managed": self.managed,
+            "prevent_destroy": self.prevent_destroy,
+            "secret_hashes": dict(self.secret_hashes),
+            "outputs": self.outputs,
+            "attributes": self.attributes,
+            "dependencies": list(self.dependencies),
+            "check_status": self.check_status,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> StateRecord:
+        """The inverse of ``to_json``; raises KeyError/TypeError on a malformed entry."""
+        return cls(
+            address=str(d["address"]),
+            kind=str(d["kind"]),
+            remote_id=str(d["remote_id"]),
+            managed=bool(d["managed"]),
+            prevent_destroy=bool(d.get("prevent_destroy", False)),
+            secret_hashes=dict(d.get("secret_hashes", {})),
+            outputs=dict(d.get("outputs", {})),
+            attributes=dict(d.get("attributes", {})),
+            dependencies=list(d.get("dependencies", [])),
+            check_status=d.get("check_status"),
+        )
+
 
 @dataclass(frozen=True)
 class LockInfo:
+    """Who holds a state lock: ``holder`` (user), ``pid`` and ``host`` of the process, the
+    ``operation`` (plan, apply, ...), ``created_at`` (seconds since the epoch) and the ``lock_id``
+    that ``state unlock`` takes."""
+
     lock_id: str
     holder: str
     operation: str
@@ -75,18 +154,237 @@ class LockInfo:
     created_at: float
 
     def describe(self) -> str:
+        """One line naming the holder, for lock errors."""
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created_at))
         return f"{self.holder} (pid {self.pid} on {self.host}, {self.operation}, since {when}, lock id {self.lock_id})"
 
 
-class StateStore:
-    """SQLite-backed state. ``path`` is the database file; its directory is created if needed.
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent read of a whole state: lineage, serial and records read in one transaction."""
 
-    Raises StateError when the file is not a state database.
+    lineage: str
+    serial: int
+    records: dict[str, StateRecord]
+    key_check: str | None = None
+
+
+def holder_fields() -> tuple[str, int, str]:
+    """(user, pid, host) of this process, for a lock's holder info."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = "unknown"
+    return user, os.getpid(), socket.gethostname()
+
+
+def new_lock_id() -> str:
+    """A fresh lock id (12 hex digits)."""
+    return uuid.uuid4().hex[:12]
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """``"0"``, ``"30s"``, ``"500ms"``, ``"5m"``, ``"1h"`` -> seconds. Raises ValueError otherwise."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (write e.g. 30s, 5m, 500ms)")
+    scale = {"ms": 0.001, "s": 1.0, None: 1.0, "m": 60.0, "h": 3600.0}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def secret_key_from(environ: Mapping[str, str]) -> bytes | None:
+    """The team's secret-hash key: ``RECONCILER_SECRET_KEY`` (its UTF-8 bytes) or the contents of the
+    file named by ``RECONCILER_SECRET_KEY_FILE`` (surrounding whitespace stripped); None when neither
+    is set. Raises StateError when the file cannot be read or a key is empty."""
+    if environ.get(KEY_ENV):
+        return environ[KEY_ENV].strip().encode()
+    path = environ.get(KEY_FILE_ENV)
+    if not path:
+        return None
+    try:
+        key = Path(path).read_bytes().strip()
+    except OSError as exc:
+        raise StateError(f"cannot read the secret-hash key file {path} ({KEY_FILE_ENV}): {exc.strerror}") from None
+    if not key:
+        raise StateError(f"the secret-hash key file {path} ({KEY_FILE_ENV}) is empty")
+    return key
+
+
+def key_check_value(key: bytes) -> str:
+    """The keyed check value kept in a state to detect a wrong key (HMAC-SHA256 of a constant, hex);
+    it reveals nothing about the key."""
+    return hmac.new(key, _KEY_CHECK_MSG, hashlib.sha256).hexdigest()
+
+
+class StateBackend(ABC):
+    """What the engine needs of a state (the planner reads, the applier writes per action).
+
+    Implementations: ``StateStore`` (SQLite) and ``pgstate.PostgresStateStore``. Every write is one
+    atomic transaction that also increments the serial. ``identity`` names the state without any
+    credential (it goes into saved plans). The secret-hash key is given with ``use_key``.
     """
 
-    def __init__(self, path: Path) -> None:
+    identity: str = ""
+    display: str = ""
+    _key: bytes | None = None
+
+    # -- primitives each backend implements ----------------------------------------------------
+    @property
+    @abstractmethod
+    def lineage(self) -> str:
+        """The state's lineage (a UUID fixed when it was created)."""
+
+    @property
+    @abstractmethod
+    def serial(self) -> int:
+        """The state's serial (incremented by every write)."""
+
+    @abstractmethod
+    def snapshot(self) -> Snapshot:
+        """Lineage, serial, key check and every record, read in one transaction."""
+
+    @abstractmethod
+    def get(self, address: str) -> StateRecord | None:
+        """One record, or None."""
+
+    @abstractmethod
+    def put(self, record: StateRecord) -> None:
+        """Insert or replace one record and bump the serial, atomically."""
+
+    @abstractmethod
+    def remove(self, address: str) -> None:
+        """Delete one record (if present) and bump the serial, atomically."""
+
+    @abstractmethod
+    def set_check_status(self, address: str, status: str) -> None:
+        """Record a health check's result (``passed``/``failed``) and bump the serial."""
+
+    @abstractmethod
+    def replace_all(self, snap: Snapshot) -> None:
+        """Make the state exactly ``snap`` (lineage, serial, key check, records), atomically: what
+        ``state push`` and ``state migrate`` write."""
+
+    @abstractmethod
+    def set_key_check(self, value: str) -> None:
+        """Store the key check value (``key_check_value``) when the state has none."""
+
+    @abstractmethod
+    def lock_info(self) -> LockInfo | None:
+        """The current lock's holder, or None when the state is not locked."""
+
+    @abstractmethod
+    def acquire_lock(self, operation: str, timeout_s: float = 0.0) -> str:
+        """Take the lock for ``operation``, waiting up to ``timeout_s`` seconds; returns the lock id.
+        Raises LockError naming the holder."""
+
+    @abstractmethod
+    def release_lock(self, lock_id: str) -> None:
+        """Release a lock this process took."""
+
+    @abstractmethod
+    def force_unlock(self, lock_id: str) -> bool:
+        """Remove the lock with that id held by another run; True if there was one."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection(s); a held lock is released."""
+
+    # -- shared behaviour -----------------------------------------------------------------------
+    def records(self) -> dict[str, StateRecord]:
+        """All records by address (one consistent read)."""
+        return self.snapshot().records
+
+    def use_key(self, key: bytes) -> None:
+        """Hash secrets with ``key`` from now on. Raises StateError when the state was written with
+        another key (its key check differs); a state without a key check gets this key's."""
+        check = key_check_value(key)
+        stored = self.snapshot().key_check
+        if stored is None:
+            self.set_key_check(check)
+        elif not hmac.compare_digest(stored, check):
+            raise StateError(
+                f"the secret-hash key does not match the key the state {self.display or self.identity} was written"
+                " with;"
+                f" use the team's key ({KEY_ENV} or {KEY_FILE_ENV}): with another key every secret would"
+                " look changed"
+            )
+        self._key = key
+
+    def secret_hash(self, address: str, field_name: str, value: str) -> str:
+        """Keyed hash (HMAC-SHA256, hex) of a secret value, bound to its address and field.
+        Raises StateError when no key was given (``use_key``)."""
+        if self._key is None:
+            raise StateError(
+                f"no secret-hash key for the state {self.identity}: set {KEY_ENV} (or {KEY_FILE_ENV}, a file)"
+                " to the key the team shares"
+            )
+        msg = f"{address}\0{field_name}\0{value}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready view of the whole state (no secrets: only their keyed hashes' presence)."""
+        snap = self.snapshot()
+        resources = []
+        for r in snap.records.values():
+            entry = r.to_json()
+            del entry["secret_hashes"]
+            entry["sensitive_attributes"] = sorted(r.secret_hashes)
+            resources.append(entry)
+        return {
+            "format_version": FORMAT_VERSION,
+            "lineage": snap.lineage,
+            "serial": snap.serial,
+            "resources": resources,
+        }
+
+    def pull(self) -> dict[str, Any]:
+        """The state as a portable JSON document (``state pull``): lineage, serial, backend identity
+        and every record with the keyed hashes of its secrets (useless without the team's key);
+        never a secret value."""
+        snap = self.snapshot()
+        return {
+            "format_version": FORMAT_VERSION,
+            "lineage": snap.lineage,
+            "serial": snap.serial,
+            "backend": self.identity,
+            "key_check": snap.key_check,
+            "resources": [r.to_json() for r in snap.records.values()],
+        }
+
+    @contextmanager
+    def locked(self, operation: str, timeout_s: float = 0.0) -> Iterator[str]:
+        """Hold the lock for the ``with`` block; yields the lock id."""
+        lock_id = self.acquire_lock(operation, timeout_s)
+        try:
+            yield lock_id
+        finally:
+            self.release_lock(lock_id)
+
+    def _locked_error(self, info: LockInfo | None, timeout_s: float) -> LockError:
+        holder = info.describe() if info else "another run"
+        waited = f" (waited {timeout_s:g}s)" if timeout_s else ""
+        return LockError(
+            f"the state {self.display or self.identity} is locked by {holder}{waited}; wait for that run to finish"
+            " (or pass -lock-timeout=DURATION to wait), or, if it died, run"
+            f" `reconciler state unlock {info.lock_id if info else 'LOCK_ID'}`"
+        )
+
+
+class StateStore(StateBackend):
+    """SQLite-backed state (the default). ``path`` is the database file; its directory is created
+    if needed. ``key``: the secret-hash key; None reads (or creates) ``secret.key`` beside the
+    database, for local use. The lock is a row: it excludes runs on this machine only.
+
+    Raises StateError when the file is not a state database, or the key does not match.
+    """
+
+    def __init__(self, path: Path, *, key: bytes | None = None, local_key: bool = True) -> None:
         self.path = Path(path)
+        self.identity = "local"
+        self.display = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -102,7 +400,10 @@ class StateStore:
                 self._set_meta("lineage", str(uuid.uuid4()))
                 self._set_meta("serial", "0")
                 self._set_meta("format_version", str(FORMAT_VERSION))
-        self._key = self._load_key()
+        if key is None and local_key:
+            key = self._load_local_key()
+        if key is not None:
+            self.use_key(key)
 
     # -- meta -----------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:
@@ -133,8 +434,7 @@ class StateStore:
     def _bump(self) -> None:
         self._set_meta("serial", str(self.serial + 1))
 
-    # -- secrets ----------------------------------------------------------------------------------
-    def _load_key(self) -> bytes:
+    def _load_local_key(self) -> bytes:
         key_path = self.path.parent / "secret.key"
         if not key_path.exists():
             fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -142,10 +442,10 @@ class StateStore:
                 fh.write(secrets.token_bytes(32))
         return key_path.read_bytes()
 
-    def secret_hash(self, address: str, field_name: str, value: str) -> str:
-        """Keyed hash (HMAC-SHA256, hex) of a secret value, bound to its address and field."""
-        msg = f"{address}\0{field_name}\0{value}".encode()
-        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+    def set_key_check(self, value: str) -> None:
+        with self._tx():
+            if self._meta("key_check") is None:
+                self._set_meta("key_check", value)
 
     # -- records ----------------------------------------------------------------------------------
     _COLUMNS = (
@@ -153,52 +453,36 @@ class StateStore:
         " dependencies, check_status"
     )
 
-    @staticmethod
-    def _record(r: tuple[Any, ...]) -> StateRecord:
-        return StateRecord(
-            address=r[0],
-            kind=r[1],
-            remote_id=r[2],
-            managed=bool(r[3]),
-            prevent_destroy=bool(r[4]),
-            secret_hashes=json.loads(r[5]),
-            outputs=json.loads(r[6]),
-            attributes=json.loads(r[7]),
-            dependencies=json.loads(r[8]),
-            check_status=r[9],
-        )
+    def snapshot(self) -> Snapshot:
+        self._db.execute("BEGIN")
+        try:
+            rows = self._db.execute(f"SELECT {self._COLUMNS} FROM resources ORDER BY address").fetchall()
+            snap = Snapshot(self.lineage, self.serial, {r[0]: StateRecord.from_row(r) for r in rows},
+                            self._meta("key_check"))
+        finally:
+            self._db.execute("COMMIT")
+        return snap
 
     def records(self) -> dict[str, StateRecord]:
         """All records by address (one query)."""
         rows = self._db.execute(f"SELECT {self._COLUMNS} FROM resources ORDER BY address").fetchall()
-        return {r[0]: self._record(r) for r in rows}
+        return {r[0]: StateRecord.from_row(r) for r in rows}
 
     def get(self, address: str) -> StateRecord | None:
         """One record (one indexed query), or None."""
         row = self._db.execute(f"SELECT {self._COLUMNS} FROM resources WHERE address=?", (address,)).fetchone()
-        return None if row is None else self._record(row)
+        return None if row is None else StateRecord.from_row(row)
+
+    _INSERT = (
+        "INSERT OR REPLACE INTO resources(address, kind, remote_id, managed, prevent_destroy,"
+        " secret_hashes, outputs, attributes, dependencies, check_status, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    )
 
     def put(self, record: StateRecord) -> None:
         """Insert or replace one record and bump the serial, atomically."""
         with self._tx():
-            self._db.execute(
-                "INSERT OR REPLACE INTO resources(address, kind, remote_id, managed, prevent_destroy,"
-                " secret_hashes, outputs, attributes, dependencies, check_status, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.address,
-                    record.kind,
-                    record.remote_id,
-                    int(record.managed),
-                    int(record.prevent_destroy),
-                    json.dumps(record.secret_hashes, sort_keys=True),
-                    json.dumps(record.outputs, sort_keys=True, default=str),
-                    json.dumps(record.attributes, sort_keys=True, default=str),
-                    json.dumps(sorted(record.dependencies)),
-                    record.check_status,
-                    time.time(),
-                ),
-            )
+            self._db.execute(self._INSERT, record.row())
             self._bump()
 
     def remove(self, address: str) -> None:
@@ -211,28 +495,16 @@ class StateStore:
             self._db.execute("UPDATE resources SET check_status=? WHERE address=?", (status, address))
             self._bump()
 
-    def dump(self) -> dict[str, Any]:
-        """JSON-ready view of the whole state (no secrets: only their keyed hashes' presence)."""
-        return {
-            "format_version": FORMAT_VERSION,
-            "lineage": self.lineage,
-            "serial": self.serial,
-            "resources": [
-                {
-                    "address": r.address,
-                    "kind": r.kind,
-                    "remote_id": r.remote_id,
-                    "managed": r.managed,
-                    "prevent_destroy": r.prevent_destroy,
-                    "outputs": r.outputs,
-                    "attributes": r.attributes,
-                    "sensitive_attributes": sorted(r.secret_hashes),
-                    "dependencies": r.dependencies,
-                    "check_status": r.check_status,
-                }
-                for r in self.records().values()
-            ],
-        }
+    def replace_all(self, snap: Snapshot) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM resources")
+            self._db.executemany(self._INSERT, [r.row() for r in snap.records.values()])
+            self._set_meta("lineage", snap.lineage)
+            self._set_meta("serial", str(snap.serial))
+            if snap.key_check is not None:
+                self._set_meta("key_check", snap.key_check)
+            else:
+                self._db.execute("DELETE FROM meta WHERE key='key_check'")
 
     # -- lock -------------------------------------------------------------------------------------
     def lock_info(self) -> LockInfo | None:
@@ -241,27 +513,25 @@ class StateStore:
         ).fetchone()
         return None if row is None else LockInfo(*row)
 
-    def acquire_lock(self, operation: str) -> str:
-        """Take the lock for ``operation``; returns the lock id. Raises LockError naming the holder."""
-        lock_id = uuid.uuid4().hex[:12]
-        try:
-            user = getpass.getuser()
-        except Exception:  # no user name in some containers
-            user = "unknown"
-        try:
-            with self._tx():
-                self._db.execute(
-                    "INSERT INTO lock(id, lock_id, holder, operation, pid, host, created_at) VALUES (1,?,?,?,?,?,?)",
-                    (lock_id, user, operation, os.getpid(), socket.gethostname(), time.time()),
-                )
-        except sqlite3.IntegrityError:
-            info = self.lock_info()
-            holder = info.describe() if info else "another run"
-            raise LockError(
-                f"the state {self.path} is locked by {holder}; wait for that run to finish, or, if it"
-                f" died, run `reconciler state unlock {info.lock_id if info else ''}`"
-            ) from None
-        return lock_id
+    def acquire_lock(self, operation: str, timeout_s: float = 0.0) -> str:
+        """Take the lock for ``operation`` (polling every 0.1 s up to ``timeout_s``); returns the lock
+        id. Raises LockError naming the holder."""
+        lock_id = new_lock_id()
+        user, pid, host = holder_fields()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with self._tx():
+                    self._db.execute(
+                        "INSERT INTO lock(id, lock_id, holder, operation, pid, host, created_at)"
+                        " VALUES (1,?,?,?,?,?,?)",
+                        (lock_id, user, operation, pid, host, time.time()),
+                    )
+                return lock_id
+            except sqlite3.IntegrityError:
+                if time.monotonic() >= deadline:
+                    raise self._locked_error(self.lock_info(), timeout_s) from None
+                time.sleep(0.1)
 
     def release_lock(self, lock_id: str) -> None:
         with self._tx():
@@ -273,14 +543,5 @@ class StateStore:
             cur = self._db.execute("DELETE FROM lock WHERE id=1 AND lock_id=?", (lock_id,))
         return cur.rowcount > 0
 
-    @contextmanager
-    def locked(self, operation: str) -> Iterator[str]:
-        lock_id = self.acquire_lock(operation)
-        try:
-            yield lock_id
-        finally:
-            self.release_lock(lock_id)
-
     def close(self) -> None:
         self._db.close()
-
