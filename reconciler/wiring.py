@@ -92,13 +92,21 @@ class Workspace:
 
     ``path``: a YAML file or a directory (``recursive``: with its subdirectories). State lives in
     ``<root>/.reconciler/state.db``, the embedded sandbox's world in ``<root>/.reconciler/sandbox.db``.
+    ``require_env=False`` (``validate``, ``graph``): an unset ``${env:...}`` is a warning, not an error.
     Raises ConfigError (bad YAML),
     StateError (bad state file).
     """
 
-    def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None, recursive: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        environ: dict[str, str] | None = None,
+        recursive: bool = False,
+        require_env: bool = True,
+    ) -> None:
         self.recursive = recursive
-        self.loaded = load_config(path, kinds=REGISTRY, environ=environ, recursive=recursive)
+        self.loaded = load_config(path, kinds=REGISTRY, environ=environ, recursive=recursive, require_env=require_env)
         found = rules.check(self.loaded)
         if any(d.severity == "error" for d in found):
             raise ConfigError(found)

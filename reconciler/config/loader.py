@@ -166,11 +166,14 @@ def load_config(
     kinds: Mapping[str, KindSchema],
     environ: Mapping[str, str] | None = None,
     recursive: bool = False,
+    require_env: bool = True,
 ) -> LoadedConfig:
     """Load the configuration at ``path`` (a file or a directory).
 
     ``kinds`` maps section names to kinds; ``environ`` replaces ``os.environ`` for
     ``${env:...}`` (tests pass a dict); ``recursive``: a directory's subdirectories are read too.
+    ``require_env=False`` (``validate``, ``graph``: nothing is sent anywhere) makes an unset
+    ``${env:NAME}`` without a default a warning, its value unchecked, instead of an error.
     In a directory, only files with a top-level integer ``version`` or a configuration section
     are configuration; the others are listed in one warning (:func:`.discovery.is_configuration`).
     Limits (each an error naming the file): :data:`.discovery.MAX_FILE_BYTES` per file,
@@ -180,7 +183,8 @@ def load_config(
     Raises:
         ConfigError: with every error found (and the warnings), each at ``file:line:col``.
     """
-    return _Loader(kinds, os.environ if environ is None else environ).load(Path(path), recursive)
+    env = os.environ if environ is None else environ
+    return _Loader(kinds, env, require_env=require_env).load(Path(path), recursive)
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,10 +198,12 @@ _ConnectionModel = type[AemConnection | AdobeConnection | WorkfrontConnection]
 class _Loader:
     """One load: each step adds its diagnostics to ``findings``; :meth:`load` raises at the end."""
 
-    def __init__(self, kinds: Mapping[str, KindSchema], environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, kinds: Mapping[str, KindSchema], environ: Mapping[str, str], *, require_env: bool = True
+    ) -> None:
         self.kinds = kinds
         self.findings = Findings()
-        self.interpolator = Interpolator(environ, self.findings)
+        self.interpolator = Interpolator(environ, self.findings, require_env=require_env)
         self.report = ValidationReport(self.findings)
 
     def load(self, path: Path, recursive: bool = False) -> LoadedConfig:
@@ -277,8 +283,9 @@ class _Loader:
             try:
                 conn = model.model_validate(entry.data)
             except ValidationError as exc:
-                self.report.report(entry, model, exc)
-                continue
+                if self.report.report(entry, model, exc) or not entry.unset:
+                    continue
+                conn = model.model_construct(**entry.data)  # only values of unset variables failed
             if not bools_ok:
                 continue
             refs.typed_refs(entry, conn, model, set())
