@@ -189,14 +189,15 @@ def _state_lock(ws: Any, operation: str, lock: bool, timeout_s: float) -> Any:
     return ws.state.locked(operation, timeout_s) if lock else contextlib.nullcontext("")
 
 
-def _workspace(path: Path, *, recursive: bool | None = None) -> Any:
-    """The loaded ``Workspace`` of ``path``; ``recursive`` defaults to the command's ``--recursive``."""
+def _workspace(path: Path, *, recursive: bool | None = None, require_env: bool = True) -> Any:
+    """The loaded ``Workspace`` of ``path``; ``recursive`` defaults to the command's ``--recursive``;
+    ``require_env=False`` for commands that send nothing anywhere (unset ``${env:...}``: a warning)."""
     from reconciler.wiring import Workspace
 
     if recursive is None:
         ctx = click.get_current_context(silent=True)
         recursive = bool(ctx and ctx.meta.get("reconciler.recursive"))
-    return Workspace(path, recursive=recursive)
+    return Workspace(path, recursive=recursive, require_env=require_env)
 
 
 @main.command()
@@ -209,7 +210,7 @@ def validate(config: Path) -> None:
     CONFIG is a YAML file or a directory of them (default: the current directory).
     """
 
-    ws = _workspace(config)
+    ws = _workspace(config, require_env=False)
     try:
         for w in ws.loaded.warnings:
             click.echo(w.format(color=_color(sys.stderr)), err=True)
@@ -411,7 +412,7 @@ def graph(config: Path, fmt: str) -> None:
     """Print the dependency graph of the configuration (no network): `a -> b` means a waits for b."""
     from reconciler.render.graph import to_dot, to_mermaid
 
-    ws = _workspace(config)
+    ws = _workspace(config, require_env=False)
     try:
         edges = {addr: set(res.depends_on) for addr, res in ws.desired.items()}
     finally:

@@ -98,12 +98,22 @@ class Workspace:
     ``<root>/.reconciler/state.db`` (``backend_url``, ``workspace_name``). The embedded sandbox's
     world is in ``<root>/.reconciler/sandbox.db``. Raises ConfigError (bad YAML); ``state`` raises
     StateError (bad state file, unreachable server, missing or wrong secret-hash key).
+    ``require_env=False`` (``validate``, ``graph``): an unset ``${env:...}`` is a warning, not an error.
     """
 
-    def __init__(self, path: str | Path, *, environ: dict[str, str] | None = None, recursive: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        environ: dict[str, str] | None = None,
+        recursive: bool = False,
+        require_env: bool = True,
+    ) -> None:
         self.recursive = recursive
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
-        self.loaded = load_config(path, kinds=REGISTRY, environ=environ, recursive=recursive)
+        self.loaded = load_config(
+            path, kinds=REGISTRY, environ=environ, recursive=recursive, require_env=require_env
+        )
         found = rules.check(self.loaded)
         if any(d.severity == "error" for d in found):
             raise ConfigError(found)

@@ -50,7 +50,8 @@ class Entry:
     ``raw`` is the YAML value as parsed; ``data`` the value after ``${env:}``/``${file:}``
     substitution (meta keys are popped from it during validation). ``tainted``: paths whose value
     came from the environment or a file; ``from_expr``: paths of strings that used such an
-    expression (even if it fell back to a default).
+    expression (even if it fell back to a default); ``unset``: paths of strings that name an
+    unset ``${env:...}`` (only recorded when secrets are optional: their validation is skipped).
     """
 
     section: str
@@ -61,6 +62,7 @@ class Entry:
     data: dict[str, Any] = field(default_factory=dict)
     tainted: set[Path_] = field(default_factory=set)
     from_expr: set[Path_] = field(default_factory=set)
+    unset: set[Path_] = field(default_factory=set)
 
     @property
     def address(self) -> str:

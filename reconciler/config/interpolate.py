@@ -9,7 +9,10 @@ returned in *template form* (``$${`` escapes kept, ``${`` in substituted values 
 
 Every substituted value is registered as sensitive (never shown in a diagnostic) and its path
 recorded in :attr:`~._entry.Entry.tainted`. Unset variables, unreadable files and malformed
-expressions become diagnostics; nothing here raises.
+expressions become diagnostics; nothing here raises. With ``require_env=False`` (``validate`` and
+``graph``, which never send a secret anywhere) an unset variable without a default is a warning
+instead: it stands for an empty string and its path is recorded in :attr:`~._entry.Entry.unset`,
+so the loader does not judge that value.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ _Piece = tuple[str, str]
 class Interpolator:
     """Substitutes ``${env:}``/``${file:}`` in entries; ``environ`` stands for ``os.environ``."""
 
-    def __init__(self, environ: Mapping[str, str], findings: Findings) -> None:
+    def __init__(self, environ: Mapping[str, str], findings: Findings, *, require_env: bool = True) -> None:
         self.environ = environ
+        self.require_env = require_env
         self.findings = findings
         self.file_cache: dict[Path, str | OSError | UnicodeDecodeError] = {}
 
@@ -89,6 +93,16 @@ class Interpolator:
                 return [("secret", env_value)]
             if tok.default is not None:
                 return [("text", tok.default)]
+            if not self.require_env:
+                entry.unset.add(path)
+                self.findings.warn(
+                    f"environment variable {tok.var} is not set: {tok.raw} in {where(entry.address, path)}"
+                    " is not checked (plan and apply will need it)",
+                    loc,
+                    address=entry.address,
+                    hint=f"export {tok.var}=... before plan or apply",
+                )
+                return [("secret", "")]
             self.findings.error(
                 f"environment variable {tok.var} is not set",
                 loc,

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.refs import AttrRef, is_unresolved
 
 from ._entry import Entry, Registry, describe, dotted, leaves, where
+from ._types import find_typed_refs
 from .connections import CONNECTION_MODELS, AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
 from .discovery import find_files, read_files
@@ -109,6 +110,9 @@ class ResourceDecl:
         field_locs: dotted field path (list items by index, e.g. ``members.0.email``) -> position
             of the value.
         lifecycle: the ``lifecycle`` meta options.
+        edges: address in ``depends_on`` -> ``(what, position)`` of the first place that makes the
+            edge: ``what`` is the dotted field of a typed name or ``${...}`` reference, or
+            ``depends_on.<i>`` for an explicit entry (rules print dependency cycles with them).
     """
 
     kind: str
@@ -121,6 +125,7 @@ class ResourceDecl:
     loc: SourceLoc
     field_locs: dict[str, SourceLoc]
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    edges: dict[str, tuple[str, SourceLoc]] = field(default_factory=dict)
 
     def loc_of(self, path: str) -> SourceLoc:
         """Position of the value at dotted ``path``, or of its closest parent, or of the resource."""
@@ -164,11 +169,14 @@ def load_config(
     kinds: Mapping[str, KindSchema],
     environ: Mapping[str, str] | None = None,
     recursive: bool = False,
+    require_env: bool = True,
 ) -> LoadedConfig:
     """Load the configuration at ``path`` (a file or a directory).
 
     ``kinds`` maps section names to kinds; ``environ`` replaces ``os.environ`` for
     ``${env:...}`` (tests pass a dict); ``recursive``: a directory's subdirectories are read too.
+    ``require_env=False`` (``validate``, ``graph``: nothing is sent anywhere) makes an unset
+    ``${env:NAME}`` without a default a warning, its value unchecked, instead of an error.
     In a directory, only files with a top-level integer ``version`` or a configuration section
     are configuration; the others are listed in one warning (:func:`.discovery.is_configuration`).
     Limits (each an error naming the file): :data:`.discovery.MAX_FILE_BYTES` per file,
@@ -178,7 +186,8 @@ def load_config(
     Raises:
         ConfigError: with every error found (and the warnings), each at ``file:line:col``.
     """
-    return _Loader(kinds, os.environ if environ is None else environ).load(Path(path), recursive)
+    env = os.environ if environ is None else environ
+    return _Loader(kinds, env, require_env=require_env).load(Path(path), recursive)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,11 +204,13 @@ _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-(.*?))?\}")
 class _Loader:
     """One load: each step adds its diagnostics to ``findings``; :meth:`load` raises at the end."""
 
-    def __init__(self, kinds: Mapping[str, KindSchema], environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, kinds: Mapping[str, KindSchema], environ: Mapping[str, str], *, require_env: bool = True
+    ) -> None:
         self.kinds = kinds
         self.environ = environ
         self.findings = Findings()
-        self.interpolator = Interpolator(environ, self.findings)
+        self.interpolator = Interpolator(environ, self.findings, require_env=require_env)
         self.report = ValidationReport(self.findings)
 
     def load(self, path: Path, recursive: bool = False) -> LoadedConfig:
@@ -303,8 +314,9 @@ class _Loader:
             try:
                 conn = model.model_validate(entry.data)
             except ValidationError as exc:
-                self.report.report(entry, model, exc)
-                continue
+                if self.report.report(entry, model, exc) or not entry.unset:
+                    continue
+                conn = model.model_construct(**entry.data)  # only values of unset variables failed
             if not bools_ok:
                 continue
             refs.typed_refs(entry, conn, model, set())
@@ -318,9 +330,11 @@ class _Loader:
             data = entry.data
             depends: set[str] = set()
             lifecycle = Lifecycle()
+            explicit: Any = None
             if isinstance(entry.raw, dict):
                 if "depends_on" in data:
-                    depends |= parse_depends_on(entry, data.pop("depends_on"), entries, self.findings)
+                    explicit = data.pop("depends_on")
+                    depends |= parse_depends_on(entry, explicit, entries, self.findings)
                 if "lifecycle" in data:
                     lifecycle = parse_lifecycle(entry, data.pop("lifecycle"), self.findings)
             elif entry.raw is not None:
@@ -337,6 +351,7 @@ class _Loader:
                 )
             if spec is not None:
                 out[address] = self._decl(entry, spec, depends, attr_refs, lifecycle)
+                out[address].edges = _edges(entry, spec, model, attr_refs, explicit, depends)
         return out
 
     def _spec(self, entry: Entry, model: type[BaseModel]) -> BaseModel | None:
@@ -375,3 +390,29 @@ class _Loader:
             field_locs=field_locs,
             lifecycle=lifecycle,
         )
+
+
+def _edges(
+    entry: Entry,
+    spec: BaseModel,
+    model: type[BaseModel],
+    attr_refs: list[tuple[str, AttrRef]],
+    explicit: Any,
+    depends: set[str],
+) -> dict[str, tuple[str, SourceLoc]]:
+    """Where each edge of ``depends`` comes from (see ``ResourceDecl.edges``): typed references,
+    then attribute references, then explicit ``depends_on`` entries; the first place wins."""
+    out: dict[str, tuple[str, SourceLoc]] = {}
+    for path, ref, name in find_typed_refs(spec, model):
+        address = f"{ref.kind}.{name}"
+        if address in depends and entry.locs(path) is not None:
+            out.setdefault(address, (dotted(path), entry.value_loc(path)))
+    for dotted_path, aref in attr_refs:
+        raw = str(aref)
+        path = tuple(int(p) if p.isdigit() else p for p in dotted_path.split("."))
+        loc = entry.file.parsed.locate((*entry.base, *path), raw) or entry.value_loc(path)
+        out.setdefault(aref.address, (dotted_path, loc))
+    for i, item in enumerate(explicit if isinstance(explicit, list) else []):
+        if isinstance(item, str) and item in depends:
+            out.setdefault(item, (f"depends_on.{i}", entry.value_loc(("depends_on", i))))
+    return out

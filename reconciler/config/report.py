@@ -172,7 +172,8 @@ class ValidationReport:
         return ok
 
     def report(self, entry: Entry, model: type[BaseModel], exc: ValidationError) -> bool:
-        """Report the errors of ``exc``; return True if some were not caused by unresolved references."""
+        """Report the errors of ``exc``; return True if some were not caused by unresolved references
+        (or by values of unset variables, ``Entry.unset``)."""
         reported = False
         done: set[tuple[Path_, str]] = set()
         for err in exc.errors(include_url=False):
@@ -182,6 +183,8 @@ class ValidationReport:
             value = get_at(entry.data, path)
             if etype not in ("missing", "extra_forbidden") and is_unresolved(value):
                 continue  # validated again once the reference is resolved
+            if any(path[: len(u)] == u for u in entry.unset):
+                continue  # an unset ${env:...} (secrets optional): judged once it is set
             msg = _clean_msg(str(err.get("msg", "invalid value")))
             if (path, msg) in done:
                 continue

@@ -27,6 +27,10 @@ from .base import KindDef, Link, Parsed, Spec, parse_named
 from .context import ProviderContext
 
 LEGACY_SCOPES = ("dam-read", "dam-sync", "dam-write", "cc-share")
+#: every scope name ``scopes`` accepts (``rules.scopes`` refuses the others offline, with a
+#: did-you-mean): the legacy gateway scopes of the Console's AEM Assets services
+#: (adobe-ims-console-api.md §3 "Scope dam-read, dam-sync, dam-write, cc-share"; seed 000 step 1)
+KNOWN_SCOPES: tuple[str, ...] = LEGACY_SCOPES
 JWT_EOL = dt.date(2025, 6, 30)
 MIGRATION_STEPS = (
     f"Service Account (JWT) credentials reached end of life on {JWT_EOL}. Migrate: in the Developer Console,"
@@ -116,15 +120,8 @@ class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
             notes.append(
                 Note("warning", f"credential service_account_jwt is past end of life ({JWT_EOL})", MIGRATION_STEPS)
             )
-        missing = [s for s in LEGACY_SCOPES if s not in spec.model.scopes]
-        if missing:
-            notes.append(
-                Note(
-                    "warning",
-                    f"scopes {', '.join(missing)} are missing: the Assets sync of seed 000 needs"
-                    f" {', '.join(LEGACY_SCOPES)}, and Test Connection of the mac-sync agents will fail",
-                )
-            )
+        # scopes are checked offline by rules.scopes: an unknown name, or one of LEGACY_SCOPES missing
+        # on an application a cloud configuration synchronizes with, is a validation error
         return notes
 
     def _conn(self, spec: Parsed[ApplicationSpec]) -> str:

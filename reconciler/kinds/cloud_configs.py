@@ -80,6 +80,14 @@ class CloudConfigSpec(Spec):
         return self
 
 
+def agent_names(config_name: str) -> tuple[str, str]:
+    """The replication agents AEM creates when the configuration named ``config_name`` (its node
+    name) is first saved with a tenant URL and client ID: ``mac-sync-<name>`` and
+    ``mac-sync-<name>-1``, under ``/etc/replication/agents.author`` (seed 000 "Test the mac-sync
+    replication agents"; docs/api-fidelity.md, as the sandbox's ``aem.models._ensure_agents``)."""
+    return (f"mac-sync-{config_name}", f"mac-sync-{config_name}-1")
+
+
 def tenant_of(url: str) -> str | None:
     m = TENANT_RE.match(url)
     return m["tenant"] if m else None

@@ -1,6 +1,10 @@
 """Cross-resource validation rules, run after loading and before any network call.
 
-A rule is a function ``(LoadedConfig) -> list[Diagnostic]``; register it in ``RULES``. Rules that
+A rule is a function ``(LoadedConfig) -> list[Diagnostic]``; register it in ``RULES``. Modules:
+:mod:`.identity` (two declarations of one object), :mod:`.scopes` (application scopes),
+:mod:`.agents` (``created_by`` agent names), :mod:`.references` (a reference's attribute fits its
+field), :mod:`.cycles` (dependency cycles with each edge's place), :mod:`.assets` (seeds 000/001),
+:mod:`.workfront` (seed 002); :mod:`.environments` groups connections to one AEM. Rules that
 come from a table in the seeds read it from ``schemas/`` (data-driven). Diagnostics must point at a
 place (``decl.loc`` or ``decl.field_locs[...]``) and say what to do; errors stop the run before
 ``plan`` contacts any service.
@@ -19,9 +23,12 @@ RULES: list[Rule] = []
 
 
 def _register_assets_rules() -> None:
-    from reconciler.rules import assets
+    from reconciler.rules import agents, assets, cycles, identity, references, scopes
 
-    RULES.extend(assets.RULES)
+    # what is knowable offline (issue 10 item 6): natural keys, scopes, agent names, reference
+    # meanings, dependency cycles; then the seed 000/001 rules
+    for module in (identity, scopes, agents, references, cycles, assets):
+        RULES.extend(module.RULES)
 
 
 _register_assets_rules()

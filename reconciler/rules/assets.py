@@ -3,11 +3,12 @@
 * a share's folder must not be ordered (``ordered: true`` makes a ``sling:OrderedFolder``, which
   cannot be shared);
 * a share's cloud configuration must have synchronization enabled and live on the folder's AEM;
-* one share per folder and target; at most one Creative Cloud connection per AEM connection
-  (both places named);
+* at most one Creative Cloud connection per AEM environment (connections whose URLs name the same
+  AEM are one environment, :mod:`.environments`; both places named);
 * Creative Cloud members must be users of the org the AEM is connected to for Creative Cloud.
 
-(That a share waits for the replication agents its cloud configuration makes is not a rule: it is
+(One share per folder and target is the natural-key rule of :mod:`.identity`. That a share waits
+for the replication agents its cloud configuration makes is not a rule: it is
 the ``implicit_deps`` hook of the ``shares`` kind, ``reconciler.kinds.shares.waits_for_agents``.)
 
 Values that are still ``${...}`` references are not judged here (the plan checks them).
@@ -20,6 +21,8 @@ from typing import Any
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.loader import LoadedConfig, ResourceDecl
 from reconciler.refs import is_unresolved
+
+from .environments import environment, same_environment_note
 
 
 def _of(loaded: LoadedConfig, kind: str) -> list[ResourceDecl]:
@@ -35,42 +38,23 @@ def _get(loaded: LoadedConfig, kind: str, name: Any) -> ResourceDecl | None:
 def share_rules(loaded: LoadedConfig) -> list[Diagnostic]:
     """The share rules of the module docstring, share by share (diagnostics in declaration order)."""
     out: list[Diagnostic] = []
-    seen: dict[tuple[str, str], ResourceDecl] = {}
-    cc_by_aem = {d.data.get("connection"): d for d in _of(loaded, "creative_cloud_connections")}
+    cc_by_aem = {environment(loaded, d.data.get("connection")): d for d in _of(loaded, "creative_cloud_connections")}
     for share in _of(loaded, "shares"):
         folder = _get(loaded, "folders", share.data.get("folder"))
         if folder is not None:
-            out += _folder_rules(share, folder, seen)
+            out += _folder_rules(share, folder)
         cfg = _get(loaded, "cloud_configs", share.data.get("cloud_config"))
         if cfg is not None:
-            out += _cloud_config_rules(share, cfg, folder)
-        cc = cc_by_aem.get(folder.data.get("connection")) if folder is not None else None
+            out += _cloud_config_rules(loaded, share, cfg, folder)
+        cc = cc_by_aem.get(environment(loaded, folder.data.get("connection"))) if folder is not None else None
         if cc is not None and folder is not None:
             out += _member_rules(loaded, share, folder, cc)
     return out
 
 
-def _folder_rules(
-    share: ResourceDecl, folder: ResourceDecl, seen: dict[tuple[str, str], ResourceDecl]
-) -> list[Diagnostic]:
-    """One share per folder and target (``seen`` collects them); an ordered folder cannot be shared."""
+def _folder_rules(share: ResourceDecl, folder: ResourceDecl) -> list[Diagnostic]:
+    """An ordered folder cannot be shared."""
     out: list[Diagnostic] = []
-    target = share.data.get("target")
-    key = (folder.address, str(target))
-    if key in seen:
-        first = seen[key]
-        out.append(
-            Diagnostic(
-                "error",
-                f"{folder.address} is shared to {target} twice: {first.address} and {share.address}",
-                f"the other one is at {first.loc}",
-                share.loc,
-                share.address,
-                "keep one share per folder and target",
-            )
-        )
-    else:
-        seen[key] = share
     if folder.data.get("ordered") is True:
         out.append(
             Diagnostic(
@@ -86,8 +70,11 @@ def _folder_rules(
     return out
 
 
-def _cloud_config_rules(share: ResourceDecl, cfg: ResourceDecl, folder: ResourceDecl | None) -> list[Diagnostic]:
-    """Synchronization enabled for Experience Cloud; the cloud configuration on the folder's AEM."""
+def _cloud_config_rules(
+    loaded: LoadedConfig, share: ResourceDecl, cfg: ResourceDecl, folder: ResourceDecl | None
+) -> list[Diagnostic]:
+    """Synchronization enabled for Experience Cloud; the cloud configuration on the folder's AEM
+    environment (two connections to one AEM are one environment)."""
     out: list[Diagnostic] = []
     sync = cfg.data.get("synchronization", "enabled")
     if share.data.get("target") == "experience_cloud" and sync == "disabled":
@@ -102,7 +89,9 @@ def _cloud_config_rules(share: ResourceDecl, cfg: ResourceDecl, folder: Resource
                 f"set synchronization: enabled on {cfg.address}",
             )
         )
-    if folder is not None and cfg.data.get("connection") != folder.data.get("connection"):
+    if folder is not None and environment(loaded, cfg.data.get("connection")) != environment(
+        loaded, folder.data.get("connection")
+    ):
         out.append(
             Diagnostic(
                 "error",
@@ -146,17 +135,21 @@ def _member_rules(
 
 
 def creative_cloud_rules(loaded: LoadedConfig) -> list[Diagnostic]:
+    """At most one Creative Cloud connection per AEM environment (:func:`.environments.environment`:
+    two connections whose URLs name one AEM count as one); the error names both places."""
     out: list[Diagnostic] = []
     first: dict[str, ResourceDecl] = {}
     for cc in _of(loaded, "creative_cloud_connections"):
         conn = str(cc.data.get("connection"))
-        if conn in first:
-            other = first[conn]
+        env = environment(loaded, conn)
+        if env in first:
+            other = first[env]
+            note = same_environment_note(loaded, other.data.get("connection"), conn)
             out.append(
                 Diagnostic(
                     "error",
-                    f"two Creative Cloud connections for AEM connection {conn!r}: {other.address} ({other.loc}) and"
-                    f" {cc.address} ({cc.loc})",
+                    f"two Creative Cloud connections for AEM connection {conn!r}{note}: {other.address} ({other.loc})"
+                    f" and {cc.address} ({cc.loc})",
                     "AEM Assets connects to one Creative Cloud org at a time, for all users",
                     cc.loc,
                     cc.address,
@@ -164,7 +157,7 @@ def creative_cloud_rules(loaded: LoadedConfig) -> list[Diagnostic]:
                 )
             )
         else:
-            first[conn] = cc
+            first[env] = cc
     return out
 
 

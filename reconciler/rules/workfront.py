@@ -6,7 +6,8 @@ support it, so a reviewer knows the way out. Checked before any network call:
 * a feature switched on (or implied by a setting) that the matrix marks No or Upcoming for the type
   is an error; Custom and the matrix's notes are warnings;
 * an integration type used on an Assets offering its "Deployment methods" cell does not list;
-* the native integration and a connector on the same AEM environment (not supported in parallel);
+* the native integration and a connector on the same AEM environment (not supported in parallel;
+  connections whose URLs name one AEM are one environment, :mod:`.environments`);
 * the enhanced connector below 1.7.4 (and >= 1.9.8 on AEM as a Cloud Service: new deployments blocked);
 * several Workfront environments on one AEM environment, unless the type supports it;
 * more than 100 linked folders for one project in one integration;
@@ -30,6 +31,8 @@ from reconciler import data as data_files
 from reconciler.config.diagnostics import Diagnostic, did_you_mean
 from reconciler.config.loader import LoadedConfig, ResourceDecl
 from reconciler.refs import is_unresolved
+
+from .environments import environment
 
 INTEGRATIONS = "workfront_integrations"
 LINKED = "workfront_linked_folders"
@@ -87,8 +90,9 @@ def _get(decl: ResourceDecl, name: str, default: Any = None) -> Any:
 
 
 def _conn_url(loaded: LoadedConfig, name: str) -> str:
-    conn = loaded.connections.get(name)
-    return str(getattr(conn, "url", name)).rstrip("/")
+    """The environment of connection ``name``: its URL normalised (:func:`.environments.environment`),
+    so two connections to one AEM (or one Workfront) are one environment."""
+    return environment(loaded, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,10 +284,14 @@ def rule_deployment_and_version(loaded: LoadedConfig) -> list[Diagnostic]:
 
 
 def _by_aem(loaded: LoadedConfig) -> dict[str, list[ResourceDecl]]:
+    """AEM environment -> the integrations on it (each once, even when it names two connections
+    to that environment)."""
     groups: dict[str, list[ResourceDecl]] = defaultdict(list)
     for decl in _decls(loaded, INTEGRATIONS):
         for aem in _get(decl, "aem") or []:
-            groups[_conn_url(loaded, aem)].append(decl)
+            group = groups[_conn_url(loaded, aem)]
+            if decl not in group:
+                group.append(decl)
     return groups
 
 

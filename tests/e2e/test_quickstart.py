@@ -85,7 +85,10 @@ def test_one_field_change_plans_one_update(quickstart: Path, cli: Run) -> None:
 def test_renaming_a_cloud_config_plans_a_replace(quickstart: Path, cli: Run) -> None:
     _apply(cli, quickstart)
     main = quickstart / "main.yaml"
-    main.write_text(main.read_text().replace("    title: Assets sync\n", "    name: assets-sync-v2\n    title: Assets sync\n"))
+    text = main.read_text().replace("    title: Assets sync\n", "    name: assets-sync-v2\n    title: Assets sync\n")
+    # the agents AEM creates for the renamed configuration are named after it (rules.agents)
+    text = text.replace("name: mac-sync-assets-sync", "name: mac-sync-assets-sync-v2")
+    main.write_text(text)
     out = cli("plan", quickstart)
     assert out.exit_code == 0, out.output
     steps = dict(planned(out.output))
