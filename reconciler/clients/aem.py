@@ -1,4 +1,4 @@
-"""AEM author client: Sling GET/POST, DELETE, Query Builder, replication agents, CSRF.
+"""AEM author client: Sling GET/POST (deletes with ``:operation=delete``), Query Builder, replication agents, CSRF.
 
 Protocol source: ``docs/api-fidelity.md`` section "AEM author" (rows cited per method) and
 ``../shared/reference/aem-api.md`` sections 2, 3 and 7.
@@ -329,12 +329,23 @@ class AemClient(ServiceClient):
         )
 
     async def delete(self, path: str) -> bool:
-        """DELETE ``path``: True if it was deleted (200/204), False if it did not exist (404).
+        """Delete ``path`` (and its subtree): True if it was deleted, False if it did not exist.
 
-        A retried DELETE whose first response was lost may report False although this call
-        deleted the node. Protocol: api-fidelity.md row ``DELETE <path>`` (204, 404 when missing).
+        Sends the Sling POST servlet's ``:operation=delete`` (200 deleted, 404 missing), not HTTP
+        ``DELETE``, which hardened authors refuse with 405 (WebDAV bundle stopped) while the POST
+        servlet works everywhere. Idempotent (retried like a DELETE): a retry whose first response
+        was lost may report False although this call deleted the node. Raises ``ApiError``
+        subclasses for other statuses (403 CSRF/permissions, 500).
+        Protocol: api-fidelity.md row ``POST <path> with :operation=delete``.
         """
-        response = await self._write("DELETE", _quote_path(path), expected=(200, 204, 404))
+        response = await self._write(
+            "POST",
+            _quote_path(path),
+            data={":operation": ["delete"]},
+            expected=(200, 404),
+            idempotent=True,
+            accept_json=True,
+        )
         return response.status_code != 404
 
     # -- replication agents ------------------------------------------------------------------------

@@ -599,6 +599,20 @@ def set_umapi_rate_limits(db_path: Path | str, enabled: bool) -> None:
         World.meta_set(conn, "umapi_rate_limits", "on" if enabled else "off")
 
 
+def set_aem_hardened(db_path: Path | str, enabled: bool) -> None:
+    """Make the AEM author "hardened" (as with the WebDAV bundle stopped: HTTP ``DELETE`` and
+    ``PUT`` answer 405; the Sling POST servlet, ``:operation=delete`` included, still works) or
+    not (default off). Kept in the world, so every process serving it sees the switch."""
+    with World(db_path).tx() as conn:
+        World.meta_set(conn, "aem_hardened", "on" if enabled else "off")
+
+
+def aem_hardened(db_path: Path | str) -> bool:
+    """True when the world's AEM author is hardened (``set_aem_hardened``)."""
+    with World(db_path).tx(write=False) as conn:
+        return World(db_path).meta_get(conn, "aem_hardened") == "on"
+
+
 def umapi_snapshot(db_path: Path | str) -> dict[str, Any]:
     """Test helper: ``{"users": {"<org>/<email>": type}, "members": {"<org>/<email>": [groups]},
     "cc_connection": org or None, "shares": {"<path>/<target>": [members]}}``."""

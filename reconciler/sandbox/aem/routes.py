@@ -43,6 +43,67 @@ from .models import (
 from .shares import CC_CONNECTION_PATH, SHARES_PATH, ShareError, ShareModel
 
 REALM = 'Basic realm="Sling (Development)"'
+LOGIN_PAGE_PATH = "/libs/granite/core/content/login.html"
+HARDENED_META = "aem_hardened"
+
+#: Known AEM endpoints the sandbox does not emulate, as path prefixes (``/`` ends a folder prefix)
+#: or path suffixes (``*`` first). They answer 501 instead of falling through to the generic
+#: Sling GET/POST, which would fake a success with a junk node (docs/api-fidelity.md).
+NOT_EMULATED: tuple[str, ...] = (
+    "/crx/packmgr",  # CRX package manager (service.jsp, service.json, update.jsp, index)
+    "/crx/de",  # CRXDE Lite
+    "/crx/explorer",
+    "/crx/server",  # JCR remoting (DavEx)
+    "/etc/packages",  # package storage and downloads
+    "/system/console",  # Felix web console (bundles, configMgr, jmx, productinfo)
+    "/etc/replication/treeactivation.html",
+    "/libs/replication/treeactivation.html",
+    "/bin/replicate",  # /bin/replicate.json (activate, deactivate)
+    "/etc/truststore",
+    "/libs/granite/security/post/truststore",
+    "/libs/granite/security/truststore.json",
+    "/libs/granite/security/post/sslSetup.html",
+    "/libs/cq/workflow/launcher",
+    "/libs/granite/cluster",
+    "/system/health",
+    "*.cqactions.html",  # ACL changes (/.cqactions.html)
+    "*.ks.json",  # an authorizable's keystore
+    "*.ks.html",
+    "*/keystore/store.p12",
+)
+
+
+def not_emulated_path(path: str) -> bool:
+    """True when ``path`` is a known AEM endpoint the sandbox does not emulate (``NOT_EMULATED``)."""
+    for item in NOT_EMULATED:
+        if item.startswith("*"):
+            if path.endswith(item[1:]):
+                return True
+        elif path == item or path.startswith((item + "/", item + ".")):
+            return True
+    return False
+
+
+def not_emulated(path: str) -> Response:
+    """501 for a known AEM endpoint the sandbox does not emulate: a clear error, never a success."""
+    reason = f"not emulated by the sandbox: {path}"
+    body = (
+        f"<html><head><title>501 {html.escape(reason)}</title></head><body><h1>Not Implemented</h1>"
+        f'<div id="Message">{html.escape(reason)}</div></body></html>'
+    )
+    return Response(body, status_code=501, media_type="text/html")
+
+
+def method_not_allowed(method: str, path: str) -> Response:
+    """405 of a hardened author (the WebDAV bundle stopped) for ``DELETE``/``PUT``: Sling's error
+    page, whose ``<title>`` names the method (the Sling POST servlet still accepts POST)."""
+    title = f"405 Method {method} not supported"
+    body = (
+        f"<html><head><title>{html.escape(title)}</title></head><body><h1>Method Not Allowed</h1>"
+        f"<p>The requested method {html.escape(method)} is not allowed for {html.escape(path)}.</p>"
+        "</body></html>"
+    )
+    return Response(body, status_code=405, media_type="text/html", headers={"Allow": "GET, HEAD, POST, OPTIONS"})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,7 +189,7 @@ def post_response(
     title = (
         f"Error while processing {path}" if error else f"Content {result.title_verb if result else 'modified'} {path}"
     )
-    message = HTTPStatus(status).phrase
+    message = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
     lookup = dict(params)
     if lookup.get(":redirect") and not error:
         return RedirectResponse(lookup[":redirect"], status_code=302)
@@ -337,6 +398,24 @@ class AemRoutes:
         log = await test_connection(self.world, agent[0], agent[1], self.ims_client, self.ims_url.rstrip("/"))
         return test_page(agent[0], log)
 
+    def hardened(self) -> bool:
+        """True when the world's author is hardened (``set_aem_hardened``): DELETE/PUT answer 405."""
+        with self.world.tx(write=False) as conn:
+            return self.world.meta_get(conn, HARDENED_META) == "on"
+
+    async def login_page(self, request: Request) -> Response:
+        """The Granite sign-in page: served to anonymous users too (wrong credentials: 401)."""
+        if request.headers.get("authorization") and authenticate(request) is None:
+            return unauthorized()
+        page = (
+            '<!DOCTYPE html><html lang="en"><head><title>AEM Sign In</title></head><body>'
+            '<form name="login" method="POST" id="login" action="/libs/granite/core/content/login.html/j_security_check">'
+            '<input type="text" name="j_username" id="username"/><input type="password" name="j_password"'
+            ' id="password"/><input type="hidden" name="_charset_" value="UTF-8"/>'
+            '<button type="submit" id="submit-button">Sign In</button></form></body></html>'
+        )
+        return Response(page, media_type="text/html")
+
     async def token(self, request: Request) -> Response:
         user = authenticate(request)
         if user is None:
@@ -369,6 +448,10 @@ class AemRoutes:
         if user is None:
             return unauthorized()
         path = request.scope["path"]
+        if not_emulated_path(path):
+            return not_emulated(path)
+        if request.method in ("DELETE", "PUT", "PATCH") and self.hardened():
+            return method_not_allowed(request.method, path)
         if request.method in ("GET", "HEAD"):
             return await self.get(path)
         if request.method == "DELETE":
@@ -446,6 +529,7 @@ def create_aem_app(world: World, options: dict[str, Any], ims_url: str) -> Starl
     routes = [
         Route("/libs/granite/csrf/token.json", aem.token, methods=["GET"]),
         Route("/system/sling/login", aem.login, methods=["GET"]),
+        Route(LOGIN_PAGE_PATH, aem.login_page, methods=["GET", "HEAD"]),
         Route("/bin/querybuilder.json", aem.querybuilder, methods=["GET", "POST"]),
         *share_routes(world),
         Route("/{path:path}", aem.resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
