@@ -471,10 +471,27 @@ def _seed_homes(conn: sqlite3.Connection, created: dict[str, str]) -> None:
         conn,
         "/home/users/a/admin",
         "rep:User",
-        {"rep:authorizableId": "admin", "rep:principalName": "admin", **created},
+        {
+            "jcr:uuid": "d033e22a-e2b4-3b30-8d50-4a2b9f2c0e11",
+            "rep:authorizableId": "admin",
+            "rep:principalName": "admin",
+            **created,
+        },
     )
     n(conn, "/home/users/system", "rep:AuthorizableFolder", {})
     n(conn, "/home/groups", "rep:AuthorizableFolder", {})
+    n(conn, "/home/groups/a", "rep:AuthorizableFolder", {})
+    n(  # AEM's built-in administrators group; admin is the superuser, not a declared member
+        conn,
+        "/home/groups/a/administrators",
+        "rep:Group",
+        {
+            "jcr:uuid": "41c59fd9-a96f-3b4c-9d30-1e4a3dd0a7b2",
+            "rep:authorizableId": "administrators",
+            "rep:principalName": "administrators",
+            **created,
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------------

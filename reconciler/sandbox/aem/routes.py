@@ -14,6 +14,7 @@ import html
 import json
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlparse
@@ -28,7 +29,7 @@ from starlette.routing import Route
 from ..common import Refused, all_params, handler, service_app, text_params
 from ..ims.routes import create_ims_app
 from ..world import SEED, World
-from . import jcr
+from . import authorizables, jcr
 from .models import (
     TestLog,
     agent_of,
@@ -111,8 +112,10 @@ def method_not_allowed(method: str, path: str) -> Response:
 # --------------------------------------------------------------------------------------------------
 
 
-def authenticate(request: Request) -> str | None:
-    """The AEM user of the request (HTTP Basic or the sandbox bearer token) or None."""
+def authenticate(request: Request, world: World) -> str | None:
+    """The AEM user of the request or None: HTTP Basic checked against the world's users
+    (``authorizables.verify_login``: a stored password hash, else the seed's ``admin``/``admin``),
+    or the sandbox bearer token."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
@@ -120,7 +123,8 @@ def authenticate(request: Request) -> str | None:
             user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        return user if SEED["aem"]["users"].get(user) == password else None
+        with world.tx(write=False) as conn:
+            return user if authorizables.verify_login(conn, user, password) else None
     if scheme.lower() == "bearer":
         return SEED["aem"]["bearer_tokens"].get(value.strip())
     return None
@@ -298,12 +302,15 @@ def render_json(conn: sqlite3.Connection, node: jcr.Node, selectors: list[str]) 
     return Response(text, media_type="application/json")
 
 
-def _require_user(request: Request, conn: sqlite3.Connection) -> str:
-    """Gate of the share routes: the authenticated AEM user, or the 401 page."""
-    user = authenticate(request)
-    if user is None:
-        raise Refused(unauthorized())
-    return user
+def _share_gate(world: World) -> Callable[[Request, sqlite3.Connection], str]:
+    def gate(request: Request, conn: sqlite3.Connection) -> str:
+        """Gate of the share routes: the authenticated AEM user, or the 401 page."""
+        user = authenticate(request, world)
+        if user is None:
+            raise Refused(unauthorized())
+        return user
+
+    return gate
 
 
 async def _json_body(request: Request) -> Any:
@@ -336,28 +343,33 @@ def cc_switch(request: Request, conn: sqlite3.Connection, user: str, body: Any) 
     return JSONResponse(ShareModel(conn).switch(body.get("orgId") if isinstance(body, dict) else None))
 
 
-async def _share_body(request: Request) -> Any:
-    """The auth check comes before reading the body (then the body must be JSON)."""
-    if authenticate(request) is None:
-        raise Refused(unauthorized())
-    if request.method == "DELETE":
-        return None
-    return await _json_body(request)
+def _share_body(world: World) -> Callable[[Request], Awaitable[Any]]:
+    async def read(request: Request) -> Any:
+        """The auth check comes before reading the body (then the body must be JSON)."""
+        if authenticate(request, world) is None:
+            raise Refused(unauthorized())
+        if request.method == "DELETE":
+            return None
+        return await _json_body(request)
+
+    return read
 
 
 def share_routes(world: World) -> list[Route]:
     """Routes to mount on the AEM app before its catch-all Sling route."""
+    _require_user = _share_gate(world)
+    body = _share_body(world)
     return [
         Route(SHARES_PATH + ".json", handler(world, shares_json, gate=_require_user), methods=["GET"]),
         Route(
             SHARES_PATH,
-            handler(world, shares, gate=_require_user, write=True, body=_share_body),
+            handler(world, shares, gate=_require_user, write=True, body=body),
             methods=["POST", "DELETE"],
         ),
         Route(CC_CONNECTION_PATH + ".json", handler(world, cc_json, gate=_require_user), methods=["GET"]),
         Route(
             CC_CONNECTION_PATH,
-            handler(world, cc_switch, gate=_require_user, write=True, body=_share_body),
+            handler(world, cc_switch, gate=_require_user, write=True, body=body),
             methods=["POST"],
         ),
     ]
@@ -405,30 +417,76 @@ class AemRoutes:
 
     async def login_page(self, request: Request) -> Response:
         """The Granite sign-in page: served to anonymous users too (wrong credentials: 401)."""
-        if request.headers.get("authorization") and authenticate(request) is None:
+        if request.headers.get("authorization") and authenticate(request, self.world) is None:
             return unauthorized()
         page = (
             '<!DOCTYPE html><html lang="en"><head><title>AEM Sign In</title></head><body>'
-            '<form name="login" method="POST" id="login" action="/libs/granite/core/content/login.html/j_security_check">'
+            '<form name="login" method="POST" id="login"'
+            ' action="/libs/granite/core/content/login.html/j_security_check">'
             '<input type="text" name="j_username" id="username"/><input type="password" name="j_password"'
             ' id="password"/><input type="hidden" name="_charset_" value="UTF-8"/>'
             '<button type="submit" id="submit-button">Sign In</button></form></body></html>'
         )
         return Response(page, media_type="text/html")
 
+    async def authorizables_post(self, request: Request) -> Response:
+        """``POST /libs/granite/security/post/authorizables``: create a user or a group (201 +
+        ``Location``; a taken id: 500 ``AuthorizableExistsException``)."""
+        user = authenticate(request, self.world)
+        if user is None:
+            return unauthorized()
+        params = text_params(await all_params(request))
+        if why := csrf_failure(request, params, self.secret()):
+            return forbidden(why)
+        try:
+            with self.world.tx() as conn:
+                made = authorizables.create(conn, params, user)
+        except authorizables.AuthorizableError as err:
+            error = jcr.PostError(err.status, err.text(), err.error_class)
+            return post_response(request, None, authorizables.AUTHORIZABLES_PATH, params, error)
+        result = jcr.PostResult(201, made.path, True, [("created", made.path)], "created")
+        return post_response(request, result, made.path, params)
+
+    async def current_user(self, request: Request) -> Response:
+        """``GET /libs/granite/security/currentuser.json[?props=memberOf,...]``: the caller as
+        Granite's AuthorizableJSONWriter writes it."""
+        user = authenticate(request, self.world)
+        if user is None:
+            return unauthorized()
+        props = {p.strip() for p in request.query_params.get("props", "").split(",") if p.strip()}
+        with self.world.tx(write=False) as conn:
+            me = authorizables.find(conn, user)
+            if me is None:
+                return not_found(request.scope["path"])
+            return JSONResponse(authorizables.to_json(conn, me, props))
+
+    async def authorizable_post(
+        self, request: Request, target: authorizables.Authorizable, params: list[tuple[str, str]], user: str
+    ) -> Response:
+        """``POST <authorizable>.rw.html`` (or ``deleteAuthorizable`` on the node): membership,
+        password, profile, delete; 200 with the POST servlet's page."""
+        try:
+            with self.world.tx() as conn:
+                done = authorizables.update(conn, target, params, user)
+        except authorizables.AuthorizableError as err:
+            error = jcr.PostError(err.status, err.text(), err.error_class)
+            return post_response(request, None, target.path, params, error)
+        result = jcr.PostResult(200, target.path, False, [(done, target.path)])
+        return post_response(request, result, target.path, params)
+
     async def token(self, request: Request) -> Response:
-        user = authenticate(request)
+        user = authenticate(request, self.world)
         if user is None:
             return unauthorized()
         return JSONResponse({"token": csrf_token(self.secret(), user)})
 
     async def login(self, request: Request) -> Response:
-        if authenticate(request) is None:
+        if authenticate(request, self.world) is None:
             return unauthorized()
         return Response("<html><head><title>AEM Sign In</title></head><body></body></html>", media_type="text/html")
 
     async def querybuilder(self, request: Request) -> Response:
-        if authenticate(request) is None:
+        if authenticate(request, self.world) is None:
             return unauthorized()
         params = text_params(await all_params(request))
         if request.method == "POST" and (why := csrf_failure(request, params, self.secret())):
@@ -444,7 +502,7 @@ class AemRoutes:
         return JSONResponse(result)
 
     async def resource(self, request: Request) -> Response:
-        user = authenticate(request)
+        user = authenticate(request, self.world)
         if user is None:
             return unauthorized()
         path = request.scope["path"]
@@ -453,7 +511,7 @@ class AemRoutes:
         if request.method in ("DELETE", "PUT", "PATCH") and self.hardened():
             return method_not_allowed(request.method, path)
         if request.method in ("GET", "HEAD"):
-            return await self.get(path)
+            return await self.get(path, request.query_params.get("props", ""))
         if request.method == "DELETE":
             if why := csrf_failure(request, [], self.secret()):
                 return forbidden(why)
@@ -468,8 +526,9 @@ class AemRoutes:
             return await self.post(request, path, user)
         return Response(status_code=405, headers={"Allow": "GET, HEAD, POST, DELETE"})
 
-    async def get(self, path: str) -> Response:
-        """Sling GET: folder listing for ``path/``, ``.json``, ``.publickey.pem`` of a configuration,
+    async def get(self, path: str, props: str = "") -> Response:
+        """Sling GET: folder listing for ``path/``, ``.json`` (``.rw.json`` of a user or group: its
+        Granite JSON with the comma-separated ``props``), ``.publickey.pem`` of a configuration,
         ``.html``, and ``.test.html`` of a replication agent."""
         with self.world.tx(write=False) as conn:
             node, selectors, ext = resolve(conn, path)
@@ -481,6 +540,9 @@ class AemRoutes:
                     items = "".join(f"<li>{html.escape(n)}</li>" for n in names)
                     return Response(f"<html><body><ul>{items}</ul></body></html>", media_type="text/html")
                 return RedirectResponse(path + "/", status_code=302)
+            if ext == "json" and selectors == ["rw"] and (who := authorizables.at_path(conn, node.path)):
+                wanted = {p.strip() for p in props.split(",") if p.strip()}
+                return JSONResponse(authorizables.to_json(conn, who, wanted))
             if ext == "json":
                 return render_json(conn, node, selectors)
             if ext == "pem" and selectors == ["publickey"]:
@@ -510,8 +572,19 @@ class AemRoutes:
         with self.world.tx(write=False) as conn:
             node, selectors, ext = resolve(conn, path)
             agent = agent_of(conn, node) if node is not None and ext == "html" and selectors == ["test"] else None
+            who = authorizables.at_path(conn, node.path) if node is not None else None
         if agent is not None:
             return await self.test_connection(agent)
+        if who is not None and ((ext == "html" and selectors == ["rw"]) or "deleteAuthorizable" in dict(params)):
+            return await self.authorizable_post(request, who, params, user)
+        if node is None and path.startswith("/home/") and dict(params).get(":operation", "") in ("", "modify"):
+            error = jcr.PostError(  # Oak: only authorizables and their folders live below /home
+                500,
+                f"javax.jcr.nodetype.ConstraintViolationException: no authorizable at {path}; users and groups"
+                f" are created with {authorizables.AUTHORIZABLES_PATH}",
+                "javax.jcr.nodetype.ConstraintViolationException",
+            )
+            return post_response(request, None, path, params, error)
         target = node.path if node is not None else path
         try:
             with self.world.tx() as conn:
@@ -530,6 +603,8 @@ def create_aem_app(world: World, options: dict[str, Any], ims_url: str) -> Starl
         Route("/libs/granite/csrf/token.json", aem.token, methods=["GET"]),
         Route("/system/sling/login", aem.login, methods=["GET"]),
         Route(LOGIN_PAGE_PATH, aem.login_page, methods=["GET", "HEAD"]),
+        Route(authorizables.AUTHORIZABLES_PATH, aem.authorizables_post, methods=["POST"]),
+        Route(authorizables.CURRENT_USER_PATH, aem.current_user, methods=["GET"]),
         Route("/bin/querybuilder.json", aem.querybuilder, methods=["GET", "POST"]),
         *share_routes(world),
         Route("/{path:path}", aem.resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
