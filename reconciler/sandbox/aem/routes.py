@@ -22,9 +22,11 @@ from urllib.parse import urlparse
 import httpx
 import jwt
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..common import Refused, all_params, handler, service_app, text_params
 from ..ims.routes import create_ims_app
@@ -95,16 +97,17 @@ def not_emulated(path: str) -> Response:
     return Response(body, status_code=501, media_type="text/html")
 
 
-def method_not_allowed(method: str, path: str) -> Response:
+def method_not_allowed(method: str, path: str, allow: str = "GET, HEAD, POST, OPTIONS") -> Response:
     """405 of a hardened author (the WebDAV bundle stopped) for ``DELETE``/``PUT``: Sling's error
-    page, whose ``<title>`` names the method (the Sling POST servlet still accepts POST)."""
+    page, whose ``<title>`` names the method (the Sling POST servlet still accepts POST); also for
+    PUT/PATCH on any author (``allow`` then names DELETE too)."""
     title = f"405 Method {method} not supported"
     body = (
         f"<html><head><title>{html.escape(title)}</title></head><body><h1>Method Not Allowed</h1>"
         f"<p>The requested method {html.escape(method)} is not allowed for {html.escape(path)}.</p>"
         "</body></html>"
     )
-    return Response(body, status_code=405, media_type="text/html", headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+    return Response(body, status_code=405, media_type="text/html", headers={"Allow": allow})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -509,7 +512,7 @@ class AemRoutes:
         if not_emulated_path(path):
             return not_emulated(path)
         if request.method in ("DELETE", "PUT", "PATCH") and self.hardened():
-            return method_not_allowed(request.method, path)
+            return method_not_allowed(request.method, path, "GET, HEAD, POST, DELETE")
         if request.method in ("GET", "HEAD"):
             return await self.get(path, request.query_params.get("props", ""))
         if request.method == "DELETE":
@@ -524,7 +527,7 @@ class AemRoutes:
             return Response(status_code=204)
         if request.method == "POST":
             return await self.post(request, path, user)
-        return Response(status_code=405, headers={"Allow": "GET, HEAD, POST, DELETE"})
+        return method_not_allowed(request.method, path, "GET, HEAD, POST, DELETE")
 
     async def get(self, path: str, props: str = "") -> Response:
         """Sling GET: folder listing for ``path/``, ``.json`` (``.rw.json`` of a user or group: its
@@ -609,4 +612,18 @@ def create_aem_app(world: World, options: dict[str, Any], ims_url: str) -> Starl
         *share_routes(world),
         Route("/{path:path}", aem.resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    return service_app(world, "aem", routes, options, fault=aem_fault)
+    return service_app(world, "aem", routes, options, [Middleware(MethodCaseMiddleware)], fault=aem_fault)
+
+
+class MethodCaseMiddleware:
+    """Pure ASGI middleware: HTTP methods are matched case-insensitively (``delete`` is ``DELETE``),
+    as AEM's Jetty does for the known methods; pyaem2 sends ``delete`` in lower case (pycurl
+    ``CUSTOMREQUEST``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] != scope["method"].upper():
+            scope = {**scope, "method": scope["method"].upper()}
+        await self.app(scope, receive, send)
