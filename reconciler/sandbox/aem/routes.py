@@ -512,7 +512,7 @@ class AemRoutes:
         if not_emulated_path(path):
             return not_emulated(path)
         if request.method in ("DELETE", "PUT", "PATCH") and self.hardened():
-            return method_not_allowed(request.method, path, "GET, HEAD, POST, DELETE")
+            return method_not_allowed(request.method, path)
         if request.method in ("GET", "HEAD"):
             return await self.get(path, request.query_params.get("props", ""))
         if request.method == "DELETE":
