@@ -625,7 +625,10 @@ def set_aem_hardened(db_path: Path | str, enabled: bool) -> None:
 
 
 def aem_hardened(db_path: Path | str) -> bool:
-    """True when the world's AEM author is hardened (``set_aem_hardened``)."""
+    """True when the world's AEM author is hardened (``set_aem_hardened``); False when the world
+    file does not exist yet (it is not created)."""
+    if not Path(db_path).exists():
+        return False
     with World(db_path).tx(write=False) as conn:
         return World(db_path).meta_get(conn, "aem_hardened") == "on"
 
