@@ -60,3 +60,30 @@ def test_quickstart_on_a_hardened_author(quickstart: Path, cli: Run) -> None:
     assert sandbox.aem_hardened(db)  # the switch stays on in the world
     last = cli("plan", quickstart, "--detailed-exitcode")
     assert last.exit_code == 0, last.output
+
+
+def test_missing_parents_of_a_folder_are_plain_folders(quickstart: Path, cli: Run) -> None:
+    """``/content/dam/campaigns/2023``: the reconciler creates ``/content/dam/campaigns`` as a
+    ``sling:Folder`` first (the POST servlet alone would make it a ``sling:OrderedFolder``, the
+    default child type of ``/content/dam``); it is not managed, so it stays when the folder goes."""
+    db = _db(quickstart)
+    sandbox.reset_world(db)
+    sandbox.set_aem_hardened(db, True)
+    extra = quickstart / "campaigns.yaml"
+    extra.write_text(
+        "version: 1\nfolders:\n  campaign-2023:\n    connection: author\n"
+        "    path: /content/dam/campaigns/2023/spring\n    title: Spring 2023\n"
+    )
+    applied = cli("apply", "--auto-approve", quickstart)
+    assert applied.exit_code == 0, applied.output
+    nodes = sandbox.world_counts(db)["nodes"]
+    assert nodes["/content/dam/campaigns"] == "sling:Folder"
+    assert nodes["/content/dam/campaigns/2023"] == "sling:Folder"
+    assert nodes["/content/dam/campaigns/2023/spring"] == "sling:Folder"
+    assert cli("plan", quickstart, "--detailed-exitcode").exit_code == 0
+    extra.unlink()
+    removed = cli("apply", "--auto-approve", quickstart)
+    assert removed.exit_code == 0, removed.output
+    nodes = sandbox.world_counts(db)["nodes"]
+    assert "/content/dam/campaigns/2023/spring" not in nodes
+    assert nodes["/content/dam/campaigns/2023"] == "sling:Folder"
