@@ -842,12 +842,22 @@ class _ServeCommand(click.Command):
     "--db", type=click.Path(dir_okay=False, path_type=Path), help="World database (default .reconciler/sandbox.db)."
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--hardened/--not-hardened",
+    default=None,
+    help="Serve AEM as a hardened author (WebDAV bundle stopped: HTTP DELETE/PUT answer 405), or not;"
+    " kept in the world. Default: leave the world's setting (off in a new world).",
+)
 @_errors
-def sandbox_serve(db: Path | None, host: str, **port_options: int) -> None:
+def sandbox_serve(db: Path | None, host: str, hardened: bool | None, **port_options: int) -> None:
     """Serve the sandbox on real ports (AEM on 4502 like a real author) until interrupted."""
-    from reconciler.sandbox import REGISTRY, serve
+    from reconciler.sandbox import REGISTRY, aem_hardened, serve, set_aem_hardened
 
     path = _sandbox_db(db)
+    if hardened is not None:
+        set_aem_hardened(path, hardened)
+    if aem_hardened(path):
+        click.echo("AEM author is hardened: HTTP DELETE and PUT answer 405.")
     ports = {name: port_options[f"port_{name}"] for name in REGISTRY}
     urls = ", ".join(
         f"{s.description} http://{host}:{ports[s.name]}{s.base_path}" + (f" ({s.hint})" if s.hint else "")

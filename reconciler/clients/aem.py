@@ -1,4 +1,4 @@
-"""AEM author client: Sling GET/POST, DELETE, Query Builder, replication agents, CSRF.
+"""AEM author client: Sling GET/POST (deletes with ``:operation=delete``), Query Builder, replication agents, CSRF.
 
 Protocol source: ``docs/api-fidelity.md`` section "AEM author" (rows cited per method) and
 ``../shared/reference/aem-api.md`` sections 2, 3 and 7.
@@ -30,6 +30,10 @@ QUERY_BUILDER_PATH = "/bin/querybuilder.json"
 SHARES_PATH = "/libs/dam/mac/shares"
 #: the Creative Cloud org AEM Assets is connected to (assumed endpoint, api-fidelity.md)
 CC_CONNECTION_PATH = "/libs/dam/cc/connection"
+CURRENT_USER_PATH = "/libs/granite/security/currentuser.json"
+#: the AEM superuser and the built-in group whose members are administrators
+ADMIN_USER = "admin"
+ADMINISTRATORS_GROUP = "administrators"
 TEST_SUCCEEDED = "Replication test succeeded"
 _SAFE_PATH_CHARS = "/:@!$&'()*+,;=-._~"
 _DEPTH_RE = re.compile(r"^(?:-1|infinity|\d+)$")
@@ -329,12 +333,23 @@ class AemClient(ServiceClient):
         )
 
     async def delete(self, path: str) -> bool:
-        """DELETE ``path``: True if it was deleted (200/204), False if it did not exist (404).
+        """Delete ``path`` (and its subtree): True if it was deleted, False if it did not exist.
 
-        A retried DELETE whose first response was lost may report False although this call
-        deleted the node. Protocol: api-fidelity.md row ``DELETE <path>`` (204, 404 when missing).
+        Sends the Sling POST servlet's ``:operation=delete`` (200 deleted, 404 missing), not HTTP
+        ``DELETE``, which hardened authors refuse with 405 (WebDAV bundle stopped) while the POST
+        servlet works everywhere. Idempotent (retried like a DELETE): a retry whose first response
+        was lost may report False although this call deleted the node. Raises ``ApiError``
+        subclasses for other statuses (403 CSRF/permissions, 500).
+        Protocol: api-fidelity.md row ``POST <path> with :operation=delete``.
         """
-        response = await self._write("DELETE", _quote_path(path), expected=(200, 204, 404))
+        response = await self._write(
+            "POST",
+            _quote_path(path),
+            data={":operation": ["delete"]},
+            expected=(200, 404),
+            idempotent=True,
+            accept_json=True,
+        )
         return response.status_code != 404
 
     # -- replication agents ------------------------------------------------------------------------
@@ -445,6 +460,28 @@ class AemClient(ServiceClient):
         """
         response = await self.request("POST", CC_CONNECTION_PATH, json={"orgId": org_id}, idempotent=True)
         return self._json_object(response)
+
+    # -- the connection's own user ---------------------------------------------------------------
+
+    async def current_user(self) -> dict[str, Any]:
+        """The connection's user: ``GET /libs/granite/security/currentuser.json?props=memberOf``.
+
+        Returns Granite's authorizable JSON: ``{"authorizableId", "home", "type": "user",
+        "memberOf": [{"authorizableId", "home", ...}], ...}`` (``memberOf``: every group, nested
+        ones included). Raises ``AuthError`` (401), ``ApiError`` ``invalid_response`` (not a JSON
+        object). Protocol: api-fidelity.md row ``GET /libs/granite/security/currentuser.json``.
+        """
+        response = await self.request("GET", CURRENT_USER_PATH, params={"props": "memberOf"})
+        return self._json_object(response)
+
+    async def is_administrator(self) -> tuple[bool, str]:
+        """(True when the connection's user is ``admin`` or a member of ``administrators``, the
+        user's id). Seeds 000/001: sharing to Experience Cloud / Creative Cloud needs administrator
+        privileges on the AEM instance. Raises as :meth:`current_user`."""
+        me = await self.current_user()
+        user = str(me.get("authorizableId") or "")
+        groups = {str(g.get("authorizableId")) for g in me.get("memberOf") or [] if isinstance(g, dict)}
+        return user == ADMIN_USER or ADMINISTRATORS_GROUP in groups, user
 
     def _json_object(self, response: httpx.Response, message: str = "expected a JSON object") -> dict[str, Any]:
         """The body as a JSON object. Raises :class:`ApiError` with code ``invalid_response`` (the

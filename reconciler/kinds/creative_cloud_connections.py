@@ -4,6 +4,8 @@
 One per AEM connection (a load-time rule in rules/assets.py names both places otherwise). The
 target org must have an active Creative Cloud entitlement (a plan-time error otherwise), and the
 plan says that the switch applies to all users of the organization, with the old and the new org.
+The switch needs administrator privileges on the AEM instance (seed 001): ``plan`` checks that the
+connection's user is ``admin`` or a member of ``administrators`` and gives an error note if not.
 The AEM endpoints are **assumed** (docs/api-fidelity.md): ``GET /libs/dam/cc/connection.json``
 (current org and the orgs the administrator can choose, with their entitlement) and
 ``POST /libs/dam/cc/connection`` with ``{"orgId": ...}``.
@@ -20,6 +22,7 @@ from reconciler.refs import RefTo
 
 from .base import KindDef, Link, Parsed, Spec, parse_model
 from .context import ProviderContext
+from .shares import admin_notes
 
 
 class CreativeCloudConnectionSpec(Spec):
@@ -37,6 +40,7 @@ class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpe
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
         self._state: dict[str, dict[str, Any]] = {}
+        self._admin: dict[str, tuple[bool, str]] = {}  # AEM connection -> (is administrator, user)
 
     def parse(self, address: str, data: Any) -> Parsed[CreativeCloudConnectionSpec]:
         return parse_model(CreativeCloudConnectionSpec, address, data)
@@ -56,6 +60,8 @@ class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpe
         out: dict[str, Observed | None] = {}
         for item in items:
             conn = item.record.outputs["connection"] if item.record else item.parsed.model.connection
+            if conn not in self._admin:
+                self._admin[conn] = await self.ctx.aem(conn).is_administrator()
             state = await self._read(conn)
             self._state[item.address] = state
             out[item.address] = self._observed(conn, state)
@@ -78,6 +84,10 @@ class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpe
         return str(org)
 
     def notes(self, address: str, spec: Parsed[CreativeCloudConnectionSpec], observed: Observed | None) -> list[Note]:
+        conn = spec.model.connection
+        admin = admin_notes(self._admin.get(conn), conn, "connecting AEM Assets to a Creative Cloud org")
+        if admin:
+            return admin
         if not spec.known("ims_org_id"):
             return []
         org = spec.link("ims_org_id")

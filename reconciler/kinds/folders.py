@@ -3,7 +3,9 @@
 Made with the Sling POST servlet as ``sling:Folder`` (``ordered: true`` makes
 ``sling:OrderedFolder``), never with the Assets HTTP API, which always makes ordered folders, and
 ordered folders cannot be shared to Experience Cloud or Creative Cloud (seed 000; aem-api.md §4).
-Observed in bulk with one Query Builder request per AEM connection.
+Observed in bulk with one Query Builder request per AEM connection. Missing parent folders
+(``/content/dam/campaigns`` of ``/content/dam/campaigns/2023``) are created as ``sling:Folder``
+before the folder itself; they are not managed resources (declare them to manage them).
 """
 
 from __future__ import annotations
@@ -139,8 +141,30 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
             params.append(("jcr:content/jcr:title", spec.model.title))
         return params
 
+    async def _ensure_parents(self, connection: str, path: str) -> None:
+        """Create the missing folders between ``/content/dam`` and ``path`` as ``sling:Folder``.
+
+        The Sling POST servlet would create them itself, typed by their parent's default child
+        type (``sling:OrderedFolder`` below ``/content/dam``, ``nt:unstructured`` below a plain
+        node), which is not what a user who wrote ``/content/dam/campaigns/2023`` expects: a plain
+        folder, shown and shareable in the Assets UI. One ``GET <ancestor>.json`` per ancestor, top
+        down; existing ancestors are left as they are.
+        """
+        aem = self.ctx.aem(connection)
+        ancestors = []
+        parent = posixpath.dirname(path)
+        while parent != DAM_ROOT and parent.startswith(DAM_ROOT + "/"):
+            ancestors.append(parent)
+            parent = posixpath.dirname(parent)
+        missing = False
+        for ancestor in reversed(ancestors):
+            if missing or await aem.get_json(ancestor) is None:
+                missing = True  # below a missing folder everything is missing
+                await aem.sling_post(ancestor, [("jcr:primaryType", FOLDER)])
+
     async def create(self, address: str, spec: Parsed[FolderSpec]) -> Observed:
         path = self._path(spec)
+        await self._ensure_parents(spec.model.connection, path)
         await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=True))
         return Observed(
             path,

@@ -11,7 +11,9 @@ YAML says ``ordered: true`` (rules/assets.py) and at plan time when the live fol
 share to ``experience_cloud`` needs a cloud configuration with synchronization enabled on the same
 AEM; a share to ``creative_cloud`` has members (users of the org) with roles. A share waits for its
 folder, its members and its cloud configuration's agents (graph edges: references, plus the
-agents made by that configuration, added by rules/assets.py).
+agents made by that configuration, added by rules/assets.py). Sharing needs administrator
+privileges on the AEM instance (seed 000): ``plan`` checks that the connection's user is ``admin``
+or a member of ``administrators`` (``AemClient.is_administrator``) and gives an error note if not.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.config.connections import AemConnection
+from reconciler.engine import ActionFailed, Note, Observed, Provider, RefreshItem, StateRecord
 from reconciler.engine.addrs import Address
 from reconciler.refs import RefTo
 
@@ -34,6 +37,24 @@ OWNERSHIP_RULE = (
     " in AEM is changed from AEM; one uploaded in {side} is changed from {side}); edits made on the other"
     " side are not synchronized back (seed 000)"
 )
+
+
+def admin_notes(admin: tuple[bool, str] | None, connection: str, what: str) -> list[Note]:
+    """The plan-time error when the AEM connection's user is not an administrator (seeds 000/001:
+    sharing to Experience Cloud / Creative Cloud and switching the Creative Cloud org need
+    administrator privileges on the AEM instance). ``admin``: ``AemClient.is_administrator()``'s
+    (is admin, user id), None when it was not checked."""
+    if admin is None or admin[0]:
+        return []
+    return [
+        Note(
+            "error",
+            f"{what} needs administrator privileges on the AEM instance, and the user '{admin[1]}' of connection"
+            f" {connection} is not an administrator (neither admin nor a member of the administrators group)",
+            f"connect with an AEM administrator, or add '{admin[1]}' to the administrators group in AEM"
+            " (Tools > Security > Groups)",
+        )
+    ]
 
 
 class Member(Spec):
@@ -107,6 +128,8 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
         self._folder_types: dict[str, str | None] = {}
+        self._admin: dict[str, tuple[bool, str]] = {}  # AEM connection -> (is administrator, user)
+        self._conn_of: dict[str, str] = {}  # address -> AEM connection
 
     def parse(self, address: str, data: Any) -> Parsed[ShareSpec]:
         return parse_model(ShareSpec, address, data)
@@ -139,6 +162,11 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
         return [OWNERSHIP_RULE.format(side=side)]
 
     def notes(self, address: str, spec: Parsed[ShareSpec], observed: Observed | None) -> list[Note]:
+        conn = self._conn_of.get(address)
+        side = "Experience Cloud" if spec.model.target == "experience_cloud" else "Creative Cloud"
+        admin = admin_notes(self._admin.get(conn) if conn else None, conn or "", f"sharing to {side}")
+        if admin:
+            return admin
         if self._folder_types.get(address) == ORDERED:
             return [
                 Note(
@@ -176,6 +204,17 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
         )
         return {h.get("jcr:path", ""): h.get("jcr:primaryType", "") for h in hits}
 
+    def _only_aem_connection(self) -> str | None:
+        """The name of the configuration's only AEM connection, or None (none or several)."""
+        names = [n for n, c in self.ctx.connections.items() if isinstance(c, AemConnection)]
+        return names[0] if len(names) == 1 else None
+
+    async def _check_admin(self, conn: str) -> tuple[bool, str]:
+        """(is administrator, user) of AEM connection ``conn``, asked once per provider."""
+        if conn not in self._admin:
+            self._admin[conn] = await self.ctx.aem(conn).is_administrator()
+        return self._admin[conn]
+
     async def refresh(self, items: list[RefreshItem[Parsed[ShareSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         out: dict[str, Observed | None] = {}
@@ -186,9 +225,16 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
                 conn = str(item.parsed.link("connection"))
             else:
                 out[item.address] = None  # the folder is being created
+                only = self._only_aem_connection()
+                if only is not None:  # its AEM is then the only one there is: check its user anyway
+                    self._conn_of[item.address] = only
+                    await self._check_admin(only)
                 continue
             by_conn.setdefault(conn, []).append(item)
         for conn, group in by_conn.items():
+            await self._check_admin(conn)
+            for item in group:
+                self._conn_of[item.address] = conn
             listing = await self._listing(conn)
             paths = [
                 str(i.spec.link("folder_path")) for i in group if i.spec is not None and i.spec.known("folder_path")
@@ -222,6 +268,10 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
 
     async def _save(self, spec: Parsed[ShareSpec]) -> Observed:
         conn = str(spec.link("connection"))
+        side = "Experience Cloud" if spec.model.target == "experience_cloud" else "Creative Cloud"
+        refused = admin_notes(await self._check_admin(conn), conn, f"sharing to {side}")
+        if refused:  # checked again at apply: the plan may not have known the folder's AEM
+            raise ActionFailed(f"{refused[0].summary}; {refused[0].detail}")
         body: dict[str, Any] = {"path": spec.link("folder_path"), "target": spec.model.target}
         if spec.model.target == "creative_cloud":
             body["members"] = self._members(spec)

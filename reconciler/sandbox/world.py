@@ -471,10 +471,27 @@ def _seed_homes(conn: sqlite3.Connection, created: dict[str, str]) -> None:
         conn,
         "/home/users/a/admin",
         "rep:User",
-        {"rep:authorizableId": "admin", "rep:principalName": "admin", **created},
+        {
+            "jcr:uuid": "d033e22a-e2b4-3b30-8d50-4a2b9f2c0e11",
+            "rep:authorizableId": "admin",
+            "rep:principalName": "admin",
+            **created,
+        },
     )
     n(conn, "/home/users/system", "rep:AuthorizableFolder", {})
     n(conn, "/home/groups", "rep:AuthorizableFolder", {})
+    n(conn, "/home/groups/a", "rep:AuthorizableFolder", {})
+    n(  # AEM's built-in administrators group; admin is the superuser, not a declared member
+        conn,
+        "/home/groups/a/administrators",
+        "rep:Group",
+        {
+            "jcr:uuid": "41c59fd9-a96f-3b4c-9d30-1e4a3dd0a7b2",
+            "rep:authorizableId": "administrators",
+            "rep:principalName": "administrators",
+            **created,
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -597,6 +614,23 @@ def set_umapi_rate_limits(db_path: Path | str, enabled: bool) -> None:
     """Switch the User Management API's published per-client rate limits on or off (default off)."""
     with World(db_path).tx() as conn:
         World.meta_set(conn, "umapi_rate_limits", "on" if enabled else "off")
+
+
+def set_aem_hardened(db_path: Path | str, enabled: bool) -> None:
+    """Make the AEM author "hardened" (as with the WebDAV bundle stopped: HTTP ``DELETE`` and
+    ``PUT`` answer 405; the Sling POST servlet, ``:operation=delete`` included, still works) or
+    not (default off). Kept in the world, so every process serving it sees the switch."""
+    with World(db_path).tx() as conn:
+        World.meta_set(conn, "aem_hardened", "on" if enabled else "off")
+
+
+def aem_hardened(db_path: Path | str) -> bool:
+    """True when the world's AEM author is hardened (``set_aem_hardened``); False when the world
+    file does not exist yet (it is not created)."""
+    if not Path(db_path).exists():
+        return False
+    with World(db_path).tx(write=False) as conn:
+        return World(db_path).meta_get(conn, "aem_hardened") == "on"
 
 
 def umapi_snapshot(db_path: Path | str) -> dict[str, Any]:

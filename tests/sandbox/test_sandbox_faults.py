@@ -102,7 +102,7 @@ def test_crash_after_writes(db: pathlib.Path) -> None:
 
     run(go())
     clear_faults(db)
-    assert world_counts(db)["nodes"]["/content/dam/second"] == "nt:unstructured"
+    assert world_counts(db)["nodes"]["/content/dam/second"] == "sling:OrderedFolder"  # the default child type of /content/dam
     set_faults(db, crash_after_writes=1)
 
     async def go2() -> None:

@@ -131,10 +131,26 @@ def delete_tree(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM nodes WHERE path=? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix))
 
 
+#: default primary type of a child node, by the parent's primary type: the ``+ * (...) = <type>``
+#: child node definitions (sling:Folder and sling:OrderedFolder: Sling's folder.cnd; rep:root and
+#: nt:unstructured: JCR 2.0 builtin types). ``Node.addNode(relPath)`` without a type, which the Sling
+#: POST servlet uses for intermediate nodes, picks this default (maven-sling-plugin "Intermediate
+#: Node Creation" docs).
+DEFAULT_CHILD_TYPES = {
+    "sling:Folder": "sling:Folder",
+    "sling:OrderedFolder": "sling:OrderedFolder",
+    "rep:AuthorizableFolder": "rep:AuthorizableFolder",
+}
+
+
 def default_child_type(parent: Node | None, name: str) -> str:
-    """Type of a node the POST servlet creates without ``jcr:primaryType`` (api-fidelity.md)."""
-    if parent is not None and parent.type == "cq:Page" and name == "jcr:content":
-        return "cq:PageContent"
+    """Type of a node the POST servlet creates without ``jcr:primaryType``: ``cq:PageContent`` for
+    ``jcr:content`` under a ``cq:Page``, ``nt:unstructured`` for ``jcr:content`` elsewhere, the
+    parent type's default child type (``DEFAULT_CHILD_TYPES``), else ``nt:unstructured``."""
+    if parent is not None and name == "jcr:content":
+        return "cq:PageContent" if parent.type == "cq:Page" else "nt:unstructured"
+    if parent is not None and parent.type in DEFAULT_CHILD_TYPES:
+        return DEFAULT_CHILD_TYPES[parent.type]
     return "nt:unstructured"
 
 
@@ -482,12 +498,19 @@ def _hint_of(value: Any) -> str:
 
 
 def _prop_at(conn: sqlite3.Connection, node: Node, rel: str) -> Any:
+    """The value of the property at relative path ``rel`` (``jcr:primaryType`` is the node type,
+    as in JCR, where it is a property like any other), or None."""
     rel = rel.lstrip("@")
-    if "/" not in rel:
-        return node.props.get(rel)
-    rdir, _, pname = rel.rpartition("/")
-    holder = get_node(conn, f"{node.path}/{rdir}")
-    return None if holder is None else holder.props.get(pname)
+    holder: Node | None = node
+    pname = rel
+    if "/" in rel:
+        rdir, _, pname = rel.rpartition("/")
+        holder = get_node(conn, f"{node.path}/{rdir}")
+    if holder is None:
+        return None
+    if pname == "jcr:primaryType":
+        return holder.type
+    return holder.props.get(pname)
 
 
 def _as_strings(value: Any) -> list[str]:
@@ -537,14 +560,32 @@ def query_builder(conn: sqlite3.Connection, q: dict[str, list[str]]) -> dict[str
     total = len(candidates)
     page = candidates[offset:] if limit < 0 else candidates[offset : offset + limit]
     hits = [_hit(conn, query, node, subtree_index) for node in page]
+    more = offset + len(hits) < total
+    guess = _guess_total(one("p.guessTotal"), offset, limit)
+    if guess is not None and limit >= 0:
+        total = min(total, max(guess, offset + len(hits)))
     return {
         "success": True,
         "results": len(hits),
         "total": total,
-        "more": offset + len(hits) < total,
+        "more": more,
         "offset": offset,
         "hits": hits,
     }
+
+
+def _guess_total(value: str | None, offset: int, limit: int) -> int | None:
+    """How many hits ``p.guessTotal`` lets Query Builder count: ``true`` = up to the end of the
+    page (``offset + limit``), a number N = up to N; None when absent or ``false``. Raises
+    ``ValueError`` for another value."""
+    if value is None or value == "false":
+        return None
+    if value == "true":
+        return offset + max(limit, 0)
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        raise ValueError(f"p.guessTotal must be true, false or a number, not {value!r}") from None
 
 
 def _candidates(conn: sqlite3.Connection, query: _Query) -> tuple[list[Node], dict[str, list[Node]] | None]:

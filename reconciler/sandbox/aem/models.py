@@ -119,7 +119,7 @@ def post(
             )
         return jcr.PostResult(200, target, False, changes, "modified")
     if operation == "nop":
-        return jcr.PostResult(int(lookup.get(":nopstatus", "200")), target, False, [], "modified")
+        return jcr.PostResult(nop_status(lookup.get(":nopstatus")), target, False, [], "modified")
     if operation in ("", "modify"):
         result = jcr.sling_modify(conn, target, params, user=user, secret=secret)
         touched = [target] + [a for _, a in result.changes]
@@ -128,6 +128,16 @@ def post(
     raise jcr.PostError(
         500, f"Operation {operation!r} is not supported by the sandbox", "java.lang.UnsupportedOperationException"
     )
+
+
+def nop_status(value: str | None) -> int:
+    """The status of ``:operation=nop``: ``:nopstatus`` when it is a number 100..999, else 200
+    (Sling's ``NOPSTATUS_VALUE_DEFAULT``; an invalid value falls back to it)."""
+    try:
+        status = int((value or "").strip())
+    except ValueError:
+        return 200
+    return status if 100 <= status <= 999 else 200
 
 
 def json_levels(selectors: list[str]) -> tuple[int | None, bool, bool]:

@@ -14,6 +14,7 @@ import html
 import json
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlparse
@@ -21,14 +22,16 @@ from urllib.parse import urlparse
 import httpx
 import jwt
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..common import Refused, all_params, handler, service_app, text_params
 from ..ims.routes import create_ims_app
 from ..world import SEED, World
-from . import jcr
+from . import authorizables, jcr
 from .models import (
     TestLog,
     agent_of,
@@ -43,6 +46,68 @@ from .models import (
 from .shares import CC_CONNECTION_PATH, SHARES_PATH, ShareError, ShareModel
 
 REALM = 'Basic realm="Sling (Development)"'
+LOGIN_PAGE_PATH = "/libs/granite/core/content/login.html"
+HARDENED_META = "aem_hardened"
+
+#: Known AEM endpoints the sandbox does not emulate, as path prefixes (``/`` ends a folder prefix)
+#: or path suffixes (``*`` first). They answer 501 instead of falling through to the generic
+#: Sling GET/POST, which would fake a success with a junk node (docs/api-fidelity.md).
+NOT_EMULATED: tuple[str, ...] = (
+    "/crx/packmgr",  # CRX package manager (service.jsp, service.json, update.jsp, index)
+    "/crx/de",  # CRXDE Lite
+    "/crx/explorer",
+    "/crx/server",  # JCR remoting (DavEx)
+    "/etc/packages",  # package storage and downloads
+    "/system/console",  # Felix web console (bundles, configMgr, jmx, productinfo)
+    "/etc/replication/treeactivation.html",
+    "/libs/replication/treeactivation.html",
+    "/bin/replicate",  # /bin/replicate.json (activate, deactivate)
+    "/etc/truststore",
+    "/libs/granite/security/post/truststore",
+    "/libs/granite/security/truststore.json",
+    "/libs/granite/security/post/sslSetup.html",
+    "/libs/cq/workflow/launcher",
+    "/libs/granite/cluster",
+    "/system/health",
+    "*.cqactions.html",  # ACL changes (/.cqactions.html)
+    "*.ks.json",  # an authorizable's keystore
+    "*.ks.html",
+    "*/keystore/store.p12",
+)
+
+
+def not_emulated_path(path: str) -> bool:
+    """True when ``path`` is a known AEM endpoint the sandbox does not emulate (``NOT_EMULATED``)."""
+    for item in NOT_EMULATED:
+        if item.startswith("*"):
+            if path.endswith(item[1:]):
+                return True
+        elif path == item or path.startswith((item + "/", item + ".")):
+            return True
+    return False
+
+
+def not_emulated(path: str) -> Response:
+    """501 for a known AEM endpoint the sandbox does not emulate: a clear error, never a success."""
+    reason = f"not emulated by the sandbox: {path}"
+    body = (
+        f"<html><head><title>501 {html.escape(reason)}</title></head><body><h1>Not Implemented</h1>"
+        f'<div id="Message">{html.escape(reason)}</div></body></html>'
+    )
+    return Response(body, status_code=501, media_type="text/html")
+
+
+def method_not_allowed(method: str, path: str, allow: str = "GET, HEAD, POST, OPTIONS") -> Response:
+    """405 of a hardened author (the WebDAV bundle stopped) for ``DELETE``/``PUT``: Sling's error
+    page, whose ``<title>`` names the method (the Sling POST servlet still accepts POST); also for
+    PUT/PATCH on any author (``allow`` then names DELETE too)."""
+    title = f"405 Method {method} not supported"
+    body = (
+        f"<html><head><title>{html.escape(title)}</title></head><body><h1>Method Not Allowed</h1>"
+        f"<p>The requested method {html.escape(method)} is not allowed for {html.escape(path)}.</p>"
+        "</body></html>"
+    )
+    return Response(body, status_code=405, media_type="text/html", headers={"Allow": allow})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -50,8 +115,10 @@ REALM = 'Basic realm="Sling (Development)"'
 # --------------------------------------------------------------------------------------------------
 
 
-def authenticate(request: Request) -> str | None:
-    """The AEM user of the request (HTTP Basic or the sandbox bearer token) or None."""
+def authenticate(request: Request, world: World) -> str | None:
+    """The AEM user of the request or None: HTTP Basic checked against the world's users
+    (``authorizables.verify_login``: a stored password hash, else the seed's ``admin``/``admin``),
+    or the sandbox bearer token."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
@@ -59,7 +126,8 @@ def authenticate(request: Request) -> str | None:
             user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        return user if SEED["aem"]["users"].get(user) == password else None
+        with world.tx(write=False) as conn:
+            return user if authorizables.verify_login(conn, user, password) else None
     if scheme.lower() == "bearer":
         return SEED["aem"]["bearer_tokens"].get(value.strip())
     return None
@@ -128,7 +196,7 @@ def post_response(
     title = (
         f"Error while processing {path}" if error else f"Content {result.title_verb if result else 'modified'} {path}"
     )
-    message = HTTPStatus(status).phrase
+    message = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
     lookup = dict(params)
     if lookup.get(":redirect") and not error:
         return RedirectResponse(lookup[":redirect"], status_code=302)
@@ -237,12 +305,15 @@ def render_json(conn: sqlite3.Connection, node: jcr.Node, selectors: list[str]) 
     return Response(text, media_type="application/json")
 
 
-def _require_user(request: Request, conn: sqlite3.Connection) -> str:
-    """Gate of the share routes: the authenticated AEM user, or the 401 page."""
-    user = authenticate(request)
-    if user is None:
-        raise Refused(unauthorized())
-    return user
+def _share_gate(world: World) -> Callable[[Request, sqlite3.Connection], str]:
+    def gate(request: Request, conn: sqlite3.Connection) -> str:
+        """Gate of the share routes: the authenticated AEM user, or the 401 page."""
+        user = authenticate(request, world)
+        if user is None:
+            raise Refused(unauthorized())
+        return user
+
+    return gate
 
 
 async def _json_body(request: Request) -> Any:
@@ -275,28 +346,33 @@ def cc_switch(request: Request, conn: sqlite3.Connection, user: str, body: Any) 
     return JSONResponse(ShareModel(conn).switch(body.get("orgId") if isinstance(body, dict) else None))
 
 
-async def _share_body(request: Request) -> Any:
-    """The auth check comes before reading the body (then the body must be JSON)."""
-    if authenticate(request) is None:
-        raise Refused(unauthorized())
-    if request.method == "DELETE":
-        return None
-    return await _json_body(request)
+def _share_body(world: World) -> Callable[[Request], Awaitable[Any]]:
+    async def read(request: Request) -> Any:
+        """The auth check comes before reading the body (then the body must be JSON)."""
+        if authenticate(request, world) is None:
+            raise Refused(unauthorized())
+        if request.method == "DELETE":
+            return None
+        return await _json_body(request)
+
+    return read
 
 
 def share_routes(world: World) -> list[Route]:
     """Routes to mount on the AEM app before its catch-all Sling route."""
+    _require_user = _share_gate(world)
+    body = _share_body(world)
     return [
         Route(SHARES_PATH + ".json", handler(world, shares_json, gate=_require_user), methods=["GET"]),
         Route(
             SHARES_PATH,
-            handler(world, shares, gate=_require_user, write=True, body=_share_body),
+            handler(world, shares, gate=_require_user, write=True, body=body),
             methods=["POST", "DELETE"],
         ),
         Route(CC_CONNECTION_PATH + ".json", handler(world, cc_json, gate=_require_user), methods=["GET"]),
         Route(
             CC_CONNECTION_PATH,
-            handler(world, cc_switch, gate=_require_user, write=True, body=_share_body),
+            handler(world, cc_switch, gate=_require_user, write=True, body=body),
             methods=["POST"],
         ),
     ]
@@ -337,19 +413,83 @@ class AemRoutes:
         log = await test_connection(self.world, agent[0], agent[1], self.ims_client, self.ims_url.rstrip("/"))
         return test_page(agent[0], log)
 
+    def hardened(self) -> bool:
+        """True when the world's author is hardened (``set_aem_hardened``): DELETE/PUT answer 405."""
+        with self.world.tx(write=False) as conn:
+            return self.world.meta_get(conn, HARDENED_META) == "on"
+
+    async def login_page(self, request: Request) -> Response:
+        """The Granite sign-in page: served to anonymous users too (wrong credentials: 401)."""
+        if request.headers.get("authorization") and authenticate(request, self.world) is None:
+            return unauthorized()
+        page = (
+            '<!DOCTYPE html><html lang="en"><head><title>AEM Sign In</title></head><body>'
+            '<form name="login" method="POST" id="login"'
+            ' action="/libs/granite/core/content/login.html/j_security_check">'
+            '<input type="text" name="j_username" id="username"/><input type="password" name="j_password"'
+            ' id="password"/><input type="hidden" name="_charset_" value="UTF-8"/>'
+            '<button type="submit" id="submit-button">Sign In</button></form></body></html>'
+        )
+        return Response(page, media_type="text/html")
+
+    async def authorizables_post(self, request: Request) -> Response:
+        """``POST /libs/granite/security/post/authorizables``: create a user or a group (201 +
+        ``Location``; a taken id: 500 ``AuthorizableExistsException``)."""
+        user = authenticate(request, self.world)
+        if user is None:
+            return unauthorized()
+        params = text_params(await all_params(request))
+        if why := csrf_failure(request, params, self.secret()):
+            return forbidden(why)
+        try:
+            with self.world.tx() as conn:
+                made = authorizables.create(conn, params, user)
+        except authorizables.AuthorizableError as err:
+            error = jcr.PostError(err.status, err.text(), err.error_class)
+            return post_response(request, None, authorizables.AUTHORIZABLES_PATH, params, error)
+        result = jcr.PostResult(201, made.path, True, [("created", made.path)], "created")
+        return post_response(request, result, made.path, params)
+
+    async def current_user(self, request: Request) -> Response:
+        """``GET /libs/granite/security/currentuser.json[?props=memberOf,...]``: the caller as
+        Granite's AuthorizableJSONWriter writes it."""
+        user = authenticate(request, self.world)
+        if user is None:
+            return unauthorized()
+        props = {p.strip() for p in request.query_params.get("props", "").split(",") if p.strip()}
+        with self.world.tx(write=False) as conn:
+            me = authorizables.find(conn, user)
+            if me is None:
+                return not_found(request.scope["path"])
+            return JSONResponse(authorizables.to_json(conn, me, props))
+
+    async def authorizable_post(
+        self, request: Request, target: authorizables.Authorizable, params: list[tuple[str, str]], user: str
+    ) -> Response:
+        """``POST <authorizable>.rw.html`` (or ``deleteAuthorizable`` on the node): membership,
+        password, profile, delete; 200 with the POST servlet's page."""
+        try:
+            with self.world.tx() as conn:
+                done = authorizables.update(conn, target, params, user)
+        except authorizables.AuthorizableError as err:
+            error = jcr.PostError(err.status, err.text(), err.error_class)
+            return post_response(request, None, target.path, params, error)
+        result = jcr.PostResult(200, target.path, False, [(done, target.path)])
+        return post_response(request, result, target.path, params)
+
     async def token(self, request: Request) -> Response:
-        user = authenticate(request)
+        user = authenticate(request, self.world)
         if user is None:
             return unauthorized()
         return JSONResponse({"token": csrf_token(self.secret(), user)})
 
     async def login(self, request: Request) -> Response:
-        if authenticate(request) is None:
+        if authenticate(request, self.world) is None:
             return unauthorized()
         return Response("<html><head><title>AEM Sign In</title></head><body></body></html>", media_type="text/html")
 
     async def querybuilder(self, request: Request) -> Response:
-        if authenticate(request) is None:
+        if authenticate(request, self.world) is None:
             return unauthorized()
         params = text_params(await all_params(request))
         if request.method == "POST" and (why := csrf_failure(request, params, self.secret())):
@@ -365,12 +505,16 @@ class AemRoutes:
         return JSONResponse(result)
 
     async def resource(self, request: Request) -> Response:
-        user = authenticate(request)
+        user = authenticate(request, self.world)
         if user is None:
             return unauthorized()
         path = request.scope["path"]
+        if not_emulated_path(path):
+            return not_emulated(path)
+        if request.method in ("DELETE", "PUT", "PATCH") and self.hardened():
+            return method_not_allowed(request.method, path)
         if request.method in ("GET", "HEAD"):
-            return await self.get(path)
+            return await self.get(path, request.query_params.get("props", ""))
         if request.method == "DELETE":
             if why := csrf_failure(request, [], self.secret()):
                 return forbidden(why)
@@ -383,10 +527,11 @@ class AemRoutes:
             return Response(status_code=204)
         if request.method == "POST":
             return await self.post(request, path, user)
-        return Response(status_code=405, headers={"Allow": "GET, HEAD, POST, DELETE"})
+        return method_not_allowed(request.method, path, "GET, HEAD, POST, DELETE")
 
-    async def get(self, path: str) -> Response:
-        """Sling GET: folder listing for ``path/``, ``.json``, ``.publickey.pem`` of a configuration,
+    async def get(self, path: str, props: str = "") -> Response:
+        """Sling GET: folder listing for ``path/``, ``.json`` (``.rw.json`` of a user or group: its
+        Granite JSON with the comma-separated ``props``), ``.publickey.pem`` of a configuration,
         ``.html``, and ``.test.html`` of a replication agent."""
         with self.world.tx(write=False) as conn:
             node, selectors, ext = resolve(conn, path)
@@ -398,6 +543,9 @@ class AemRoutes:
                     items = "".join(f"<li>{html.escape(n)}</li>" for n in names)
                     return Response(f"<html><body><ul>{items}</ul></body></html>", media_type="text/html")
                 return RedirectResponse(path + "/", status_code=302)
+            if ext == "json" and selectors == ["rw"] and (who := authorizables.at_path(conn, node.path)):
+                wanted = {p.strip() for p in props.split(",") if p.strip()}
+                return JSONResponse(authorizables.to_json(conn, who, wanted))
             if ext == "json":
                 return render_json(conn, node, selectors)
             if ext == "pem" and selectors == ["publickey"]:
@@ -427,8 +575,19 @@ class AemRoutes:
         with self.world.tx(write=False) as conn:
             node, selectors, ext = resolve(conn, path)
             agent = agent_of(conn, node) if node is not None and ext == "html" and selectors == ["test"] else None
+            who = authorizables.at_path(conn, node.path) if node is not None else None
         if agent is not None:
             return await self.test_connection(agent)
+        if who is not None and ((ext == "html" and selectors == ["rw"]) or "deleteAuthorizable" in dict(params)):
+            return await self.authorizable_post(request, who, params, user)
+        if node is None and path.startswith("/home/") and dict(params).get(":operation", "") in ("", "modify"):
+            error = jcr.PostError(  # Oak: only authorizables and their folders live below /home
+                500,
+                f"javax.jcr.nodetype.ConstraintViolationException: no authorizable at {path}; users and groups"
+                f" are created with {authorizables.AUTHORIZABLES_PATH}",
+                "javax.jcr.nodetype.ConstraintViolationException",
+            )
+            return post_response(request, None, path, params, error)
         target = node.path if node is not None else path
         try:
             with self.world.tx() as conn:
@@ -446,8 +605,25 @@ def create_aem_app(world: World, options: dict[str, Any], ims_url: str) -> Starl
     routes = [
         Route("/libs/granite/csrf/token.json", aem.token, methods=["GET"]),
         Route("/system/sling/login", aem.login, methods=["GET"]),
+        Route(LOGIN_PAGE_PATH, aem.login_page, methods=["GET", "HEAD"]),
+        Route(authorizables.AUTHORIZABLES_PATH, aem.authorizables_post, methods=["POST"]),
+        Route(authorizables.CURRENT_USER_PATH, aem.current_user, methods=["GET"]),
         Route("/bin/querybuilder.json", aem.querybuilder, methods=["GET", "POST"]),
         *share_routes(world),
         Route("/{path:path}", aem.resource, methods=["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    return service_app(world, "aem", routes, options, fault=aem_fault)
+    return service_app(world, "aem", routes, options, [Middleware(MethodCaseMiddleware)], fault=aem_fault)
+
+
+class MethodCaseMiddleware:
+    """Pure ASGI middleware: HTTP methods are matched case-insensitively (``delete`` is ``DELETE``),
+    as AEM's Jetty does for the known methods; pyaem2 sends ``delete`` in lower case (pycurl
+    ``CUSTOMREQUEST``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] != scope["method"].upper():
+            scope = {**scope, "method": scope["method"].upper()}
+        await self.app(scope, receive, send)
