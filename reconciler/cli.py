@@ -41,7 +41,11 @@ class Fail(click.ClickException):
 
 
 def _color(stream: Any) -> bool:
+    """Colour on ``stream``: only on a terminal, and never with ``NO_COLOR`` set or ``-no-color``."""
     if os.environ.get("NO_COLOR"):
+        return False
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().meta.get("reconciler.no_color"):
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
 
@@ -116,18 +120,102 @@ def _setup_logging(verbose: int) -> None:
     body.setLevel(TRACE if verbose > 1 else logging.DEBUG + 1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Options of the whole tool, accepted before or after the subcommand (``plan -v`` as ``-v plan``):
+# flag options, and options that take a value (as ``-chdir=DIR`` or ``-chdir DIR``).
+_GLOBAL_FLAGS = ("-v", "--verbose", "-no-color", "--no-color")
+_GLOBAL_VALUED = ("-chdir", "--chdir")
+
+
+def _hoist_globals(args: list[str]) -> list[str]:
+    """``args`` with the global options (``_GLOBAL_FLAGS``, ``_GLOBAL_VALUED``, ``-vv``...) found
+    after the subcommand moved to the front, in order; nothing after ``--`` is moved."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in _GLOBAL_FLAGS or (len(arg) > 2 and arg[0] == "-" and set(arg[1:]) == {"v"}):
+            front.append(arg)
+        elif arg.split("=", 1)[0] in _GLOBAL_VALUED:
+            front.append(arg)
+            if "=" not in arg and i + 1 < len(args):
+                i += 1
+                front.append(args[i])
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def _terraform_spellings(option: click.Option) -> None:
+    """Give ``option`` Terraform's single-dash spelling of each of its GNU ones (``--auto-approve`` ->
+    ``-auto-approve``); idempotent. Click matches a multi-letter single-dash name as a whole (and
+    ``-target=ADDR`` as name and value), so these never collide with bundled short flags."""
+    for name in list(option.opts):
+        twin = name[1:]
+        if name.startswith("--") and len(name) > 3 and twin not in option.opts:
+            option.opts.append(twin)
+
+
+class _Command(click.Command):
+    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, click.Option):
+                _terraform_spellings(param)
+        return params
+
+
+class _Group(click.Group):
+    """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s."""
+
+    command_class = _Command
+    group_class = type  # a subgroup is of this same class
+
+
+class _Main(_Group):
+    """The ``reconciler`` group: global options may also follow the subcommand (see ``_hoist_globals``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _hoist_globals(list(args)))
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="reconciler")
 @click.option("-v", "--verbose", count=True, help="-v: trace every HTTP request (secrets redacted); -vv: with bodies.")
-def main(verbose: int) -> None:
+@click.option("-no-color", "--no-color", "no_color", is_flag=True, help="No colour in the output (as NO_COLOR=1).")
+@click.option(
+    "-chdir",
+    "--chdir",
+    "chdir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Switch to DIR before running the command (paths are then relative to DIR).",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: int, no_color: bool, chdir: Path | None) -> None:
     """Declarative plan/apply for AEM Assets integrations (Experience Cloud, Creative Cloud, Workfront).
 
     Describe orgs, Adobe applications, AEM cloud configurations, replication agents, folders, users,
     folder shares, Creative Cloud connections and Workfront integrations in YAML; `plan` shows what
     would change; `apply` makes it so. URLs like sandbox://aem use the
     embedded sandbox: no server, no Adobe account.
+
+    Options are spelled both ways: Terraform's `-auto-approve`, `-target=ADDR` and GNU's
+    `--auto-approve`, `--target ADDR`. The global options (-v, -no-color, -chdir) may also follow
+    the subcommand. NO_COLOR=1 turns colour off; RECONCILER_DEBUG=1 shows tracebacks.
     """
     _setup_logging(verbose)
+    ctx.meta["reconciler.no_color"] = no_color
+    if chdir is not None:
+        before = Path.cwd()
+        os.chdir(chdir)
+        ctx.call_on_close(lambda: os.chdir(before))
 
 
 CONFIG_ARG = click.argument("config", type=click.Path(exists=True, path_type=Path), default=".", required=False)
@@ -223,11 +311,17 @@ def validate(config: Path) -> None:
         ws.close_state()
 
 
-async def _plan(ws: Any, targets: tuple[str, ...], replace: tuple[str, ...], refresh_only: bool = False) -> Any:
+async def _plan(
+    ws: Any, targets: tuple[str, ...], replace: tuple[str, ...], refresh_only: bool = False, destroy: bool = False
+) -> Any:
+    """The ``PlanResult`` of the workspace ``ws``. ``destroy``: plan as if the configuration declared
+    nothing, so every resource in the state leaves it: what this tool created is deleted, what it
+    adopted is forgotten (left in place), ``prevent_destroy`` refuses (the engine's rules for a
+    resource removed from the configuration)."""
     from reconciler.engine import make_plan
 
     return await make_plan(
-        ws.desired,
+        {} if destroy else ws.desired,
         ws.state,
         ws.providers,
         config_digest=ws.loaded.digest,
@@ -289,6 +383,7 @@ def _print_warnings(ws: Any) -> None:
     help="Plan only ADDR and what it depends on (repeatable). For exceptional use.",
 )
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
+@click.option("--destroy", is_flag=True, help="Plan to destroy what the state holds (see `reconciler destroy`).")
 @LOCK_OPTS
 @_errors
 def plan(
@@ -300,6 +395,7 @@ def plan(
     refresh_only: bool,
     targets: tuple[str, ...],
     replace: tuple[str, ...],
+    destroy: bool,
     lock: bool,
     lock_timeout: float,
 ) -> None:
@@ -309,7 +405,9 @@ def plan(
     Changes made outside the reconciler since the last apply are shown first, as drift.
     """
     fmt = "json" if as_json else fmt
-    _plan_command(config, out, detailed_exitcode, fmt, refresh_only, targets, replace, (lock, lock_timeout))
+    if destroy and (out is not None or refresh_only or targets or replace):
+        _fail("-destroy cannot be combined with -out, -refresh-only, -target or -replace; run `reconciler destroy`")
+    _plan_command(config, out, detailed_exitcode, fmt, refresh_only, targets, replace, (lock, lock_timeout), destroy)
 
 
 def _plan_command(
@@ -321,6 +419,7 @@ def _plan_command(
     targets: tuple[str, ...],
     replace: tuple[str, ...],
     locking: tuple[bool, float] = (True, 0.0),
+    destroy: bool = False,
 ) -> None:
     from reconciler.engine.planfile import write_plan_file
     from reconciler.render.jsonplan import plan_json
@@ -330,7 +429,7 @@ def _plan_command(
     async def go() -> Any:
         try:
             with _state_lock(ws, "plan", *locking):
-                return await _plan(ws, targets, replace, refresh_only)
+                return await _plan(ws, targets, replace, refresh_only, destroy)
         finally:
             await ws.aclose()
 
@@ -375,20 +474,18 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
     from reconciler.engine import accept_drift
     from reconciler.render.text import TextRenderer
 
+    if not auto_approve and not sys.stdin.isatty():
+        _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve)")
     ws = _workspace(config)
 
     async def go() -> Any:
         try:
             with _state_lock(ws, "apply -refresh-only", *locking):
                 result = await _plan(ws, (), (), True)
-                click.echo(TextRenderer(color=_color(sys.stdout)).plan(result.plan))
+                click.echo(TextRenderer(color=_color(sys.stdout)).plan(result.plan, accepting=True))
                 if not result.plan.drift:
                     return []
                 if not auto_approve:
-                    if not sys.stdin.isatty():
-                        raise click.UsageError(
-                            "not on a terminal, so apply cannot ask for confirmation; pass --auto-approve"
-                        )
                     if not click.confirm("Accept these changes into the state?", default=False):
                         return []
                 return accept_drift(result, ws.state)
@@ -450,6 +547,7 @@ def schema(which: str) -> None:
     is_flag=True,
     help="Accept the drift (changes made outside the reconciler) into the state; change no service.",
 )
+@click.option("--destroy", is_flag=True, help="Destroy what the state holds (= `reconciler destroy`).")
 @LOCK_OPTS
 @_errors
 def apply(
@@ -459,6 +557,7 @@ def apply(
     replace: tuple[str, ...],
     parallelism: int,
     refresh_only: bool,
+    destroy: bool,
     lock: bool,
     lock_timeout: float,
 ) -> None:
@@ -471,13 +570,51 @@ def apply(
     if refresh_only:
         _accept_drift(config_or_plan, auto_approve=auto_approve, locking=(lock, lock_timeout))
         return
+    _apply_command(config_or_plan, auto_approve, (targets, replace, destroy), parallelism, (lock, lock_timeout))
+
+
+@main.command()
+@CONFIG_ARG
+@RECURSIVE_OPT
+@click.option(
+    "--auto-approve", is_flag=True, help="Destroy without asking for confirmation (needed when not on a terminal)."
+)
+@click.option(
+    "--parallelism", default=10, show_default=True, type=click.IntRange(1, 64), help="How many actions run at once."
+)
+@LOCK_OPTS
+@_errors
+def destroy(config: Path, auto_approve: bool, parallelism: int, lock: bool, lock_timeout: float) -> None:
+    """Delete what this tool created, as recorded in the state of CONFIG (= apply -destroy).
+
+    Only the state decides: objects this tool created are deleted (dependents first); objects it
+    adopted (they existed before) are forgotten and left in place; resources with
+    lifecycle.prevent_destroy stop the plan. `plan -destroy` shows the plan without applying it.
+    """
+    _apply_command(config, auto_approve, ((), (), True), parallelism, (lock, lock_timeout))
+
+
+def _apply_command(
+    config_or_plan: Path,
+    auto_approve: bool,
+    scope: tuple[tuple[str, ...], tuple[str, ...], bool],
+    parallelism: int,
+    locking: tuple[bool, float],
+) -> None:
+    """``apply`` and ``destroy``: ``scope`` is (targets, replace, destroy); exits 1 when an action
+    failed. Refuses at once (before planning) to run unattended without ``auto_approve``."""
     from reconciler.engine.planfile import read_plan_file, resolve_config_path
     from reconciler.render.text import TextRenderer
 
     saved = read_plan_file(config_or_plan) if config_or_plan.is_file() else None
+    if saved is None and not auto_approve and not sys.stdin.isatty():
+        _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve),"
+              " or apply a saved plan file")
     config_path = config_or_plan
     if saved is not None:
-        targets, replace = saved.targets, saved.replace
+        if scope[0] or scope[1] or scope[2]:
+            _fail("a saved plan is applied exactly as saved: -target, -replace and -destroy belong to `plan`")
+        scope = (saved.targets, saved.replace, False)
         found = resolve_config_path(saved, plan_file=config_or_plan, cwd=Path.cwd())
         if found is None:
             _fail(f"the plan was made from the configuration {saved.config_path}, which is not here (run apply from"
@@ -485,10 +622,9 @@ def apply(
         config_path = found
     ws = _workspace(config_path, recursive=saved.recursive if saved is not None else None)
     render = TextRenderer(color=_color(sys.stdout))
-    locking = (lock, lock_timeout)
     try:
         _print_warnings(ws)
-        outcome = _run(lambda: _apply_locked(ws, saved, render, (targets, replace), parallelism, auto_approve, locking))
+        outcome = _run(lambda: _apply_locked(ws, saved, render, scope, parallelism, auto_approve, locking))
     finally:
         ws.close_state()
     if outcome is None:
@@ -503,19 +639,19 @@ async def _apply_locked(
     ws: Any,
     saved: Any,
     render: Any,
-    scope: tuple[tuple[str, ...], tuple[str, ...]],
+    scope: tuple[tuple[str, ...], tuple[str, ...], bool],
     parallelism: int,
     auto_approve: bool,
     locking: tuple[bool, float],
 ) -> Any:
     """Under the state lock (``locking``: whether to take it, how long to wait): check a saved plan is
-    fresh, plan (``scope``: targets, replace), show or compare, confirm, apply. Returns the
+    fresh, plan (``scope``: targets, replace, destroy), show or compare, confirm, apply. Returns the
     ApplyResult, or None when nothing was applied."""
     from reconciler.engine import apply_plan
     from reconciler.engine.planfile import check_fresh, check_same_actions
     from reconciler.render.jsonplan import plan_json
 
-    targets, replace = scope
+    targets, replace, destroy = scope
     try:
         with _state_lock(ws, "apply", *locking):
             if saved is not None:
@@ -526,7 +662,7 @@ async def _apply_locked(
                     config_digest=ws.loaded.digest,
                     backend=ws.state.identity,
                 )
-            result = await _plan(ws, targets, replace)
+            result = await _plan(ws, targets, replace, destroy=destroy)
             if saved is not None:
                 check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
             else:
@@ -546,11 +682,10 @@ async def _apply_locked(
 
 
 def _confirm_apply() -> bool:
-    """Ask on the terminal; raises UsageError when not on one."""
+    """Ask on the terminal; fails (exit 1) when not on one."""
     if not sys.stdin.isatty():
-        raise click.UsageError(
-            "not on a terminal, so apply cannot ask for confirmation; pass --auto-approve, or apply a saved plan file"
-        )
+        _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve),"
+              " or apply a saved plan file")
     click.echo("")
     if not click.confirm("Do you want to perform these actions?", default=False):
         click.echo("Apply cancelled; nothing was changed.")
@@ -578,7 +713,7 @@ def _echo_event(render: Any, event: Any) -> None:
 def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
     """Show a saved plan file, or (without PLAN_FILE) the resources in the state."""
     from reconciler.engine.planfile import read_plan_file
-    from reconciler.render.state import saved_plan_text, state_summary
+    from reconciler.render.state import saved_plan_text, state_json, state_summary
 
     if plan_file is not None:
         saved = read_plan_file(plan_file)
@@ -591,7 +726,67 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
         dump = state.dump()
     finally:
         state.close()
-    click.echo(json.dumps(dump, indent=2, sort_keys=True) if as_json else state_summary(dump))
+    click.echo(json.dumps(state_json(dump), indent=2, sort_keys=True) if as_json else state_summary(dump))
+
+
+@main.command()
+@click.argument("address", required=False, metavar="[ADDR[.ATTR]]")
+@click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root."
+)
+@_errors
+def output(address: str | None, as_json: bool, config: Path) -> None:
+    """Print outputs recorded in the state: every resource's (no ADDR), one resource's (ADDR), or one
+    value (ADDR.ATTR, printed raw: `reconciler output cloud_configs.x.public_key > aem.pem`)."""
+    from reconciler.config.diagnostics import did_you_mean
+    from reconciler.render.state import output_value, outputs_text
+
+    st = _open_state(config)
+    try:
+        records = st.records()
+    finally:
+        st.close()
+    outputs = {addr: dict(rec.outputs) for addr, rec in records.items() if rec.outputs}
+    if address is None:
+        click.echo(json.dumps(outputs, indent=2, sort_keys=True, default=str) if as_json else outputs_text(outputs))
+        return
+    addr, attr = address, None
+    if addr not in records and "." in addr:
+        addr, attr = address.rsplit(".", 1)
+    if addr not in records:
+        hint = did_you_mean(address, records)
+        _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
+    values = dict(records[addr].outputs)
+    if attr is None:
+        click.echo(json.dumps(values, indent=2, sort_keys=True, default=str) if as_json
+                   else outputs_text({addr: values}) if values else f"{addr} has no outputs.")
+        return
+    if attr not in values:
+        _fail(f"{addr} has no output {attr!r}; it has: {', '.join(sorted(values)) or 'none'}")
+    click.echo(json.dumps(values[attr], indent=2, sort_keys=True, default=str) if as_json
+               else output_value(values[attr]))
+
+
+@main.command("version")
+@click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
+def version_command(as_json: bool) -> None:
+    """Print the version of the reconciler (and of the formats it writes)."""
+    import platform
+
+    from reconciler.render.jsonplan import FORMAT_VERSION
+
+    info = {
+        "reconciler_version": __version__,
+        "platform": f"{platform.system().lower()}_{platform.machine().lower()}",
+        "python_version": platform.python_version(),
+        "plan_format_version": FORMAT_VERSION,
+    }
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    click.echo(f"reconciler v{__version__}\non {info['platform']}, Python {info['python_version']};"
+               f" plan format {FORMAT_VERSION}")
 
 
 def _backend_of(config: Path) -> tuple[str | None, str | None, Path]:
@@ -814,7 +1009,7 @@ def _sandbox_db(path: Path | None) -> Path:
     return path or Path(".reconciler") / "sandbox.db"
 
 
-class _ServeCommand(click.Command):
+class _ServeCommand(_Command):
     """``sandbox serve``: one ``--<service>-port`` option per service of the sandbox registry.
 
     The options are added on first use (help or a run), so that importing the CLI does not import

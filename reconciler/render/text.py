@@ -50,6 +50,30 @@ def fmt_value(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
+_MEANING = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update in place",
+    Action.REPLACE: "replace (delete, then create)",
+    Action.DELETE: "delete",
+    Action.READ: "read",
+    Action.ADOPT: "adopt (take over an existing object)",
+    Action.FORGET: "forget (left in place)",
+}
+
+
+def legend(plan: Plan) -> str:
+    """One line explaining every symbol this plan's text uses (actions, ``~`` of changed attributes
+    and drift, ``?`` of health checks), e.g. ``Symbols: + create, ~ update in place, ? health check``."""
+    used = [c.action for c in plan.changes]
+    parts = [f"{a.symbol} {_MEANING[a]}" for a in _MEANING if a in used]
+    if plan.drift or any(c.changes for c in plan.changes if c.action not in (Action.CREATE, Action.ADOPT)):
+        if Action.UPDATE not in used:
+            parts.append("~ attribute changes (before -> after)")
+    if plan.checks:
+        parts.append("? health check (Test Connection) run after apply")
+    return "Symbols: " + ", ".join(parts) + "."
+
+
 class TextRenderer:
     """Writes plans and progress with ``click.echo``. ``color``: use ANSI colours."""
 
@@ -59,8 +83,9 @@ class TextRenderer:
     def _s(self, text: str, fg: str | None = None, bold: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if self.color else text
 
-    def plan(self, plan: Plan) -> str:
-        """The whole plan as text (no trailing newline)."""
+    def plan(self, plan: Plan, *, accepting: bool = False) -> str:
+        """The whole plan as text (no trailing newline). ``accepting``: the drift is being accepted
+        right now (``drift --accept``, ``apply --refresh-only``), so no hint to run those."""
         lines: list[str] = []
         if plan.targets:
             lines.append(
@@ -79,12 +104,12 @@ class TextRenderer:
             lines.append("")
         lines.extend(self.drift(plan))
         if plan.refresh_only:
-            if plan.drift:
+            if plan.drift and not accepting:
                 lines.append(
                     "This is a refresh-only plan: nothing will change in the services. To accept these"
                     " changes into the state, run `reconciler apply --refresh-only` (or `reconciler drift --accept`)."
                 )
-            else:
+            elif not plan.drift:
                 lines.append(self._s("No drift.", bold=True) + " The services match what was last applied.")
             return "\n".join(lines)
         if not plan.has_changes:
@@ -95,13 +120,14 @@ class TextRenderer:
             return "\n".join(lines)
         listed = [c for c in plan.changes]
         if listed:
+            lines.append(legend(plan))
             lines.append("The reconciler will perform the following actions, in this order:")
             lines.append("")
         for c in listed:
             lines.extend(self.change(c))
             lines.append("")
         if plan.checks:
-            lines.append(self._s("Health checks after apply:", bold=True))
+            lines.append(self._s("Health checks after apply (? = will be checked):", bold=True))
             for addr in plan.checks:
                 lines.append(f"  ? {addr}")
             lines.append("")

@@ -1,0 +1,65 @@
+"""`version [-json]`, `output [ADDR[.ATTR]] [-json]`, `destroy` and `plan -destroy`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler import __version__
+from tests.helpers import Run
+
+
+def test_version(cli: Run) -> None:
+    out = cli("version")
+    assert out.exit_code == 0 and out.output.startswith(f"reconciler v{__version__}\n")
+    doc = json.loads(cli("version", "-json").output)
+    assert doc["reconciler_version"] == __version__ and doc["plan_format_version"] == "1.0"
+    assert set(doc) == {"reconciler_version", "platform", "python_version", "plan_format_version"}
+
+
+def test_output(quickstart: Path, cli: Run) -> None:
+    assert cli("output", "-c", quickstart).exit_code == 1  # nothing applied yet: no state
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    key = cli("output", "-c", quickstart, "cloud_configs.assets-sync.public_key")
+    assert key.exit_code == 0
+    assert key.output.startswith("-----BEGIN CERTIFICATE-----\n")
+    assert key.output.endswith("-----END CERTIFICATE-----\n")
+    one = json.loads(cli("output", "-json", "-c", quickstart, "cloud_configs.assets-sync").output)
+    assert one["path"] == "/etc/cloudservices/marketingcloud/assets-sync" and one["public_key"].startswith("-----")
+    every = json.loads(cli("output", "-json", "-c", quickstart).output)
+    assert every["cloud_configs.assets-sync"] == one and "folders.mc-demo" in every
+    text = cli("output", "-c", quickstart).output
+    assert 'folders.mc-demo.path = "/content/dam/mc-demo"' in text
+    assert 'cloud_configs.assets-sync.public_key = "-----BEGIN CERTIFICATE----- ..."' in text
+    assert json.loads(cli("output", "-json", "-c", quickstart, "folders.mc-demo.path").output) == "/content/dam/mc-demo"
+    bad_attr = cli("output", "-c", quickstart, "cloud_configs.assets-sync.nope")
+    assert bad_attr.exit_code == 1 and "has no output 'nope'; it has: connection, name, path, public_key" in bad_attr.output
+    bad_addr = cli("output", "-c", quickstart, "folders.mc-dem")
+    assert bad_addr.exit_code == 1 and "did you mean folders.mc-demo?" in bad_addr.output
+
+
+def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    plan = cli("plan", "-destroy", "-detailed-exitcode", quickstart)
+    assert plan.exit_code == 2
+    assert "  - folders.mc-demo" in plan.output and "  - cloud_configs.assets-sync" in plan.output
+    assert "  / orgs.acme" in plan.output and "  / users.dana" in plan.output  # adopted: forgotten, never deleted
+    assert "  - users.jane" in plan.output  # created by this tool
+    assert "to create" in plan.output and "0 to create" in plan.output
+    assert cli("state", "list", "-c", quickstart).output.strip()  # plan changed nothing
+    assert cli("plan", "-destroy", "-out=x.plan", quickstart).exit_code == 1
+
+    unattended = cli("destroy", quickstart)
+    assert unattended.exit_code == 1 and "-auto-approve" in unattended.output
+    assert "will be DELETED" not in unattended.output  # refused before planning
+
+    done = cli("destroy", "-auto-approve", quickstart)
+    assert done.exit_code == 0, done.output
+    assert "folders.mc-demo: Destruction complete" in done.output
+    assert "orgs.acme: Forgotten (left in place)" in done.output
+    assert cli("state", "list", "-c", quickstart).output.strip() == ""
+    again = cli("plan", quickstart).output
+    assert "# folders.mc-demo will be created" in again  # it was deleted
+    assert "# users.dana will be adopted: already exists" in again  # adopted before: left in place
+    assert "# orgs.acme will be read" in again
+    assert "No changes" in cli("plan", "-destroy", quickstart).output
