@@ -312,18 +312,24 @@ def validate(config: Path) -> None:
 
 
 async def _plan(
-    ws: Any, targets: tuple[str, ...], replace: tuple[str, ...], refresh_only: bool = False, destroy: bool = False
+    ws: Any,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    refresh_only: bool = False,
+    destroy: bool = False,
+    progress: Any = None,
 ) -> Any:
     """The ``PlanResult`` of the workspace ``ws``. ``destroy``: plan as if the configuration declared
     nothing, so every resource in the state leaves it: what this tool created is deleted, what it
     adopted is forgotten (left in place), ``prevent_destroy`` refuses (the engine's rules for a
-    resource removed from the configuration)."""
+    resource removed from the configuration). ``progress``: a ``render.progress.Progress`` that
+    announces the refreshes (on a terminal)."""
     from reconciler.engine import make_plan
 
     return await make_plan(
         {} if destroy else ws.desired,
         ws.state,
-        ws.providers,
+        progress.providers(ws.providers) if progress is not None else ws.providers,
         config_digest=ws.loaded.digest,
         targets=targets,
         force_replace=replace,
@@ -423,15 +429,18 @@ def _plan_command(
 ) -> None:
     from reconciler.engine.planfile import write_plan_file
     from reconciler.render.jsonplan import plan_json
+    from reconciler.render.progress import Progress
 
     ws = _workspace(config)
+    progress = Progress()
 
     async def go() -> Any:
         try:
             with _state_lock(ws, "plan", *locking):
-                return await _plan(ws, targets, replace, refresh_only, destroy)
+                return await _plan(ws, targets, replace, refresh_only, destroy, progress)
         finally:
             await ws.aclose()
+            progress.finished("Refresh and plan")
 
     try:
         _print_warnings(ws)
@@ -650,8 +659,10 @@ async def _apply_locked(
     from reconciler.engine import apply_plan
     from reconciler.engine.planfile import check_fresh, check_same_actions
     from reconciler.render.jsonplan import plan_json
+    from reconciler.render.progress import Progress
 
     targets, replace, destroy = scope
+    progress = Progress()
     try:
         with _state_lock(ws, "apply", *locking):
             if saved is not None:
@@ -662,7 +673,7 @@ async def _apply_locked(
                     config_digest=ws.loaded.digest,
                     backend=ws.state.identity,
                 )
-            result = await _plan(ws, targets, replace, destroy=destroy)
+            result = await _plan(ws, targets, replace, destroy=destroy, progress=progress)
             if saved is not None:
                 check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
             else:
@@ -674,9 +685,17 @@ async def _apply_locked(
             if saved is None and not auto_approve and not _confirm_apply():
                 return None
             click.echo("")
-            return await apply_plan(
-                result, ws.state, ws.providers, parallelism=parallelism, on_event=lambda e: _echo_event(render, e)
-            )
+            heartbeats = asyncio.create_task(progress.heartbeats())
+
+            def on_event(e: Any) -> None:
+                progress.event(e)
+                _echo_event(render, e)
+
+            try:
+                return await apply_plan(result, ws.state, ws.providers, parallelism=parallelism, on_event=on_event)
+            finally:
+                heartbeats.cancel()
+                progress.finished("Apply")
     finally:
         await ws.aclose()
 
