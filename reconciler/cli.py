@@ -1068,11 +1068,12 @@ def sandbox_serve(db: Path | None, host: str, hardened: bool | None, **port_opti
     from reconciler.sandbox import REGISTRY, aem_hardened, serve, set_aem_hardened
 
     path = _sandbox_db(db)
+    ports = {name: port_options[f"port_{name}"] for name in REGISTRY}
+    _check_ports_free(host, ports)
     if hardened is not None:
         set_aem_hardened(path, hardened)
     if aem_hardened(path):
         click.echo("AEM author is hardened: HTTP DELETE and PUT answer 405.")
-    ports = {name: port_options[f"port_{name}"] for name in REGISTRY}
     urls = ", ".join(
         f"{s.description} http://{host}:{ports[s.name]}{s.base_path}" + (f" ({s.hint})" if s.hint else "")
         for s in REGISTRY.values()
@@ -1082,6 +1083,23 @@ def sandbox_serve(db: Path | None, host: str, hardened: bool | None, **port_opti
         serve(path, host=host, ports=ports)
     except KeyboardInterrupt:
         click.echo("Sandbox stopped.")
+
+
+def _check_ports_free(host: str, ports: dict[str, int]) -> None:
+    """Fail (one line naming the port and its option) when a port of ``ports`` (service -> port;
+    0 = any) cannot be bound on ``host``, before anything is printed or served."""
+    import socket
+
+    for name, port in ports.items():
+        if not port:
+            continue
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                _fail(f"port {port} on {host} ({name}) is not free: {exc.strerror}; is another `reconciler"
+                      f" sandbox serve` running? Stop it, or choose another port with --{name}-port")
 
 
 @sandbox.command("reset")

@@ -106,7 +106,9 @@ class ApiError(Exception):
             reason = httpx.codes.get_reason_phrase(self.status)
             status = f"{self.status} {reason}" if reason else str(self.status)
             head = f"{self.service} {self.method} {self.path} -> {status}"
-        detail = ": ".join(p for p in (self.code, self.message) if p)
+        shown = {str(self.status), str(self.status) + " " + httpx.codes.get_reason_phrase(self.status or 0)}
+        # a body that only repeats the status line ("401 Unauthorized") adds nothing
+        detail = ": ".join(p for p in (self.code, self.message) if p and p.strip() not in shown)
         if self.attempts > 1:
             head += f" (after {self.attempts} attempts)"
         return one_line(f"{head}: {detail}" if detail else head)
