@@ -14,11 +14,10 @@ $(BIN)/reconciler: pyproject.toml
 
 venv: $(BIN)/reconciler
 
-## demo: validate -> plan -> apply -> plan on examples/quickstart against the embedded sandbox
+## demo: validate -> apply (which prints the plan, once) -> plan on examples/quickstart against the embedded sandbox
 demo: venv
 	rm -rf $(EXAMPLE)/.reconciler
 	$(BIN)/reconciler validate $(EXAMPLE)
-	$(BIN)/reconciler plan $(EXAMPLE)
 	$(BIN)/reconciler apply --auto-approve $(EXAMPLE)
 	$(BIN)/reconciler plan --detailed-exitcode $(EXAMPLE)
 
