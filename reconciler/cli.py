@@ -88,6 +88,9 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             hint = ""
             if exc.status in (401, 403):
                 hint = "\n  hint: check the credentials of that connection (and where they come from: ${env:...})"
+            if ".sandbox.invalid" in exc.url:
+                hint += ("\n  hint: this is the embedded sandbox; `reconciler sandbox info` lists its client ID,"
+                         " orgs, users and Workfront projects")
             _fail(str(exc) + hint)
         except Exception as exc:  # unexpected: still no traceback unless asked
             if os.environ.get("RECONCILER_DEBUG"):
@@ -1100,6 +1103,25 @@ def _check_ports_free(host: str, ports: dict[str, int]) -> None:
             except OSError as exc:
                 _fail(f"port {port} on {host} ({name}) is not free: {exc.strerror}; is another `reconciler"
                       f" sandbox serve` running? Stop it, or choose another port with --{name}-port")
+
+
+@sandbox.command("info")
+@click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
+def sandbox_info(as_json: bool) -> None:
+    """Print the seeded sandbox world: client ID and secret, orgs, users and groups, AEM users,
+    Workfront projects, and the services with their ports."""
+    from reconciler.render.world import sandbox_info_text
+    from reconciler.sandbox import REGISTRY, seed_summary
+
+    services = [
+        {"name": s.name, "port": s.port, "description": s.description, "base_path": s.base_path, "hint": s.hint}
+        for s in REGISTRY.values()
+    ]
+    seed = seed_summary()
+    if as_json:
+        click.echo(json.dumps({**seed, "services": services}, indent=2, sort_keys=True))
+        return
+    click.echo(sandbox_info_text(seed, services))
 
 
 @sandbox.command("reset")

@@ -652,6 +652,48 @@ def umapi_snapshot(db_path: Path | str) -> dict[str, Any]:
         }
 
 
+def seed_summary() -> dict[str, Any]:
+    """Read-only: what every new sandbox world starts with, for ``reconciler sandbox info`` (from
+    ``SEED`` and ``workfront.seed.WORKFRONT_SEED``; no world file is read).
+
+    Returns ``{"client": {"client_id", "client_secret", "technical_account_id"}, "orgs": [{"name",
+    "ims_org_id", "console_org_id", "role", "creative_cloud_entitled"}], "groups": {ims_org_id:
+    [{"name", "type"}]}, "users": [{"org", "email", "type", "groups"}], "cc_connection": ims_org_id,
+    "aem": {"users": {user: password}, "bearer_tokens": [token], "existing_folder"}, "workfront":
+    {"api_keys": [key], "customer", "projects": [{"portfolio", "program", "name"}], "custom_fields":
+    [name], "custom_forms": [name]}}`` (all strings, booleans and lists of them).
+    """
+    from .workfront.seed import WORKFRONT_SEED
+
+    rc, wf = SEED["reconciler_credential"], WORKFRONT_SEED
+    return {
+        "client": {k: rc[k] for k in ("client_id", "client_secret", "technical_account_id")},
+        "orgs": [
+            {"name": o["name"], "ims_org_id": o["code"], "console_org_id": o["id"], "role": o["role"],
+             "creative_cloud_entitled": o["creative_cloud_entitled"]}
+            for o in SEED["orgs"]
+        ],
+        "groups": {org: [{"name": g["name"], "type": g["type"]} for g in groups]
+                   for org, groups in SEED["umapi_groups"].items()},
+        "users": [{k: u[k] for k in ("org", "email", "type", "groups")} for u in SEED["umapi_users"]],
+        "cc_connection": SEED["cc_connection"],
+        "aem": {"users": dict(SEED["aem"]["users"]), "bearer_tokens": sorted(SEED["aem"]["bearer_tokens"]),
+                "existing_folder": SEED["aem"]["existing_folder"]},
+        "workfront": {
+            "api_keys": sorted(wf["api_keys"]),
+            "customer": wf["customer"]["name"],
+            "projects": [
+                {"portfolio": portfolio, "program": program, "name": name}
+                for portfolio, pf in wf["portfolios"].items()
+                for program, names in pf["programs"].items()
+                for name in names
+            ],
+            "custom_fields": [f["name"] for f in wf["custom_fields"]],
+            "custom_forms": [f["name"] for f in wf["custom_forms"]],
+        },
+    }
+
+
 def world_counts(db_path: Path | str) -> dict[str, Any]:
     """Counts to assert "no duplicates" in tests.
 
