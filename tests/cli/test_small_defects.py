@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconciler.clients import ApiError
 from reconciler.sandbox import REGISTRY
-from tests.helpers import Run
+from tests.helpers import Run, edit_in_aem
 
 
 def test_apply_off_a_terminal_fails_with_1_before_planning(quickstart: Path, cli: Run) -> None:
@@ -39,10 +39,16 @@ def test_status_line_body_is_not_repeated() -> None:
 
 def test_drift_accept_does_not_tell_to_run_itself(quickstart: Path, cli: Run) -> None:
     assert cli("apply", "-auto-approve", quickstart).exit_code == 0
-    plain = cli("plan", "-refresh-only", quickstart).output
-    assert "No drift" in plain
-    out = cli("drift", "--accept", quickstart)
-    assert out.exit_code == 0 and "drift --accept" not in out.output and "apply --refresh-only" not in out.output
+    edit_in_aem(quickstart / ".reconciler" / "sandbox.db", "/etc/cloudservices/marketingcloud/assets-sync/jcr:content",
+                tenantURL="https://other.experiencecloud.adobe.com")
+    report = cli("drift", quickstart).output
+    assert "run `reconciler apply --refresh-only` (or `reconciler drift --accept`)" in report  # the hint
+    for args in (("drift", "--accept"), ("apply", "-refresh-only", "-auto-approve")):
+        out = cli(*args, quickstart)
+        assert out.exit_code == 0 and "Objects have changed outside" in out.output
+        assert "drift --accept" not in out.output and "apply --refresh-only" not in out.output, out.output
+        edit_in_aem(quickstart / ".reconciler" / "sandbox.db",
+                    "/etc/cloudservices/marketingcloud/assets-sync/jcr:content", tenantURL="https://acme.experiencecloud.adobe.com")
 
 
 def test_show_json_format_version_is_the_plans(quickstart: Path, cli: Run) -> None:
