@@ -340,7 +340,9 @@ async def _plan(
     )
 
 
-def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...]) -> str:
+def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:
+    """The plan as ``fmt`` (text, json, markdown); ``markdown``: ``title`` and the ``meta`` of
+    ``render_markdown`` (commit, run_url)."""
     from reconciler.render.jsonplan import plan_json
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import TextRenderer
@@ -348,7 +350,9 @@ def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...]) -> str:
     if fmt == "json":
         return json.dumps(plan_json(plan, replace=list(replace)), indent=2, sort_keys=True)
     if fmt == "markdown":
-        return render_markdown(plan).rstrip("\n")
+        md = dict(markdown or {})
+        title = md.pop("title", "") or "Reconciler plan"
+        return render_markdown(plan, title=title, meta=md).rstrip("\n")
     return TextRenderer(color=_color(sys.stdout)).plan(plan)
 
 
@@ -393,6 +397,11 @@ def _print_warnings(ws: Any) -> None:
 )
 @click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan to replace ADDR even if unchanged.")
 @click.option("--destroy", is_flag=True, help="Plan to destroy what the state holds (see `reconciler destroy`).")
+@click.option("--title", default="", help="Markdown: the comment's title (default: Reconciler plan).")
+@click.option("--commit", default=None, metavar="SHA", help="Markdown: the commit planned (default: $GITHUB_SHA).")
+@click.option(
+    "--run-url", default=None, metavar="URL", help="Markdown: link to the CI run (default: from GitHub Actions)."
+)
 @LOCK_OPTS
 @_errors
 def plan(
@@ -405,6 +414,9 @@ def plan(
     targets: tuple[str, ...],
     replace: tuple[str, ...],
     destroy: bool,
+    title: str,
+    commit: str | None,
+    run_url: str | None,
     lock: bool,
     lock_timeout: float,
 ) -> None:
@@ -416,7 +428,13 @@ def plan(
     fmt = "json" if as_json else fmt
     if destroy and (out is not None or refresh_only or targets or replace):
         _fail("-destroy cannot be combined with -out, -refresh-only, -target or -replace; run `reconciler destroy`")
-    _plan_command(config, out, detailed_exitcode, fmt, refresh_only, targets, replace, (lock, lock_timeout), destroy)
+    env = os.environ
+    if run_url is None and env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    markdown = {"title": title, "commit": commit or env.get("GITHUB_SHA", ""), "run_url": run_url or ""}
+    _plan_command(config, out, detailed_exitcode, fmt, refresh_only, targets, replace, (lock, lock_timeout), destroy,
+                  markdown)
 
 
 def _plan_command(
@@ -429,6 +447,7 @@ def _plan_command(
     replace: tuple[str, ...],
     locking: tuple[bool, float] = (True, 0.0),
     destroy: bool = False,
+    markdown: dict[str, str] | None = None,
 ) -> None:
     from reconciler.engine.planfile import write_plan_file
     from reconciler.render.jsonplan import plan_json
@@ -448,7 +467,7 @@ def _plan_command(
     try:
         _print_warnings(ws)
         result = _run(go)
-        click.echo(_render_plan(result.plan, fmt, replace))
+        click.echo(_render_plan(result.plan, fmt, replace, markdown))
         if out is not None:
             doc = plan_json(result.plan, replace=list(replace))
             write_plan_file(

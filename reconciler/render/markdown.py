@@ -12,6 +12,10 @@ about 2,500 destructive actions) cut that list, saying how many are not shown.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from reconciler.engine import Action, Plan, PlannedChange
 
 from .graph import to_mermaid
@@ -92,19 +96,38 @@ def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
     return lines
 
 
+LEGEND = (
+    "In the diffs: `+` added, `-` removed, `!` changed in place (before -> after), list members one per"
+    " line; `forces replacement` marks a change that cannot be made in place."
+)
+
+
+def _diff_lines(path: str, before: Any, after: Any, created: bool, forces: bool) -> list[str]:
+    """One field change as ``diff`` lines. Changed scalars start with ``!`` (highlighted in GitHub's
+    diff blocks, as tfcmt does for Terraform's ``~``); lists one member per line: ``+`` added, ``-``
+    removed, two spaces kept."""
+    tail = "  # forces replacement" if forces else ""
+    if created and not isinstance(after, list):
+        return [f"+ {path} = {fmt_value(after)}"]
+    if not (isinstance(after, list) and (created or isinstance(before, list))):
+        return [f"! {path} = {fmt_value(before)} -> {fmt_value(after)}{tail}"]
+    old = [] if created else list(before)
+    old_keys = [json.dumps(m, sort_keys=True, default=str) for m in old]
+    new_keys = [json.dumps(m, sort_keys=True, default=str) for m in after]
+    lines = [f"{'+' if created else '!'} {path} = [{tail}"]
+    lines += [f"-     {k}" for k in old_keys if k not in new_keys]
+    lines += [f"{'+' if k not in old_keys else ' '}     {k}" for k in new_keys]
+    return [*lines, f"{'+' if created else ' '}   ]"]
+
+
 def _details(c: PlannedChange) -> list[str]:
     summary = f"<code>{c.action.symbol} {c.address}</code> {c.action.value}" + (
         f": {_esc(c.reason)}" if c.reason else ""
     )
     body = []
     for f in c.changes:
-        if f.before is None and c.action in (Action.CREATE, Action.ADOPT):
-            body.append(f"+ {f.path} = {fmt_value(f.after)}")
-        else:
-            body.append(
-                f"~ {f.path} = {fmt_value(f.before)} -> {fmt_value(f.after)}"
-                + ("  # forces replacement" if f.forces_replacement else "")
-            )
+        created = f.before is None and c.action in (Action.CREATE, Action.ADOPT)
+        body += _diff_lines(f.path, f.before, f.after, created, f.forces_replacement)
     out = [f"<details><summary>{summary}</summary>", ""]
     if c.waits_for:
         out.append(f"Waits for: {', '.join(f'`{w}`' for w in c.waits_for)}")
@@ -143,19 +166,38 @@ def _graph(plan: Plan) -> list[str]:
         return []
     edges = {a: set(c.waits_for) for a, c in changed.items()}
     labels = {a: f"({c.action.symbol})" for a, c in changed.items()}
+    kinds = {Action.CREATE: "create", Action.ADOPT: "create", Action.UPDATE: "update"}
+    classes = {a: "destroy" if c.action.is_destructive else kinds.get(c.action, "") for a, c in changed.items()}
     return [
-        "<details><summary>Graph of the changes (what waits for what)</summary>",
+        "<details><summary>Graph of the changes (what waits for what; red: destructive)</summary>",
         "",
         "```mermaid",
-        to_mermaid(edges, labels),
+        to_mermaid(edges, labels, classes),
         "```",
         "</details>",
         "",
     ]
 
 
-def render_markdown(plan: Plan, *, title: str = "Reconciler plan", limit: int = LIMIT) -> str:
-    """The plan as a PR comment of at most ``limit`` characters (see the module docstring)."""
+def _metadata(meta: Mapping[str, str] | None) -> list[str]:
+    """``meta`` (``commit``, ``target``, ``run_url``; empty values skipped) as one line under the title."""
+    meta = {k: v for k, v in (meta or {}).items() if v}
+    parts = []
+    if "target" in meta:
+        parts.append(f"target `{_esc(meta['target'])}`")
+    if "commit" in meta:
+        parts.append(f"commit `{_esc(meta['commit'][:12])}`")
+    if "run_url" in meta:
+        parts.append(f"[CI run]({meta['run_url']})")
+    return [" · ".join(parts), ""] if parts else []
+
+
+def render_markdown(
+    plan: Plan, *, title: str = "Reconciler plan", limit: int = LIMIT, meta: Mapping[str, str] | None = None
+) -> str:
+    """The plan as a PR comment of at most ``limit`` characters (see the module docstring).
+    ``meta``: optional ``commit``, ``target`` (a name for the configuration or environment) and
+    ``run_url`` (the CI run), shown on one line under the title; the first line is always ``MARKER``."""
     destructive = [c for c in plan.changes if c.action.is_destructive]
     others = [c for c in plan.changes if not c.action.is_destructive]
     warnings = []
@@ -169,12 +211,13 @@ def render_markdown(plan: Plan, *, title: str = "Reconciler plan", limit: int = 
     if plan.checks:
         checks = ["#### Health checks after apply", ""] + [f"- `{a}`" for a in plan.checks] + [""]
     head = _summary(plan, title)
+    head = [*head[:2], "", *_metadata(meta), *head[3:]] if _metadata(meta) else head
     left_out: list[str] = []
 
     def assemble(dest_compact: bool, other_mode: str, graph: bool, dest: list[PlannedChange]) -> str:
         body = head + _destructive(dest, compact=dest_compact) + _drift(plan)
         if others and other_mode == "details":
-            body += ["#### Changes", ""]
+            body += ["#### Changes", "", LEGEND, ""]
             for c in others:
                 body += _details(c)
             for c in destructive:
