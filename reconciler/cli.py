@@ -548,6 +548,86 @@ def graph(config: Path, fmt: str) -> None:
     click.echo(to_dot(edges) if fmt == "dot" else to_mermaid(edges))
 
 
+def _yaml_files(config: Path, recursive: bool) -> list[Path]:
+    """``config`` itself, or a directory's ``*.yaml``/``*.yml`` (with ``recursive``, its
+    subdirectories' too; hidden paths and ``.reconciler/`` skipped), sorted."""
+    if config.is_file():
+        return [config]
+    found = config.rglob("*") if recursive else config.glob("*")
+    return sorted(
+        p for p in found
+        if p.suffix in (".yaml", ".yml") and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(config).parts)
+    )
+
+
+@main.command()
+@CONFIG_ARG
+@RECURSIVE_OPT
+@click.option("--check", is_flag=True, help="Change nothing; exit 3 when a file is not formatted (for CI).")
+@click.option("--diff", is_flag=True, help="Print the changes as a unified diff.")
+@_errors
+def fmt(config: Path, check: bool, diff: bool) -> None:
+    """Rewrite configuration files in one layout (2-space mappings, dash-indented lists), keeping
+    comments, key order and quoting. Prints the files it changed (with --check: would change).
+
+    YAML beside the configuration that is not configuration (no top-level `version`) is left alone.
+    Exit codes: 0 formatted, 1 a file is not valid YAML (one error per file), 3 with --check when a
+    file needs formatting.
+    """
+    import difflib
+
+    from reconciler.render.yamlfmt import format_yaml, is_configuration, parse
+
+    ctx = click.get_current_context()
+    broken, changed = 0, []
+    for path in _yaml_files(config, bool(ctx.meta.get("reconciler.recursive"))):
+        text = path.read_text(encoding="utf-8")
+        try:
+            if not is_configuration(parse(text)):
+                continue
+            new = format_yaml(text)
+        except ValueError as exc:
+            click.echo(f"{path}:{exc}" if str(exc)[:1].isdigit() else f"{path}: {exc}", err=True)
+            broken += 1
+            continue
+        if new == text:
+            continue
+        changed.append(path)
+        click.echo(str(path))
+        if diff:
+            click.echo("".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True), str(path), str(path))))
+        if not check:
+            path.write_text(new, encoding="utf-8")
+    if broken:
+        _fail(f"{broken} file{'s are' if broken != 1 else ' is'} not valid YAML; nothing was formatted in"
+              f" {'them' if broken != 1 else 'it'}")
+    if check and changed:
+        sys.exit(3)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".", required=False)
+@click.option("--sandbox", is_flag=True, help="Against the embedded sandbox: plans and applies at once.")
+@_errors
+def init(directory: Path, sandbox: bool) -> None:
+    """Write a commented starter configuration (DIRECTORY/main.yaml) and the JSON Schema editors use
+    (DIRECTORY/reconciler.schema.json). Refuses to overwrite an existing main.yaml."""
+    from reconciler import data
+    from reconciler.render.starter import FILE_NAME, starter_config
+
+    target = directory / FILE_NAME
+    if target.exists():
+        _fail(f"{target} exists; init writes only into a directory without one")
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter_config(sandbox=sandbox), encoding="utf-8")
+    (directory / "reconciler.schema.json").write_text(data.read_text("config"), encoding="utf-8")
+    where = "" if directory == Path(".") else f" {directory}"
+    click.echo(f"Wrote {target} and {directory / 'reconciler.schema.json'}.")
+    click.echo(f"Next: reconciler validate{where} && reconciler plan{where}"
+               + ("" if sandbox else " (after setting the environment variables the file names)"))
+
+
 @main.command()
 @click.argument("which", type=click.Choice(["config", "plan"]), default="config", required=False)
 def schema(which: str) -> None:
