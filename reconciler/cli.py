@@ -1,4 +1,7 @@
-"""Command line: ``reconciler validate|plan|apply|show|state|sandbox``.
+"""Command line: ``reconciler validate|plan|apply|destroy|drift|output|show|state|graph|fmt|init|
+schema|version|sandbox``. Every ``--long`` option is also accepted as Terraform's ``-long``
+(``-auto-approve``, ``-target=ADDR``); ``-v``, ``-no-color`` and ``-chdir=DIR`` may follow the
+subcommand.
 
 Commands parse arguments, call the wiring and the engine, and render. Exit codes: 0 success (and
 "no changes" with ``--detailed-exitcode``), 1 error, 2 changes pending (``plan --detailed-exitcode``).
@@ -178,11 +181,13 @@ class _Group(click.Group):
     """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s."""
 
     command_class = _Command
-    group_class = type  # a subgroup is of this same class
+    group_class: Any = type  # a subgroup is of this same class
 
 
 class _Main(_Group):
     """The ``reconciler`` group: global options may also follow the subcommand (see ``_hoist_globals``)."""
+
+    group_class = _Group  # its subgroups (state, sandbox) need no hoisting: the root moved them all
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, _hoist_globals(list(args)))
