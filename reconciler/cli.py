@@ -104,6 +104,11 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+LOG_ENV = "RECONCILER_LOG"
+"""Environment variable, as Terraform's TF_LOG: ``debug`` (= ``-v``) or ``trace`` (= ``-vv``)."""
+_LOG_LEVELS = {"debug": 1, "trace": 2}
+
+
 class _CliLogHandler(logging.StreamHandler):
     """The handler ``-v`` installs (one at a time: a new run replaces the previous one)."""
 
@@ -216,9 +221,10 @@ def main(ctx: click.Context, verbose: int, no_color: bool, chdir: Path | None) -
 
     Options are spelled both ways: Terraform's `-auto-approve`, `-target=ADDR` and GNU's
     `--auto-approve`, `--target ADDR`. The global options (-v, -no-color, -chdir) may also follow
-    the subcommand. NO_COLOR=1 turns colour off; RECONCILER_DEBUG=1 shows tracebacks.
+    the subcommand. NO_COLOR=1 turns colour off; RECONCILER_LOG=debug (or trace) is -v (-vv);
+    RECONCILER_DEBUG=1 shows tracebacks.
     """
-    _setup_logging(verbose)
+    _setup_logging(verbose or _LOG_LEVELS.get(os.environ.get(LOG_ENV, "").strip().lower(), 0))
     ctx.meta["reconciler.no_color"] = no_color
     if chdir is not None:
         before = Path.cwd()

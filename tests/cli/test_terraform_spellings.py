@@ -112,3 +112,10 @@ def test_chdir_restores_the_working_directory(quickstart: Path, cli: Run) -> Non
     before = Path.cwd()
     assert cli("-chdir", quickstart, "validate").exit_code == 0
     assert Path.cwd() == before
+
+
+def test_reconciler_log_is_verbose(quickstart: Path, cli: Run) -> None:
+    quiet = cli("plan", quickstart)
+    assert "reconciler.http" not in quiet.output
+    traced = cli("plan", quickstart, env={"RECONCILER_LOG": "debug"})
+    assert traced.exit_code == 0 and "reconciler.http: " in traced.output
