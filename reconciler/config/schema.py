@@ -121,6 +121,17 @@ def build_config_schema(kinds: Mapping[str, KindSchema]) -> dict[str, Any]:
             },
         },
     }
+    properties["moved"] = {
+        "type": ["array", "null"],
+        "description": "Renamed resources: each {from, to} renames the state record of `from` to `to` (no API "
+        "call), so the object is neither deleted nor adopted again.",
+        "items": {
+            "type": "object",
+            "required": ["from", "to"],
+            "additionalProperties": False,
+            "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+        },
+    }
     for section, kind in kinds.items():
         model_schema = copy.deepcopy(defs[ref_name(kind.model)])
         model_schema.setdefault("properties", {}).update(_meta_properties())

@@ -35,7 +35,16 @@ from .model import (
 )
 from .planner import DesiredResource, PlanResult, accept_drift, make_plan
 from .provider import Provider, RefreshItem, SpecT
-from .state import LockInfo, Snapshot, StateBackend, StateRecord, StateStore, parse_duration
+from .state import (
+    LockInfo,
+    Snapshot,
+    StateBackend,
+    StateRecord,
+    StateStore,
+    forget_address,
+    move_address,
+    parse_duration,
+)
 
 __all__ = [
     "BACKEND_ENV",
@@ -76,10 +85,12 @@ __all__ = [
     "Unknown",
     "accept_drift",
     "apply_plan",
+    "forget_address",
     "is_postgres",
     "is_unknown",
     "local_state_path",
     "make_plan",
+    "move_address",
     "open_state",
     "parse_duration",
 ]

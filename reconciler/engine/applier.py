@@ -147,9 +147,15 @@ class _Apply:
         self.emit(ApplyEvent(addr, change.action, "failed", self.out.failed[addr], time.monotonic() - start))
 
     async def execute(self, addr: str, change: PlannedChange) -> str | None:
-        """Carry out one action; returns the remote id. Raises on failure."""
+        """Carry out one action; returns the remote id. Raises on failure. A move
+        (``previous_address``) renames the state record first."""
         if change.action in REMOVALS:
             return await self.remove(addr, change)
+        if change.previous_address is not None and self.state.get(change.previous_address) is not None:
+            self.state.move(change.previous_address, addr)  # the state record only: no API call
+        if change.action == Action.NOOP:  # a move and nothing else
+            moved = self.state.get(addr)
+            return moved.remote_id if moved is not None else None
         res = self.result.desired[addr]
         provider = self.providers[res.kind]
         spec = self.spec_for(addr)

@@ -143,6 +143,17 @@ class PostgresStateStore(StateBackend):
             "DELETE FROM reconciler_resources WHERE workspace=%s AND address=%s", (self.workspace, address)
         )
 
+    def move(self, source: str, destination: str) -> None:
+        with self._db.transaction():
+            if source != destination:
+                self._db.execute(
+                    "DELETE FROM reconciler_resources WHERE workspace=%s AND address=%s", (self.workspace, destination)
+                )
+            self._write_and_bump(
+                "UPDATE reconciler_resources SET address=%s WHERE workspace=%s AND address=%s",
+                (destination, self.workspace, source),
+            )
+
     def set_check_status(self, address: str, status: str) -> None:
         self._write_and_bump(
             "UPDATE reconciler_resources SET check_status=%s WHERE workspace=%s AND address=%s",

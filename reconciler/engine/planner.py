@@ -23,6 +23,7 @@ specs, resolved data, observations, the graph).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,7 @@ class DesiredResource:
     data: dict[str, Any]
     depends_on: set[str] = field(default_factory=set)
     prevent_destroy: bool = False
+    moved_from: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +108,8 @@ class PlanRun:
     drift: list[DriftItem] = field(default_factory=list)
     errors: list[tuple[str | None, str]] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
+    moved: dict[str, str] = field(default_factory=dict)
+    moved_away: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.records)
@@ -116,10 +120,12 @@ class PlanRun:
     ) -> PlanRun:
         """Step 1: graph, waves (raises CycleError), target scope; unknown targets are errors."""
         records = state.records()
+        moved, errors = explicit_moves(desired, records)
         graph = build_graph(desired, records)
         waves = graph.generations()
         scope = set(targets) | graph.all_dependencies(targets) if targets else None
         run = cls(desired, state, providers, records, graph, waves, scope)
+        run.moved, run.errors = moved, errors
         run.errors.extend((t, "no such resource to target") for t in targets if t not in desired and t not in records)
         return run
 
@@ -127,6 +133,59 @@ class PlanRun:
         """The kind of a configured resource or of a state record."""
         res = self.desired.get(addr)
         return res.kind if res is not None else self.records[addr].kind
+
+
+def explicit_moves(
+    desired: Mapping[str, DesiredResource], records: dict[str, StateRecord]
+) -> tuple[dict[str, str], list[tuple[str | None, str]]]:
+    """Step 1's ``moved:`` blocks: rename in ``records`` (in memory; apply writes it) the record of
+    each ``moved_from`` address to its new address. Returns ``{new address: old address}`` and the
+    errors: the new address already has a record, or the record is of another kind. A ``from`` with
+    no record is skipped (the move was applied already), as Terraform does."""
+    moved: dict[str, str] = {}
+    errors: list[tuple[str | None, str]] = []
+    for addr, res in desired.items():
+        for src in res.moved_from:
+            rec = records.get(src)
+            if rec is None or src in desired:
+                continue
+            if addr in records:
+                errors.append(
+                    (addr, f"moved from {src}, but {addr} is already in state; run `reconciler state rm` on one")
+                )
+            elif rec.kind != res.kind:
+                errors.append((addr, f"cannot move {src} (a {rec.kind} record) to a resource of kind {res.kind}"))
+            else:
+                records[addr] = _renamed(records.pop(src), addr)
+                moved[addr] = src
+            break
+    return moved, errors
+
+
+def _renamed(rec: StateRecord, address: str) -> StateRecord:
+    return dataclasses.replace(rec, address=address)
+
+
+def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
+    """An implicit move: ``addr`` has no record, and the object its natural key found is the remote
+    object of a record whose resource left the configuration (same kind, same remote id). Renames
+    that record to ``addr`` in the run (dropping the old address's planned removal and moving its
+    drift) and returns the old address; None when there is no such record."""
+    if obs is None or addr in run.records:
+        return None
+    kind = run.kind_of(addr)
+    for src, rec in sorted(run.records.items()):
+        if src in run.desired or src in run.moved_away or rec.kind != kind or rec.remote_id != obs.remote_id:
+            continue
+        run.moved_away.add(src)
+        run.records[addr] = _renamed(run.records.pop(src), addr)
+        run.changes.pop(src, None)
+        run.drift = [d for d in run.drift if d.address != src]
+        drifted = detect_drift(addr, run.records[addr], obs)
+        if drifted is not None:
+            run.drift.append(drifted)
+        return src
+    return None
 
 
 def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]]]:
@@ -172,7 +231,7 @@ async def refresh_wave(run: PlanRun, batch: Mapping[str, list[RefreshItem[Any]]]
 def drift_wave(run: PlanRun, wave: list[str]) -> None:
     """Step 2c: drift of the wave's resources in state (their last applied attributes vs now)."""
     for addr in wave:
-        if addr in run.observed and addr in run.records:
+        if addr in run.observed and addr in run.records and addr not in run.moved_away:
             drifted = detect_drift(addr, run.records[addr], run.observed[addr])
             if drifted is not None:
                 run.drift.append(drifted)
@@ -181,11 +240,14 @@ def drift_wave(run: PlanRun, wave: list[str]) -> None:
 def decide_wave(run: PlanRun, wave: list[str]) -> None:
     """Step 2d: the action of every observed resource of the wave, with the providers' notes."""
     for addr in wave:
-        if addr not in run.observed or (addr in run.desired and addr not in run.specs):
+        if addr not in run.observed or (addr in run.desired and addr not in run.specs) or addr in run.moved_away:
             continue
         provider = run.providers[run.kind_of(addr)]
         obs = run.observed[addr]
         if addr in run.desired:
+            implicit = find_move(run, addr, obs)
+            if implicit is not None:
+                run.moved[addr] = implicit
             change = decide_desired(
                 addr, run.kind_of(addr), run.specs[addr], provider, obs, run.records.get(addr), run.state,
                 run.changes, run.errors, force=addr in run.force_replace,
@@ -195,6 +257,7 @@ def decide_wave(run: PlanRun, wave: list[str]) -> None:
             change = decide_orphan(addr, run.records[addr], provider, obs, run.errors)
         if change is None:
             continue
+        change.previous_address = run.moved.get(addr)
         change.waits_for = sorted(
             d for d in run.graph.dependencies(addr) if d in run.changes and run.changes[d].action.is_change
         )
@@ -235,7 +298,7 @@ def order_plan(run: PlanRun, checks: list[str], *, refresh_only: bool) -> Plan:
     """Step 5: the plan's changes in dependency order, then deletions and forgets in reverse order.
     A refresh-only plan keeps only the drift."""
     order = {a: i for i, a in enumerate(run.graph.topological_order())}
-    listed = [c for c in run.changes.values() if c.action != Action.NOOP]
+    listed = [c for c in run.changes.values() if c.is_listed]
     removals = (Action.DELETE, Action.FORGET)
     deletes = sorted((c for c in listed if c.action in removals), key=lambda c: -order[c.address])
     others = sorted((c for c in listed if c.action not in removals), key=lambda c: order[c.address])
@@ -243,7 +306,7 @@ def order_plan(run: PlanRun, checks: list[str], *, refresh_only: bool) -> Plan:
         others, deletes, checks = [], [], []
     return Plan(
         changes=others + deletes,
-        unchanged=sum(1 for c in run.changes.values() if c.action == Action.NOOP),
+        unchanged=sum(1 for c in run.changes.values() if not c.is_listed),
         checks=checks,
         drift=sorted(run.drift, key=lambda d: order[d.address]),
         refresh_only=refresh_only,

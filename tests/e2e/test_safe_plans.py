@@ -1,0 +1,66 @@
+"""Issue 10 through the CLI on the embedded sandbox: plans a reviewer can trust (moves, not deletes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler import sandbox
+from tests.helpers import Run
+
+
+def _rename_folder(quickstart: Path, *, moved_block: bool = False) -> None:
+    main = quickstart / "main.yaml"
+    text = main.read_text().replace("  mc-demo:\n    connection: author\n", "  demo:\n    connection: author\n    path: /content/dam/mc-demo\n")
+    text = text.replace("    folder: mc-demo\n", "    folder: demo\n")
+    if moved_block:
+        text += "\nmoved:\n  - {from: folders.mc-demo, to: folders.demo}\n"
+    main.write_text(text)
+
+
+def _applied(quickstart: Path, cli: Run) -> None:
+    out = cli("apply", "--auto-approve", quickstart)
+    assert out.exit_code == 0, out.output
+
+
+def test_renamed_key_with_the_same_path_is_a_move_not_a_delete(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _rename_folder(quickstart)
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "folders.mc-demo has moved to folders.demo" in out.output
+    assert "delete" not in out.output.lower().replace("0 to delete", "")
+    assert "1 to move" in out.output and "0 to adopt" in out.output
+    doc = json.loads(cli("plan", "-json", quickstart).output)
+    (moved,) = [c for c in doc["resource_changes"] if c["previous_address"]]
+    assert moved["address"] == "folders.demo" and moved["previous_address"] == "folders.mc-demo"
+    assert doc["summary"]["move"] == 1 and doc["summary"]["delete"] == 0
+    md = cli("plan", "--format", "markdown", quickstart)
+    assert "`folders.mc-demo` has moved to `folders.demo`" in md.output, md.output
+    _applied(quickstart, cli)
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert "/content/dam/mc-demo" in nodes  # the folder (and its assets) are still there
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+    state = json.loads(cli("state", "pull", "-c", quickstart).output)
+    addrs = {r["address"]: r for r in state["resources"]}
+    assert "folders.mc-demo" not in addrs and addrs["folders.demo"]["managed"] is True
+
+
+def test_moved_block_renames_the_state_record(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _rename_folder(quickstart, moved_block=True)
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "folders.mc-demo has moved to folders.demo" in out.output
+    _applied(quickstart, cli)
+    assert "No changes." in cli("plan", quickstart).output
+
+
+def test_moved_block_to_an_undeclared_resource_is_an_error_with_position(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text() + "\nmoved:\n  - {from: folders.old, to: folders.nowhere}\n")
+    out = cli("validate", quickstart)
+    assert out.exit_code == 1
+    assert "moved: folders.nowhere (to) is not declared" in out.output
+    assert "main.yaml:" in out.output
