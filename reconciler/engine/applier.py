@@ -169,6 +169,11 @@ class _Apply:
             await provider.delete(rec)
             self.state.remove(addr)
             rec = None
+        elif change.action == Action.REPLACE:  # an adopted object that cannot be changed in place
+            found = await provider.lookup(spec, None, addr)
+            if found is not None:
+                existing = StateRecord(addr, res.kind, found.remote_id, managed=False, outputs=dict(found.outputs))
+                await provider.delete(existing)
         obs = await self.write(addr, change, provider, spec, want, rec)
         self.record(addr, change, provider, spec, want, obs, rec, managed=managed)
         return obs.remote_id
@@ -235,7 +240,9 @@ class _Apply:
         *,
         managed: bool,
     ) -> None:
-        """Write the outcome of an action to state at once, and make its outputs known."""
+        """Write the outcome of an action to state at once, and make its outputs known. The record
+        keeps the attributes the service reported after the write (``observed_attributes``), so
+        that the next plan's drift is only what changed outside this tool."""
         res = self.result.desired[addr]
         _, hashes = secret_changes(addr, provider, spec, None, self.state)
         self.live[addr] = obs
@@ -250,7 +257,7 @@ class _Apply:
                 prevent_destroy=res.prevent_destroy,
                 secret_hashes=hashes,
                 outputs=dict(obs.outputs),
-                attributes=dict(want),
+                attributes=observed_attributes(want, obs),
                 dependencies=sorted(res.depends_on),
                 check_status=check_status,
             )
@@ -295,6 +302,12 @@ async def apply_plan(
     await asyncio.gather(*(run.run(a, c) for a, c in run.changes.items()))
     await run.run_checks()
     return run.out
+
+
+def observed_attributes(want: Mapping[str, Any], obs: Observed) -> dict[str, Any]:
+    """The managed attributes (the keys of ``want``) as ``obs`` reports them; a key the service did
+    not report keeps its desired value."""
+    return {k: obs.attributes.get(k, v) for k, v in want.items()}
 
 
 async def _wait_for(provider: Provider[Any], spec: Any, rec: StateRecord | None, addr: str) -> Observed | None:

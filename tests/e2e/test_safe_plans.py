@@ -64,3 +64,49 @@ def test_moved_block_to_an_undeclared_resource_is_an_error_with_position(quickst
     assert out.exit_code == 1
     assert "moved: folders.nowhere (to) is not declared" in out.output
     assert "main.yaml:" in out.output
+
+
+def _forget(quickstart: Path, address: str) -> None:
+    from reconciler.engine import StateStore, forget_address
+
+    store = StateStore(quickstart / ".reconciler" / "state.db")
+    try:
+        forget_address(store, address)
+    finally:
+        store.close()
+
+
+def test_adopting_an_ordered_folder_declared_unordered_is_counted_as_a_replace(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    main.write_text(text.replace("folders:\n", "folders:\n  ordered-one:\n    connection: author\n    ordered: true\n", 1))
+    _applied(quickstart, cli)
+    _forget(quickstart, "folders.ordered-one")  # the folder now exists, unknown to this state
+    main.write_text(text.replace("folders:\n", "folders:\n  ordered-one:\n    connection: author\n", 1))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "forces replacement" in out.output and "1 to replace" in out.output and "0 to adopt" in out.output
+    assert "not created by this tool: replacing it deletes" in out.output
+    doc = json.loads(cli("plan", "-json", quickstart).output)
+    assert doc["summary"]["replace"] == 1 and doc["summary"]["adopt"] == 0
+    _applied(quickstart, cli)
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert nodes["/content/dam/ordered-one"] == "sling:Folder"
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output and "drift" not in again.output, again.output
+
+
+def test_adopting_a_folder_with_another_title_is_an_update_and_then_no_drift(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _forget(quickstart, "folders.mc-demo")
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace("    title: MC Demo\n", "    title: MC Demo renamed\n"))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "1 to update" in out.output and "0 to adopt" in out.output and "adopting it and updating" in out.output
+    _applied(quickstart, cli)
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+    state = json.loads(cli("state", "pull", "-c", quickstart).output)
+    (folder,) = [r for r in state["resources"] if r["address"] == "folders.mc-demo"]
+    assert folder["managed"] is False  # adopted: never deleted by this tool
