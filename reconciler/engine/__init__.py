@@ -36,6 +36,7 @@ from .model import (
 from .planner import DesiredResource, PlanResult, accept_drift, make_plan
 from .provider import Provider, RefreshItem, SpecT
 from .state import (
+    Intent,
     LockInfo,
     Snapshot,
     StateBackend,
@@ -62,6 +63,7 @@ __all__ = [
     "DriftItem",
     "EngineError",
     "FieldChange",
+    "Intent",
     "LockError",
     "LockInfo",
     "Note",

@@ -25,7 +25,7 @@ from .planner import PlanResult
 from .provider import Provider
 from .resolve import Resolver, unresolved_paths
 from .secrets import secret_changes
-from .state import StateBackend, StateRecord
+from .state import Intent, StateBackend, StateRecord
 
 __all__ = ["ActionFailed", "ApplyEvent", "ApplyResult", "apply_plan", "describe_error"]
 
@@ -91,6 +91,7 @@ class _Apply:
         for addr, obs in result.observed.items():
             self.resolver.observe(addr, obs)
         self.live: dict[str, Observed | None] = dict(result.observed)
+        self.intended: set[str] = set()  # addresses whose create intent this run wrote
         self.finished = {a: asyncio.Event() for a in self.changes}
         self.sem = asyncio.Semaphore(parallelism)
 
@@ -164,7 +165,7 @@ class _Apply:
         if missing:
             raise ActionFailed("values still unknown after their producers finished: " + ", ".join(sorted(missing)))
         rec = self.state.get(addr)
-        managed = rec.managed if rec is not None else change.action in (Action.CREATE, Action.REPLACE)
+        managed = rec.managed if rec is not None else change.owned or change.action in (Action.CREATE, Action.REPLACE)
         if change.action == Action.REPLACE and rec is not None:
             await provider.delete(rec)
             self.state.remove(addr)
@@ -220,6 +221,9 @@ class _Apply:
             if obs is None and change.action == Action.READ:
                 raise ActionFailed(f"{provider.identity(spec) or addr} was not found")
         if obs is None:
+            # the intent first: a run that stops after the create but before its record still knows
+            self.state.put_intent(Intent(addr, self.result.desired[addr].kind, provider.identity(spec)))
+            self.intended.add(addr)
             return await provider.create(addr, spec)
         if not provider.read_only:
             diffs = diff_attributes(want, obs.attributes, replace_fields=())
@@ -262,6 +266,8 @@ class _Apply:
                 check_status=check_status,
             )
         )
+        if addr in self.intended or change.owned:
+            self.state.clear_intent(addr)
 
     async def run_checks(self) -> None:
         """The plan's health checks, for resources whose apply and dependencies all went through."""

@@ -179,6 +179,8 @@ class PlannedChange:
     is renamed, with no API call; set by a top-level ``moved:`` block or found by the planner when a
     resource left the configuration and another of the same kind found the same remote object).
     A move with nothing else to do is a ``NOOP`` that is still listed (``is_move``).
+    ``owned``: an object found with no record but with a create intent of this address and natural
+    key (an apply stopped between the create and its record): recorded as managed, not adopted.
     """
 
     address: str
@@ -195,6 +197,7 @@ class PlannedChange:
     adopt_from: str | None = None
     health_check: bool = False
     previous_address: str | None = None
+    owned: bool = False
 
     @property
     def is_move(self) -> bool:

@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS resources (
   secret_hashes TEXT NOT NULL DEFAULT '{}', outputs TEXT NOT NULL DEFAULT '{}',
   attributes TEXT NOT NULL DEFAULT '{}', dependencies TEXT NOT NULL DEFAULT '[]',
   check_status TEXT, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS intents (
+  address TEXT PRIMARY KEY, kind TEXT NOT NULL, natural_key TEXT, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS lock (
   id INTEGER PRIMARY KEY CHECK (id = 1), lock_id TEXT NOT NULL, holder TEXT NOT NULL,
   operation TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, created_at REAL NOT NULL);
@@ -138,6 +140,19 @@ class StateRecord:
             dependencies=list(d.get("dependencies", [])),
             check_status=d.get("check_status"),
         )
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A create about to be made (written before the API call, cleared once its record is written):
+    ``address``, ``kind`` and ``natural_key`` (the provider's ``identity``, e.g.
+    ``author:/content/dam/mc-demo``; None when the kind has none). A run that finds an object at an
+    intended key with no record knows this tool made it (an interrupted apply) and records it as
+    managed; an object found without an intent is adopted (never deleted by this tool)."""
+
+    address: str
+    kind: str
+    natural_key: str | None
 
 
 @dataclass(frozen=True)
@@ -257,6 +272,19 @@ class StateBackend(ABC):
     @abstractmethod
     def remove(self, address: str) -> None:
         """Delete one record (if present) and bump the serial, atomically."""
+
+    @abstractmethod
+    def put_intent(self, intent: Intent) -> None:
+        """Record (or replace) the create intent of ``intent.address``, durably, before the create's API
+        call. Intents are not records: the serial does not change."""
+
+    @abstractmethod
+    def clear_intent(self, address: str) -> None:
+        """Drop the create intent of ``address`` (if any): its record is written, or it is forgotten."""
+
+    @abstractmethod
+    def intents(self) -> dict[str, Intent]:
+        """Every pending create intent by address (left by an apply that stopped mid-create)."""
 
     @abstractmethod
     def move(self, source: str, destination: str) -> None:
@@ -413,6 +441,7 @@ def forget_address(state: StateBackend, address: str) -> StateRecord:
     if rec is None:
         raise StateError(f"no resource {address} in the state {state.display or state.identity}")
     state.remove(address)
+    state.clear_intent(address)
     return rec
 
 
@@ -535,6 +564,21 @@ class StateStore(StateBackend):
         with self._tx():
             self._db.execute("DELETE FROM resources WHERE address=?", (address,))
             self._bump()
+
+    def put_intent(self, intent: Intent) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO intents(address, kind, natural_key, created_at) VALUES (?,?,?,?)",
+                (intent.address, intent.kind, intent.natural_key, time.time()),
+            )
+
+    def clear_intent(self, address: str) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM intents WHERE address=?", (address,))
+
+    def intents(self) -> dict[str, Intent]:
+        rows = self._db.execute("SELECT address, kind, natural_key FROM intents ORDER BY address").fetchall()
+        return {r[0]: Intent(r[0], r[1], r[2]) for r in rows}
 
     def move(self, source: str, destination: str) -> None:
         with self._tx():

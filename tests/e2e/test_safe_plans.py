@@ -110,3 +110,31 @@ def test_adopting_a_folder_with_another_title_is_an_update_and_then_no_drift(qui
     state = json.loads(cli("state", "pull", "-c", quickstart).output)
     (folder,) = [r for r in state["resources"] if r["address"] == "folders.mc-demo"]
     assert folder["managed"] is False  # adopted: never deleted by this tool
+
+
+def _managed(cli: Run, path: Path) -> dict[str, bool]:
+    state = json.loads(cli("state", "pull", "-c", path).output)
+    return {r["address"]: r["managed"] for r in state["resources"]}
+
+
+def test_objects_created_by_an_interrupted_apply_are_recorded_as_managed(
+    quickstart: Path, cli: Run, tmp_path: Path
+) -> None:
+    import shutil
+
+    db = Path(".reconciler") / "sandbox.db"
+    probe = tmp_path / "probe"
+    shutil.copytree(quickstart, probe)
+    sandbox.set_faults(probe / db, crash_after_writes=10_000)
+    _applied(probe, cli)
+    total = int(sandbox.get_faults(probe / db).get("writes", 0))
+    clean = _managed(cli, probe)
+    assert any(clean.values()) and not all(clean.values())  # some created here, some adopted
+    for n in range(1, total + 1):
+        work = tmp_path / f"crash-{n}"
+        shutil.copytree(quickstart, work)
+        sandbox.set_faults(work / db, crash_after_writes=n)
+        assert cli("apply", "--auto-approve", work).exit_code == 1
+        sandbox.clear_faults(work / db)
+        _applied(work, cli)
+        assert _managed(cli, work) == clean, f"crash after write {n}"
