@@ -358,18 +358,26 @@ class AemClient(ServiceClient):
         """All replication agents of ``runmode`` in one request.
 
         ``GET /etc/replication/agents.<runmode>.2.json``; returns ``{agent name: properties of its
-        jcr:content}`` (``transportPassword`` reads back encrypted as ``{...}``). An absent agents
-        folder gives ``{}``. Protocol: api-fidelity.md row ``GET /etc/replication/agents.author.<N>.json``.
+        jcr:content}`` (``transportPassword`` reads back encrypted as ``{...}``).
+
+        A 404 is ambiguous in Sling (a missing node and a wrong base URL answer alike), so it is
+        told apart by reading ``/etc/replication.json``, present on every author: when that exists,
+        the agents folder of ``runmode`` is absent (the parent does not exist: ``{}``); when it
+        does not, the base URL does not point at an AEM author and ``ApiError`` ``listing_failed``
+        is raised. A body that is not a JSON object (e.g. a login page) raises ``invalid_response``.
+        Protocol: api-fidelity.md row ``GET /etc/replication/agents.author.<N>.json`` (404 missing).
         """
         response = await self.request(
             "GET", f"/etc/replication/agents.{quote(runmode, safe='')}.2.json", expected=(200, 404)
         )
         if response.status_code == 404:
-            return {}
-        body = self.json_of(response)
+            probe = await self.request("GET", "/etc/replication.json", expected=(200, 404))
+            if probe.status_code == 200:
+                self._json_object(probe)  # an HTML page with 200 is not AEM either
+                return {}
+            raise self.listing_failed(response, "the listing answered 404 and so does /etc/replication.json")
+        body = self._json_object(response)
         agents: dict[str, dict[str, Any]] = {}
-        if not isinstance(body, dict):
-            return agents
         for name, node in body.items():
             if name == "jcr:content" or not isinstance(node, dict):
                 continue

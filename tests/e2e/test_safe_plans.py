@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from reconciler import sandbox
-from tests.helpers import Run
+from tests.helpers import QUICKSTART, Run, Served
 
 
 def _rename_folder(quickstart: Path, *, moved_block: bool = False) -> None:
@@ -138,3 +138,18 @@ def test_objects_created_by_an_interrupted_apply_are_recorded_as_managed(
         sandbox.clear_faults(work / db)
         _applied(work, cli)
         assert _managed(cli, work) == clean, f"crash after write {n}"
+
+
+def test_a_wrong_umapi_base_url_is_an_error_not_an_empty_listing(served: Served, tmp_path: Path, cli: Run) -> None:
+    cfg = tmp_path / "qs"
+    cfg.mkdir()
+    text = (QUICKSTART / "main.yaml").read_text()
+    for name in ("aem", "ims", "console"):
+        text = text.replace(f"sandbox://{name}", served.url(name))
+    text = text.replace("sandbox://umapi", f"{served.url('umapi')}/v2/usermanagment")  # one letter off
+    (cfg / "main.yaml").write_text(text)
+    out = cli("plan", cfg)
+    assert out.exit_code == 1, out.output
+    assert "group(s)" not in out.output and "will be created" not in out.output
+    assert "User Management API" in out.output and "listing_failed" in out.output, out.output
+    assert "check the connection's base URL" in out.output and "/v2/usermanagment" in out.output
