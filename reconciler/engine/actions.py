@@ -79,7 +79,22 @@ def decide_desired(
         _decide_adopt(pc, creator)
         return pc
     _decide_existing(pc, want, unknown, rec, force=force)
+    if pc.action == Action.REPLACE and not rec.managed:
+        _keep_previous(pc, rec, creator, changes)
     return pc
+
+
+def _keep_previous(
+    pc: PlannedChange, rec: StateRecord, creator: str | None, changes: Mapping[str, PlannedChange]
+) -> None:
+    """A replacement of an object this tool did not create: the old one is only forgotten."""
+    pc.keeps_previous = True
+    made = creator is not None and creator in changes and changes[creator].action in (Action.CREATE, Action.REPLACE)
+    pc.adopt_from = creator if made else None
+    then = f"the new one is adopted once {creator} has made it" if made else "the new one is created"
+    pc.notes.append(
+        f"{rec.remote_id} was not created by this tool: it is forgotten (left in place, not deleted); {then}"
+    )
 
 
 def _decide_adopt(pc: PlannedChange, creator: str | None) -> None:

@@ -167,7 +167,10 @@ class _Apply:
         rec = self.state.get(addr)
         managed = rec.managed if rec is not None else change.owned or change.action in (Action.CREATE, Action.REPLACE)
         if change.action == Action.REPLACE and rec is not None:
-            await provider.delete(rec)
+            if rec.managed:
+                await provider.delete(rec)
+            else:  # not created here: forgotten, left in place (keeps_previous)
+                await provider.forget(rec)
             self.state.remove(addr)
             rec = None
         elif change.action == Action.REPLACE:  # an adopted object that cannot be changed in place
@@ -211,7 +214,7 @@ class _Apply:
     ) -> Observed:
         """Look the live object up (waiting for it when another resource creates it), then create
         it or update what differs. Returns what the service reports afterwards."""
-        if change.action == Action.ADOPT and change.adopt_from:
+        if change.adopt_from and change.action in (Action.ADOPT, Action.REPLACE):
             obs = await _wait_for(provider, spec, rec, addr)
             if obs is None:
                 what = provider.identity(spec) or addr

@@ -181,6 +181,9 @@ class PlannedChange:
     A move with nothing else to do is a ``NOOP`` that is still listed (``is_move``).
     ``owned``: an object found with no record but with a create intent of this address and natural
     key (an apply stopped between the create and its record): recorded as managed, not adopted.
+    ``keeps_previous``: a ``REPLACE`` of an object this tool did not create (adopted, or made by
+    another resource such as AEM's mac-sync agents): the old object is forgotten (left in place),
+    never deleted; the new one is created, or adopted once ``adopt_from`` made it.
     """
 
     address: str
@@ -198,6 +201,7 @@ class PlannedChange:
     health_check: bool = False
     previous_address: str | None = None
     owned: bool = False
+    keeps_previous: bool = False
 
     @property
     def is_move(self) -> bool:

@@ -42,10 +42,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _actions(action: Action) -> list[str]:
-    if action == Action.REPLACE:
-        return ["delete", "create"]
-    return [action.value]
+def _actions(c: PlannedChange) -> list[str]:
+    if c.action == Action.REPLACE:
+        return ["forget", "create"] if c.keeps_previous else ["delete", "create"]
+    return [c.action.value]
 
 
 def change_json(c: PlannedChange) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def change_json(c: PlannedChange) -> dict[str, Any]:
         "address": c.address,
         "previous_address": c.previous_address,
         "kind": c.kind,
-        "actions": _actions(c.action),
+        "actions": _actions(c),
         "reason": c.reason,
         "identity": c.identity,
         "waits_for": c.waits_for,

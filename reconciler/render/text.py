@@ -134,7 +134,10 @@ class TextRenderer:
 
     def _change(self, c: PlannedChange) -> list[str]:
         fg = _COLORS.get(c.action)
-        head = f"  # {c.address} {_VERB.get(c.action, c.action.value)}"
+        verb = _VERB.get(c.action, c.action.value)
+        if c.keeps_previous:
+            verb = "will be replaced (the old object is forgotten and left in place, not deleted)"
+        head = f"  # {c.address} {verb}"
         if c.reason:
             head += f": {c.reason}"
         out = [self._s(head, bold=True)]

@@ -153,3 +153,57 @@ def test_a_wrong_umapi_base_url_is_an_error_not_an_empty_listing(served: Served,
     assert "group(s)" not in out.output and "will be created" not in out.output
     assert "User Management API" in out.output and "listing_failed" in out.output, out.output
     assert "check the connection's base URL" in out.output and "/v2/usermanagment" in out.output
+
+
+def _delete_in_aem(quickstart: Path, path: str) -> None:
+    import asyncio
+
+    import httpx
+
+    from reconciler.clients.aem import AemClient
+
+    async def go() -> None:
+        app = sandbox.create_app("aem", quickstart / ".reconciler" / "sandbox.db")
+        client = AemClient("http://aem.test", username="admin", password="admin", transport=httpx.ASGITransport(app=app))
+        try:
+            await client.delete(path)
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+
+
+def test_a_mac_sync_agent_deleted_by_hand_is_restored_as_aem_makes_it(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _delete_in_aem(quickstart, "/etc/replication/agents.author/mac-sync-assets-sync")
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "replication_agents.mac-sync will be created: drift: deleted outside this tool" in out.output
+    assert "made the way AEM makes it (serializationType=mac-sync" in out.output
+    applied = cli("apply", "--auto-approve", quickstart)
+    assert applied.exit_code == 0, applied.output
+    assert "Health check replication_agents.mac-sync: passed" in applied.output
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+
+
+def test_renaming_a_cloud_configuration_forgets_the_agents_aem_made(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    main = quickstart / "main.yaml"
+    text = main.read_text().replace("    title: Assets sync\n", "    name: assets-sync-2\n    title: Assets sync\n", 1)
+    text = text.replace("name: mac-sync-assets-sync\n", "name: mac-sync-assets-sync-2\n")
+    text = text.replace("name: mac-sync-assets-sync-1\n", "name: mac-sync-assets-sync-2-1\n")
+    main.write_text(text)
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "replication_agents.mac-sync will be replaced (the old object is forgotten and left in place" in out.output
+    assert "/etc/replication/agents.author/mac-sync-assets-sync was not created by this tool: it is forgotten" in out.output
+    doc = json.loads(cli("plan", "-json", quickstart).output)
+    agents = {c["address"]: c["actions"] for c in doc["resource_changes"] if c["kind"] == "replication_agents"}
+    assert agents == {"replication_agents.mac-sync": ["forget", "create"], "replication_agents.mac-sync-1": ["forget", "create"]}
+    applied = cli("apply", "--auto-approve", quickstart)
+    assert applied.exit_code == 0, applied.output
+    agents_now = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["agents"]
+    assert {"mac-sync-assets-sync", "mac-sync-assets-sync-1", "mac-sync-assets-sync-2", "mac-sync-assets-sync-2-1"} <= set(agents_now)
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
