@@ -207,3 +207,21 @@ def test_renaming_a_cloud_configuration_forgets_the_agents_aem_made(quickstart: 
     assert {"mac-sync-assets-sync", "mac-sync-assets-sync-1", "mac-sync-assets-sync-2", "mac-sync-assets-sync-2-1"} <= set(agents_now)
     again = cli("plan", "--detailed-exitcode", quickstart)
     assert again.exit_code == 0 and "No changes." in again.output, again.output
+
+
+def test_editing_an_applications_title_and_description_updates_the_console_project(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    assert "    title: AEM Assets sync\n" in text
+    main.write_text(text.replace("    title: AEM Assets sync\n", "    title: AEM Assets sync (prod)\n    description: Sync\n", 1))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "applications.assets-sync will be updated in place" in out.output
+    assert '~ title       = "AEM Assets sync" -> "AEM Assets sync (prod)"' in out.output, out.output
+    _applied(quickstart, cli)
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+    state = json.loads(cli("state", "pull", "-c", quickstart).output)
+    (app,) = [r for r in state["resources"] if r["address"] == "applications.assets-sync"]
+    assert app["attributes"]["title"] == "AEM Assets sync (prod)" and app["attributes"]["description"] == "Sync"
