@@ -352,6 +352,29 @@ class AemClient(ServiceClient):
         )
         return response.status_code != 404
 
+    async def move(self, source: str, dest: str) -> None:
+        """Move ``source`` and its subtree (a folder with its assets) to ``dest``: the Sling POST
+        servlet's ``:operation=move`` with ``:dest`` (201/200). The destination's parent must exist.
+        Not idempotent (a retry after a lost answer finds the source gone: 404). Raises ``ApiError``
+        subclasses: 404 no source, 409 no parent, 412 destination exists.
+        Protocol: Sling POST servlet docs, "Moving Content" (``:operation=move``, ``:dest``).
+        """
+        await self._write(
+            "POST",
+            _quote_path(source),
+            data={":operation": ["move"], ":dest": [dest]},
+            expected=(200, 201),
+            idempotent=False,
+            accept_json=True,
+        )
+
+    async def count_assets(self, path: str) -> int:
+        """How many assets (``dam:Asset``) are below ``path``: one Query Builder request.
+        Protocol: api-fidelity.md row ``GET /bin/querybuilder.json``."""
+        hits = await self.query({"path": path, "type": "dam:Asset", "p.hits": "selective", "p.properties": "jcr:path"},
+                                page_size=None)
+        return len(hits)
+
     # -- replication agents ------------------------------------------------------------------------
 
     async def list_agents(self, runmode: str = "author") -> dict[str, dict[str, Any]]:

@@ -48,7 +48,13 @@ def _meta_properties() -> dict[str, Any]:
                     "type": "boolean",
                     "default": False,
                     "description": "Refuse to delete this resource (plan fails instead).",
-                }
+                },
+                "allow_content_loss": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Let apply delete or replace this resource although that destroys user "
+                    "content (a folder's assets); without it apply refuses such an action.",
+                },
             },
             "description": "Lifecycle options of this resource.",
         },

@@ -81,9 +81,11 @@ class _Apply:
         emit: Callable[[ApplyEvent], None],
         parallelism: int,
         retries: int,
+        allow_content_loss: bool = False,
     ) -> None:
         self.result, self.state, self.providers, self.emit = result, state, providers, emit
         self.retries = retries
+        self.allow_content_loss = allow_content_loss
         self.out = ApplyResult()
         self.changes = {c.address: c for c in result.plan.changes}
         self.resolver = Resolver(result.records)
@@ -147,9 +149,24 @@ class _Apply:
         self.out.failed[addr] = describe_error(exc)
         self.emit(ApplyEvent(addr, change.action, "failed", self.out.failed[addr], time.monotonic() - start))
 
+    def refuse_content_loss(self, addr: str, change: PlannedChange) -> None:
+        """Raise ActionFailed when ``change`` destroys user content (``content_loss``) that neither
+        the resource's ``lifecycle.allow_content_loss`` nor this run allows."""
+        if change.content_loss <= 0 or self.allow_content_loss:
+            return
+        res = self.result.desired.get(addr)
+        if res is not None and res.allow_content_loss:
+            return
+        raise ActionFailed(
+            f"refused: this {change.action.value} destroys {change.content_loss} piece(s) of content"
+            " (see the plan); set lifecycle: {allow_content_loss: true} on the resource, or allow content"
+            " loss for this run"
+        )
+
     async def execute(self, addr: str, change: PlannedChange) -> str | None:
         """Carry out one action; returns the remote id. Raises on failure. A move
         (``previous_address``) renames the state record first."""
+        self.refuse_content_loss(addr, change)
         if change.action in REMOVALS:
             return await self.remove(addr, change)
         if change.previous_address is not None and self.state.get(change.previous_address) is not None:
@@ -300,14 +317,17 @@ async def apply_plan(
     parallelism: int = 10,
     retries: int = 3,
     on_event: Callable[[ApplyEvent], None] | None = None,
+    allow_content_loss: bool = False,
 ) -> ApplyResult:
     """Carry out ``result.plan``. Never raises for a failed action: failures are in the result.
 
     ``parallelism``: how many actions run at once. ``retries``: how many more times an action that
     raised ``TemporaryError`` is run (each after the error's ``delay_s``). ``on_event``: progress
-    callback (called in the event loop's thread).
+    callback (called in the event loop's thread). ``allow_content_loss``: this run may carry out
+    deletes and replacements that destroy user content (``PlannedChange.content_loss``); without it
+    (and without the resource's ``lifecycle.allow_content_loss``) such an action fails, refused.
     """
-    run = _Apply(result, state, providers, on_event or (lambda e: None), parallelism, retries)
+    run = _Apply(result, state, providers, on_event or (lambda e: None), parallelism, retries, allow_content_loss)
     await asyncio.gather(*(run.run(a, c) for a, c in run.changes.items()))
     await run.run_checks()
     return run.out

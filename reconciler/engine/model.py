@@ -184,6 +184,9 @@ class PlannedChange:
     ``keeps_previous``: a ``REPLACE`` of an object this tool did not create (adopted, or made by
     another resource such as AEM's mac-sync agents): the old object is forgotten (left in place),
     never deleted; the new one is created, or adopted once ``adopt_from`` made it.
+    ``content_loss``: how many pieces of user content (a folder's assets) this delete or replacement
+    destroys, counted at plan time; apply refuses the action unless the resource's
+    ``lifecycle.allow_content_loss`` or the run allows it.
     """
 
     address: str
@@ -202,6 +205,7 @@ class PlannedChange:
     previous_address: str | None = None
     owned: bool = False
     keeps_previous: bool = False
+    content_loss: int = 0
 
     @property
     def is_move(self) -> bool:

@@ -12,7 +12,8 @@
    d. ``decide_wave``   diff desired with observed and decide each action (``actions.py``), with
                         the providers' notes; producers being created make their outputs unknown
                         for the next waves.
-3. raise ``PlanError`` with every error found.
+3. raise ``PlanError`` with every error found; ``count_content_loss``: what each delete and
+   replacement destroys of user content (a folder's assets).
 4. ``schedule_checks``  health checks for what changes, depends on a change or failed last time.
 5. ``order_plan``       changes in dependency order, deletions last in reverse order.
 
@@ -55,6 +56,7 @@ class DesiredResource:
     depends_on: set[str] = field(default_factory=set)
     prevent_destroy: bool = False
     moved_from: list[str] = field(default_factory=list)
+    allow_content_loss: bool = False
 
 
 @dataclass
@@ -276,6 +278,37 @@ def _collect_notes(run: PlanRun, addr: str, notes: list[Note]) -> None:
             run.warnings.append(Note("warning", f"{addr}: {note.summary}", note.detail))
 
 
+async def count_content_loss(run: PlanRun, sem: asyncio.Semaphore) -> None:
+    """Step 3b: for every delete and replacement (of an object this tool deletes), how much user
+    content it destroys (``Provider.content_loss``), as ``content_loss`` and a note."""
+
+    async def count(change: PlannedChange, obs: Observed) -> None:
+        provider = run.providers[change.kind]
+        async with sem:
+            n = await provider.content_loss(obs)
+        if n > 0:
+            change.content_loss = n
+            unit = provider.content_unit + ("" if n == 1 else "s")
+            allowed = "" if _content_loss_allowed(run, change.address) else (
+                "; apply refuses it unless the resource sets lifecycle: {allow_content_loss: true}"
+                " or the run allows content loss"
+            )  # fmt: skip
+            change.notes.append(f"deletes {obs.remote_id} and its {n} {unit}{allowed}")
+
+    todo = [
+        count(c, obs)
+        for c in run.changes.values()
+        if c.action in (Action.DELETE, Action.REPLACE) and not c.keeps_previous
+        and (obs := run.observed.get(c.address)) is not None
+    ]  # fmt: skip
+    await asyncio.gather(*todo)
+
+
+def _content_loss_allowed(run: PlanRun, addr: str) -> bool:
+    res = run.desired.get(addr)
+    return res is not None and res.allow_content_loss
+
+
 def schedule_checks(run: PlanRun) -> list[str]:
     """Step 4: health checks to run after apply, in dependency order: for resources that change,
     depend on a change, or whose last check did not pass. A no-op with a check is marked."""
@@ -345,6 +378,7 @@ async def make_plan(
         decide_wave(run, wave)
     if run.errors:
         raise PlanError(run.errors)
+    await count_content_loss(run, sem)
     plan = order_plan(run, schedule_checks(run), refresh_only=refresh_only)
     plan.config_digest, plan.targets = config_digest, sorted(targets)
     return PlanResult(

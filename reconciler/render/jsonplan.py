@@ -17,6 +17,7 @@ The JSON Schema is ``schemas/plan.schema.json``; a test validates real output ag
 
 ``previous_address`` (as in Terraform's JSON plan) is the address a moved resource's state record
 had; a move with nothing else to do has ``"actions": ["no-op"]``. ``summary.move`` counts moves.
+``content_loss`` is how much user content (a folder's assets) a delete or replacement destroys.
 
 Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
 in ``after_unknown``.
@@ -72,6 +73,7 @@ def change_json(c: PlannedChange) -> dict[str, Any]:
             for f in c.changes
         ],
         "notes": c.notes,
+        "content_loss": c.content_loss,
         "drift": c.reason.startswith("drift"),
     }
 

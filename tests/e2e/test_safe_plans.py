@@ -225,3 +225,79 @@ def test_editing_an_applications_title_and_description_updates_the_console_proje
     state = json.loads(cli("state", "pull", "-c", quickstart).output)
     (app,) = [r for r in state["resources"] if r["address"] == "applications.assets-sync"]
     assert app["attributes"]["title"] == "AEM Assets sync (prod)" and app["attributes"]["description"] == "Sync"
+
+
+def _aem_post(quickstart: Path, *posts: tuple[str, list[tuple[str, str]]]) -> None:
+    import asyncio
+
+    import httpx
+
+    from reconciler.clients.aem import AemClient
+
+    async def go() -> None:
+        app = sandbox.create_app("aem", quickstart / ".reconciler" / "sandbox.db")
+        client = AemClient("http://aem.test", username="admin", password="admin", transport=httpx.ASGITransport(app=app))
+        try:
+            for path, params in posts:
+                await client.sling_post(path, params)
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+
+
+def _assets(quickstart: Path, folder: str, n: int) -> None:
+    _aem_post(quickstart, *((f"{folder}/photo-{i}.jpg", [("jcr:primaryType", "dam:Asset")]) for i in range(n)))
+
+
+def test_a_folder_path_change_is_a_sling_move_that_keeps_the_assets(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _assets(quickstart, "/content/dam/mc-demo", 3)
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace("  mc-demo:\n    connection: author\n",
+                                             "  mc-demo:\n    connection: author\n    path: /content/dam/campaigns/demo\n"))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "folders.mc-demo will be updated in place" in out.output and "forces replacement" not in out.output.split(
+        "folders.mc-demo", 1)[1].split("  # ", 1)[0]
+    assert "moves /content/dam/mc-demo to /content/dam/campaigns/demo (Sling POST :operation=move)" in out.output
+    _applied(quickstart, cli)
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert "/content/dam/mc-demo" not in nodes and nodes["/content/dam/campaigns"] == "sling:Folder"
+    assert all(f"/content/dam/campaigns/demo/photo-{i}.jpg" in nodes for i in range(3))
+
+
+def test_deleting_a_folder_with_assets_is_counted_and_refused_without_the_opt_in(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    extra = "folders:\n  extra:\n    connection: author\n"
+    main.write_text(text.replace("folders:\n", extra, 1))
+    _applied(quickstart, cli)
+    _assets(quickstart, "/content/dam/extra", 2)
+    main.write_text(text)  # folders.extra removed from the YAML
+    out = cli("plan", quickstart)
+    assert "deletes /content/dam/extra and its 2 assets; apply refuses it unless" in out.output, out.output
+    doc = json.loads(cli("plan", "-json", quickstart).output)
+    (gone,) = [c for c in doc["resource_changes"] if c["address"] == "folders.extra"]
+    assert gone["actions"] == ["delete"] and gone["content_loss"] == 2
+    md = cli("plan", "--format", "markdown", quickstart).output
+    assert "its 2 assets" in md
+    refused = cli("apply", "--auto-approve", quickstart)
+    assert refused.exit_code == 1 and "refused: this delete destroys 2 piece(s) of content" in refused.output
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert "/content/dam/extra/photo-0.jpg" in nodes  # nothing lost
+
+
+def test_allow_content_loss_lets_apply_replace_a_folder_with_assets(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    main.write_text(text.replace("folders:\n", "folders:\n  extra:\n    connection: author\n", 1))
+    _applied(quickstart, cli)
+    _assets(quickstart, "/content/dam/extra", 1)
+    main.write_text(text.replace("folders:\n", "folders:\n  extra:\n    connection: author\n    ordered: true\n"
+                                 "    lifecycle: {allow_content_loss: true}\n", 1))
+    out = cli("plan", quickstart)
+    assert "deletes /content/dam/extra and its 1 asset" in out.output and "apply refuses" not in out.output, out.output
+    _applied(quickstart, cli)
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert nodes["/content/dam/extra"] == "sling:OrderedFolder" and "/content/dam/extra/photo-0.jpg" not in nodes
