@@ -8,6 +8,12 @@ by its natural key, so re-running an interrupted apply adopts what the first run
 making it twice) and writes its outcome to state at once. An action that raises ``TemporaryError``
 is run again after its delay, a bounded number of times. A failed action skips its dependents;
 independent branches go on. Health checks run last.
+
+Safety rules: a move (``previous_address``) renames the state record, with no API call; a create
+writes its intent (``state.Intent``) before the API call and clears it with the record; an object
+this tool did not create is forgotten, never deleted, even when replaced; a delete or replacement
+that destroys user content (``content_loss``) is refused unless the resource or the run allows it;
+the record keeps the attributes the service reported after the write.
 """
 
 from __future__ import annotations

@@ -2,14 +2,17 @@
 
 ``make_plan`` runs them in this order; each is a small function over one ``PlanRun``:
 
-1. ``PlanRun.start``    build the dependency graph (configuration + orphaned state records), its
-                        waves, the ``--target`` scope; unknown targets are errors.
+1. ``PlanRun.start``    rename the records of the ``moved:`` blocks (``explicit_moves``), build the
+                        dependency graph (configuration + orphaned state records), its waves, the
+                        ``--target`` scope; unknown targets are errors.
 2. for every wave of the graph (dependencies first):
    a. ``parse_wave``    resolve each resource's references (one ``Resolver`` for the whole run) and
                         parse its spec, once; invalid specs are errors.
    b. ``refresh_wave``  observe the wave in one bulk ``Provider.refresh`` per kind, kinds in parallel.
    c. ``drift_wave``    compare state with what was observed (changes made outside this tool).
-   d. ``decide_wave``   diff desired with observed and decide each action (``actions.py``), with
+   d. ``decide_wave``   an implicit move first (``find_move``: a new address found the remote
+                        object of a record that left the configuration), then diff desired with
+                        observed and decide each action (``actions.py``), with
                         the providers' notes; producers being created make their outputs unknown
                         for the next waves.
 3. raise ``PlanError`` with every error found; ``count_content_loss``: what each delete and
@@ -285,7 +288,7 @@ async def count_content_loss(run: PlanRun, sem: asyncio.Semaphore) -> None:
     async def count(change: PlannedChange, obs: Observed) -> None:
         provider = run.providers[change.kind]
         async with sem:
-            n = await provider.content_loss(obs)
+            n = await provider.content_loss(obs, run.records.get(change.address))
         if n > 0:
             change.content_loss = n
             unit = provider.content_unit + ("" if n == 1 else "s")

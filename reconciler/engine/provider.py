@@ -111,9 +111,10 @@ class Provider(ABC, Generic[SpecT]):
         without one is looked up by the spec's natural key.
         """
 
-    async def content_loss(self, observed: Observed) -> int:
+    async def content_loss(self, observed: Observed, record: StateRecord | None) -> int:
         """How many pieces of user content (``content_unit``, e.g. a folder's assets) deleting the
-        observed object destroys, counted at plan time for each delete and replacement; 0: none."""
+        observed object (``record``: its state record, if any) destroys, counted at plan time for
+        each delete and replacement; 0: none."""
         return 0
 
     async def lookup(self, spec: SpecT, record: StateRecord | None, address: str) -> Observed | None:

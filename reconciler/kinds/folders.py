@@ -87,9 +87,10 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
             return [f"moves {old} to {self._path(spec)} (Sling POST :operation=move): its assets move with it"]
         return []
 
-    async def content_loss(self, observed: Observed) -> int:
-        """The assets below the folder (deleting it deletes them)."""
-        return await self.ctx.aem(observed.outputs["connection"]).count_assets(observed.remote_id)
+    async def content_loss(self, observed: Observed, record: StateRecord | None) -> int:
+        """The assets below the folder (deleting it deletes them): one Query Builder request."""
+        conn = observed.outputs.get("connection") or (record.outputs.get("connection") if record else None)
+        return await self.ctx.aem(conn).count_assets(observed.remote_id) if conn else 0
 
     def destroy_note(self, record: StateRecord) -> str:
         return f"deletes the folder {record.remote_id} and every asset in it"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine import Action, DesiredResource, Observed, StateStore, apply_plan, make_plan
+from reconciler.engine import Action, DesiredResource, Observed, StateRecord, StateStore, apply_plan, make_plan
 
 from .test_engine import Things, World, res, run_apply, run_plan
 
@@ -15,7 +15,7 @@ from .test_engine import Things, World, res, run_apply, run_plan
 class Boxes(Things):
     content_unit = "asset"
 
-    async def content_loss(self, observed: Observed) -> int:
+    async def content_loss(self, observed: Observed, record: StateRecord | None) -> int:
         return 5
 
 
