@@ -96,6 +96,8 @@ class _Apply:
         self.changes = {c.address: c for c in result.plan.changes}
         self.resolver = Resolver(result.records)
         self.resolver.resolved.update(result.resolved)
+        for addr, spec in result.specs.items():
+            self.resolver.known[addr] = providers[result.desired[addr].kind].desired(spec)
         for addr, obs in result.observed.items():
             self.resolver.observe(addr, obs)
         self.live: dict[str, Observed | None] = dict(result.observed)

@@ -301,3 +301,12 @@ def test_allow_content_loss_lets_apply_replace_a_folder_with_assets(quickstart: 
     _applied(quickstart, cli)
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
     assert nodes["/content/dam/extra"] == "sling:OrderedFolder" and "/content/dam/extra/photo-0.jpg" not in nodes
+
+
+def test_replacing_a_folder_keeps_its_known_path_in_the_shares_that_reference_it(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    out = cli("plan", "--replace", "folders.mc-demo", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "folders.mc-demo must be REPLACED" in out.output
+    assert "(known after apply)" not in out.output and "${" not in out.output, out.output
+    assert "shares.mc-demo-experience-cloud must be REPLACED" not in out.output

@@ -36,3 +36,12 @@ def test_adopt_stores_the_observed_attributes(state: StateStore) -> None:
     run_apply(run_plan([res("x", size=1)], state, world), state, world)
     rec = state.get("things.x")
     assert rec is not None and rec.attributes == {"name": "x", "size": 1}  # managed keys only, as observed
+
+
+def test_a_value_known_at_plan_time_stays_known_while_its_producer_is_replaced(state: StateStore) -> None:
+    world = World()
+    desired = [res("a", size=1), res("b", {"things.a"}, ref="${things.a.name}")]
+    run_apply(run_plan(desired, state, world), state, world)
+    result = run_plan(desired, state, world, force_replace=["things.a"])
+    assert {c.address: c.action for c in result.plan.changes} == {"things.a": Action.REPLACE}  # b keeps its value
+    assert result.resolved["things.b"]["ref"] == "a"
