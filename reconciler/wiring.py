@@ -85,6 +85,8 @@ def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
             data=kind.inject_links(dict(decl.data)),
             depends_on=set(decl.depends_on) | set(implicit),
             prevent_destroy=decl.lifecycle.prevent_destroy,
+            moved_from=list(decl.moved_from),
+            allow_content_loss=decl.lifecycle.allow_content_loss,
         )
     return out
 

@@ -352,24 +352,55 @@ class AemClient(ServiceClient):
         )
         return response.status_code != 404
 
+    async def move(self, source: str, dest: str) -> None:
+        """Move ``source`` and its subtree (a folder with its assets) to ``dest``: the Sling POST
+        servlet's ``:operation=move`` with ``:dest`` (201/200). The destination's parent must exist.
+        Not idempotent (a retry after a lost answer finds the source gone: 404). Raises ``ApiError``
+        subclasses: 404 no source, 409 no parent, 412 destination exists.
+        Protocol: Sling POST servlet docs, "Moving Content" (``:operation=move``, ``:dest``).
+        """
+        await self._write(
+            "POST",
+            _quote_path(source),
+            data={":operation": ["move"], ":dest": [dest]},
+            expected=(200, 201),
+            idempotent=False,
+            accept_json=True,
+        )
+
+    async def count_assets(self, path: str) -> int:
+        """How many assets (``dam:Asset``) are below ``path``: one Query Builder request.
+        Protocol: api-fidelity.md row ``GET /bin/querybuilder.json``."""
+        hits = await self.query({"path": path, "type": "dam:Asset", "p.hits": "selective", "p.properties": "jcr:path"},
+                                page_size=None)
+        return len(hits)
+
     # -- replication agents ------------------------------------------------------------------------
 
     async def list_agents(self, runmode: str = "author") -> dict[str, dict[str, Any]]:
         """All replication agents of ``runmode`` in one request.
 
         ``GET /etc/replication/agents.<runmode>.2.json``; returns ``{agent name: properties of its
-        jcr:content}`` (``transportPassword`` reads back encrypted as ``{...}``). An absent agents
-        folder gives ``{}``. Protocol: api-fidelity.md row ``GET /etc/replication/agents.author.<N>.json``.
+        jcr:content}`` (``transportPassword`` reads back encrypted as ``{...}``).
+
+        A 404 is ambiguous in Sling (a missing node and a wrong base URL answer alike), so it is
+        told apart by reading ``/etc/replication.json``, present on every author: when that exists,
+        the agents folder of ``runmode`` is absent (the parent does not exist: ``{}``); when it
+        does not, the base URL does not point at an AEM author and ``ApiError`` ``listing_failed``
+        is raised. A body that is not a JSON object (e.g. a login page) raises ``invalid_response``.
+        Protocol: api-fidelity.md row ``GET /etc/replication/agents.author.<N>.json`` (404 missing).
         """
         response = await self.request(
             "GET", f"/etc/replication/agents.{quote(runmode, safe='')}.2.json", expected=(200, 404)
         )
         if response.status_code == 404:
-            return {}
-        body = self.json_of(response)
+            probe = await self.request("GET", "/etc/replication.json", expected=(200, 404))
+            if probe.status_code == 200:
+                self._json_object(probe)  # an HTML page with 200 is not AEM either
+                return {}
+            raise self.listing_failed(response, "the listing answered 404 and so does /etc/replication.json")
+        body = self._json_object(response)
         agents: dict[str, dict[str, Any]] = {}
-        if not isinstance(body, dict):
-            return agents
         for name, node in body.items():
             if name == "jcr:content" or not isinstance(node, dict):
                 continue

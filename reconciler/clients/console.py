@@ -158,6 +158,22 @@ class ConsoleClient(ServiceClient):
         )
         return self._object(response)
 
+    async def edit_project(self, org_id: Id, project_id: Id, *, title: str, description: str) -> dict[str, Any]:
+        """``PATCH .../projects/{projectId}`` JSON ``{title, description}``: change a project's title and
+        description in place (the name cannot change). Returns the project as answered.
+
+        Protocol: ``@adobe/aio-lib-console`` ``editProject(organizationId, projectId, projectDetails)``
+        calls ``patch_console_organizations__orgId__projects__projectId_`` with the details as body;
+        the answer's shape (the project) is assumed, so the caller re-reads the project.
+        """
+        response = await self._call(
+            "PATCH",
+            f"/console/organizations/{_seg(org_id)}/projects/{_seg(project_id)}",
+            json={"title": title, "description": description},
+            idempotent=True,
+        )
+        return self._object(response)
+
     async def delete_project(self, org_id: Id, project_id: Id) -> bool:
         """``DELETE .../projects/{projectId}``: True when deleted (200/204), False when absent (404).
 

@@ -153,6 +153,13 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def looks_like_html(response: httpx.Response) -> bool:
+    """True when the body is an HTML page (``Content-Type: text/html`` or a body starting with
+    ``<``): what a login page, a proxy's error page or another application answers."""
+    ctype = response.headers.get("content-type", "").lower()
+    return "html" in ctype or response.content.lstrip()[:1] == b"<"
+
+
 class ServiceClient:
     """Base of every service client: one ``httpx.AsyncClient`` plus the shared :class:`HttpPolicy`.
 
@@ -238,19 +245,43 @@ class ServiceClient:
 
     def json_of(self, response: httpx.Response, error: type[ApiError] | None = None) -> Any:
         """The decoded JSON body of ``response``. Raises ``error`` (default ApiError) with code
-        ``invalid_response`` when the body is not JSON; the message names the service, method and
-        the redacted URL path."""
+        ``invalid_response`` when the body is not JSON; the message names the service, method, the
+        redacted URL and the likely fix (an HTML page, e.g. a login page of a proxy or of another
+        application, is named as such: the connection's base URL points somewhere else)."""
         try:
             return response.json()
         except ValueError:
+            what = "response is not JSON"
+            if looks_like_html(response):
+                what += " (an HTML page: a login or error page?)"
             raise (error or ApiError)(
                 self.service,
                 response.request.method,
                 self.redact(str(response.request.url)),
                 response.status_code,
                 "invalid_response",
-                "response is not JSON",
+                f"{what}; {self.base_url_hint(response)}",
             ) from None
+
+    def base_url_hint(self, response: httpx.Response) -> str:
+        """``from <redacted URL>; check the connection's base URL (<base URL>)``: the likely fix
+        when a service answers something that is not its documented API."""
+        url = self.redact(str(response.request.url))
+        return f"from {url}; check the connection's base URL ({self.redact(self.base_url)})"
+
+    def listing_failed(self, response: httpx.Response, why: str, error: type[ApiError] | None = None) -> ApiError:
+        """The error for a listing whose answer is not the documented one (``why``: e.g. "the
+        endpoint answered 404"): code ``listing_failed``; the message names the redacted URL and
+        the connection's base URL. A failed listing must never be read as an empty one (the plan
+        would propose creating what may exist)."""
+        return (error or ApiError)(
+            self.service,
+            response.request.method,
+            self.redact(str(response.request.url)),
+            response.status_code,
+            "listing_failed",
+            f"{why}, so nothing can be listed {self.base_url_hint(response)}",
+        )
 
     # -- the one request method --------------------------------------------------------------
 

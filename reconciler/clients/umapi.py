@@ -188,7 +188,12 @@ class UmapiClient(ServiceClient):
         while True:
             response = await self._call(family, "GET", f"{path}/{page}", params=params, expected=(200, 404))
             if response.status_code == 404:
-                return out
+                # UMAPI answers a page past the end with the last page (users) or a 200 "Not found"
+                # (groups), an unknown org with 400: a 404 is the endpoint itself missing (a wrong
+                # base URL), unless a later page answers UMAPI's own JSON error (then: past the end)
+                if page > 0 and _umapi_body(response):
+                    return out
+                raise self.listing_failed(response, "the listing endpoint answered 404", UmapiError)
             body = self.json_of(response, UmapiError)
             if not isinstance(body, dict):
                 raise UmapiError("umapi", "GET", path, 200, "invalid_response", "expected a JSON object")
@@ -207,7 +212,12 @@ class UmapiClient(ServiceClient):
     async def list_users(
         self, org_id: str, *, group: str | None = None, direct_only: bool = True, domain: str | None = None
     ) -> list[dict[str, Any]]:
-        """Every active user of the org (or of one group), all pages: ``GET /users/{orgId}/{page}``."""
+        """Every active user of the org (or of one group), all pages: ``GET /users/{orgId}/{page}``.
+
+        An unknown ``group`` (UMAPI's documented 404 ``error.group.not_found``) lists no one. Any
+        other 404, an HTML page or a body that is not UMAPI's JSON raises ``UmapiError``
+        (``listing_failed`` / ``invalid_response``) naming the URL and the connection's base URL:
+        a failed listing is never an empty one. Protocol: api-fidelity.md rows ``GET /users/...``."""
         path = f"/users/{quote(org_id, safe='@')}"
         params = {"directOnly": "true" if direct_only else "false"}
         if domain:
@@ -221,8 +231,14 @@ class UmapiClient(ServiceClient):
                     "users", "GET", f"{path}/{page}/{quote(group, safe='')}", params=params, expected=(200, 404)
                 )
                 if response.status_code == 404:
-                    return out
+                    # documented: an unknown group is 404 {"result": "error.group.not_found"} (the
+                    # parent does not exist: no members); any other 404 is the endpoint missing
+                    if _umapi_body(response).get("result") == "error.group.not_found":
+                        return out
+                    raise self.listing_failed(response, "the listing endpoint answered 404", UmapiError)
                 body = self.json_of(response, UmapiError)
+                if not isinstance(body, dict):
+                    raise UmapiError("umapi", "GET", path, 200, "invalid_response", "expected a JSON object")
                 items = [u for u in body.get("users") or [] if isinstance(u, dict)]
                 out.extend(items)
                 if body.get("lastPage") is True or not items:
@@ -231,7 +247,9 @@ class UmapiClient(ServiceClient):
         return await self._pages("users", path, "users", params)
 
     async def list_groups(self, org_id: str) -> list[dict[str, Any]]:
-        """Every user group, product profile and admin group: ``GET /groups/{orgId}/{page}``."""
+        """Every user group, product profile and admin group: ``GET /groups/{orgId}/{page}``. A 404
+        (the endpoint itself missing: UMAPI answers an unknown org with 400) raises ``UmapiError``
+        ``listing_failed``. Protocol: api-fidelity.md row ``GET /groups/{orgId}/{page}``."""
         return await self._pages("groups", f"/groups/{quote(org_id, safe='@')}", "groups")
 
     async def get_user(self, org_id: str, user: str, *, domain: str | None = None) -> dict[str, Any] | None:
@@ -378,3 +396,13 @@ def _part(result: ActionResult, index: int, *, test_only: bool) -> ActionResult:
         warnings=list(result.warnings),
         requests=result.requests,
     )
+
+
+def _umapi_body(response: httpx.Response) -> dict[str, Any]:
+    """The body as UMAPI's own JSON object with a ``result`` (its documented error answers); ``{}``
+    for anything else (a proxy's or another server's 404 page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) and "result" in body else {}

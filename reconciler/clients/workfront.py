@@ -246,9 +246,14 @@ class WorkfrontClient(ServiceClient):
     # -- the native integration's settings (no public API; the sandbox defines one) --------
 
     async def list_integrations(self) -> list[dict[str, Any]]:
-        """``GET /aem-integration/api/v1/integrations`` (assumed API)."""
-        data = self._data(await self._send("GET", f"{INTEGRATIONS_ROOT}/integrations"))
-        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+        """``GET /aem-integration/api/v1/integrations`` (assumed API). A 404 raises ``NotFoundError``
+        (the endpoint itself is missing); an answer whose ``data`` is not a list raises ``ApiError``
+        ``listing_failed``: a failed listing is never an empty one."""
+        response = await self._send("GET", f"{INTEGRATIONS_ROOT}/integrations")
+        data = self._data(response)
+        if not isinstance(data, list):
+            raise self.listing_failed(response, "the listing's data is not a list")
+        return [d for d in data if isinstance(d, dict)]
 
     async def create_integration(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return dict(self._data(await self._send("POST", f"{INTEGRATIONS_ROOT}/integrations", json_body=dict(body))))
@@ -263,12 +268,22 @@ class WorkfrontClient(ServiceClient):
         return response.status_code != 404
 
     async def list_metadata_mappings(self, integration_id: str) -> list[dict[str, Any]]:
+        """``GET .../integrations/{id}/metadata-mappings`` (assumed API): the integration's mappings.
+        ``[]`` when the integration does not exist (its 404, confirmed by the integrations listing);
+        ``ApiError`` ``listing_failed`` for a 404 of an existing integration's listing or a ``data``
+        that is not a list; ``invalid_response`` for a body that is not the JSON envelope."""
         path = f"{INTEGRATIONS_ROOT}/integrations/{quote(integration_id, safe='')}/metadata-mappings"
         response = await self._send("GET", path, expected=(200, 404))
         if response.status_code == 404:
-            return []
+            # 404 means "no such integration" (the parent is missing: no mappings) only when the
+            # integrations listing works and lacks it; otherwise the endpoint itself is missing
+            if not any(str(i.get("id")) == integration_id for i in await self.list_integrations()):
+                return []
+            raise self.listing_failed(response, "the listing answered 404 for an integration that exists")
         data = self._data(response)
-        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+        if not isinstance(data, list):
+            raise self.listing_failed(response, "the listing's data is not a list")
+        return [d for d in data if isinstance(d, dict)]
 
     async def create_metadata_mapping(self, integration_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         path = f"{INTEGRATIONS_ROOT}/integrations/{quote(integration_id, safe='')}/metadata-mappings"

@@ -108,6 +108,8 @@ class Registry:
     resources: dict[str, Entry] = field(default_factory=dict)
     backend: Any = None
     backend_loc: Any = None
+    #: the top-level ``moved:`` blocks: ``(from address, to address, position of the item)``
+    moves: list[tuple[str, str, Any]] = field(default_factory=list)
 
     def names_of(self, kind: str) -> list[str]:
         """Names of the declared resources of ``kind``, in file order."""

@@ -113,6 +113,8 @@ class ResourceDecl:
         edges: address in ``depends_on`` -> ``(what, position)`` of the first place that makes the
             edge: ``what`` is the dotted field of a typed name or ``${...}`` reference, or
             ``depends_on.<i>`` for an explicit entry (rules print dependency cycles with them).
+        moved_from: earlier addresses of this resource, from the top-level ``moved:`` blocks
+            (``{from: OLD, to: this address}``), in file order.
     """
 
     kind: str
@@ -126,6 +128,7 @@ class ResourceDecl:
     field_locs: dict[str, SourceLoc]
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     edges: dict[str, tuple[str, SourceLoc]] = field(default_factory=dict)
+    moved_from: list[str] = field(default_factory=list)
 
     def loc_of(self, path: str) -> SourceLoc:
         """Position of the value at dotted ``path``, or of its closest parent, or of the resource."""
@@ -198,6 +201,7 @@ def load_config(
 _ConnectionModel = type[AemConnection | AdobeConnection | WorkfrontConnection]
 
 
+_ADDRESS_RE = re.compile(r"[a-z][a-z0-9_]*\.[A-Za-z0-9][A-Za-z0-9_-]*")
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-(.*?))?\}")
 
 
@@ -215,7 +219,7 @@ class _Loader:
 
     def load(self, path: Path, recursive: bool = False) -> LoadedConfig:
         found, root = find_files(path, self.findings, recursive=recursive)
-        top_keys = ["version", "backend", "connections", *self.kinds] if path.is_dir() else None
+        top_keys = ["version", "backend", "connections", "moved", *self.kinds] if path.is_dir() else None
         files, digest = read_files(found, self.findings, top_keys=top_keys)
         registry = collect(files, self.kinds, self.findings, require_version=top_keys is None)
         for entry in [*registry.connections.values(), *registry.resources.values()]:
@@ -223,6 +227,7 @@ class _Loader:
         refs = RefChecker(self.kinds, registry, self.findings)
         connections = self._validate_connections(registry.connections, refs)
         resources = self._validate_resources(registry.resources, refs)
+        self._moves(registry, resources)
         backend = self._backend(registry)
 
         diags = self.findings.finish()
@@ -239,6 +244,35 @@ class _Loader:
             warnings=diags,
             backend=backend,
         )
+
+    def _moves(self, registry: Registry, resources: Mapping[str, ResourceDecl]) -> None:
+        """Check each ``moved:`` block (``to`` declared, ``from`` a valid address of the same kind that
+        is no longer declared, each ``from`` once) and record it on the ``to`` resource."""
+        seen: dict[str, SourceLoc] = {}
+        for src, dst, loc in registry.moves:
+            bad = [a for a in (src, dst) if not _ADDRESS_RE.fullmatch(a)]
+            if bad:
+                self.findings.error(
+                    f"moved: {bad[0]!r} is not a resource address", loc, hint="write kind.name, e.g. folders.demo"
+                )
+            elif dst not in registry.resources:
+                self.findings.error(
+                    f"moved: {dst} (to) is not declared", loc, hint=f"declare {dst}, or remove this block"
+                )
+            elif src in registry.resources:
+                self.findings.error(
+                    f"moved: {src} (from) is still declared", loc,
+                    detail=f"declared at {registry.resources[src].key_loc}",
+                    hint="a move renames a resource: remove the old declaration",
+                )  # fmt: skip
+            elif src.split(".", 1)[0] != dst.split(".", 1)[0]:
+                self.findings.error(f"moved: {src} and {dst} are of different kinds", loc, hint="a move keeps the kind")
+            elif src in seen:
+                self.findings.error(f"moved: {src} is moved twice", loc, detail=f"first at {seen[src]}")
+            else:
+                seen[src] = loc
+                if dst in resources:
+                    resources[dst].moved_from.append(src)
 
     def _backend(self, registry: Registry) -> dict[str, str] | None:
         """The backend block with ``${env:NAME}`` / ``${env:NAME:-default}`` substituted (values kept

@@ -2,7 +2,7 @@
 
 Both are taken out of the resource's data before its spec is validated. ``depends_on`` is a list
 of resource addresses (``<kind>.<name>``) that must be declared; ``lifecycle`` is a mapping with
-the one key ``prevent_destroy`` (a boolean). Problems become diagnostics (nothing raises).
+the keys ``prevent_destroy`` and ``allow_content_loss`` (booleans). Problems become diagnostics (nothing raises).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ class Lifecycle:
     """Per-resource lifecycle options (the ``lifecycle:`` meta key)."""
 
     prevent_destroy: bool = False
+    #: apply may delete or replace this resource although that destroys user content (a folder's
+    #: assets); without it apply refuses such an action (unless the run allows it)
+    allow_content_loss: bool = False
 
 
 def parse_depends_on(entry: Entry, value: Any, resources: Mapping[str, Entry], findings: Findings) -> set[str]:
@@ -82,22 +85,23 @@ def parse_lifecycle(entry: Entry, value: Any, findings: Findings) -> Lifecycle:
         )
         return Lifecycle()
     result = Lifecycle()
+    keys = ["prevent_destroy", "allow_content_loss"]
     for key, item in value.items():
-        if key != "prevent_destroy":
-            suggestion = did_you_mean(key, ["prevent_destroy"])
+        if key not in keys:
+            suggestion = did_you_mean(key, keys)
             findings.error(
                 f"unknown key '{key}' in lifecycle of {entry.address}",
                 entry.key_loc_of(("lifecycle", key)),
-                detail="expected one of: prevent_destroy",
+                detail="expected one of: " + ", ".join(keys),
                 address=entry.address,
                 hint=f"did you mean '{suggestion}'?" if suggestion else None,
             )
         elif not isinstance(item, bool):
             findings.error(
-                f"lifecycle.prevent_destroy of {entry.address} must be a boolean, got {describe(item)}",
+                f"lifecycle.{key} of {entry.address} must be a boolean, got {describe(item)}",
                 entry.value_loc(("lifecycle", key)),
                 address=entry.address,
             )
         else:
-            result.prevent_destroy = item
+            setattr(result, key, item)
     return result

@@ -48,7 +48,13 @@ def _meta_properties() -> dict[str, Any]:
                     "type": "boolean",
                     "default": False,
                     "description": "Refuse to delete this resource (plan fails instead).",
-                }
+                },
+                "allow_content_loss": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Let apply delete or replace this resource although that destroys user "
+                    "content (a folder's assets); without it apply refuses such an action.",
+                },
             },
             "description": "Lifecycle options of this resource.",
         },
@@ -119,6 +125,17 @@ def build_config_schema(kinds: Mapping[str, KindSchema]) -> dict[str, Any]:
                 "oneOf": [{"$ref": ref} for ref in conn_refs.values()],
                 "discriminator": {"propertyName": "type", "mapping": conn_refs},
             },
+        },
+    }
+    properties["moved"] = {
+        "type": ["array", "null"],
+        "description": "Renamed resources: each {from, to} renames the state record of `from` to `to` (no API "
+        "call), so the object is neither deleted nor adopted again.",
+        "items": {
+            "type": "object",
+            "required": ["from", "to"],
+            "additionalProperties": False,
+            "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
         },
     }
     for section, kind in kinds.items():

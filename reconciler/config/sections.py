@@ -35,7 +35,7 @@ def collect(
     """
     registry = Registry()
     any_content = False
-    top_keys = ["version", "backend", "connections", *kinds]
+    top_keys = ["version", "backend", "connections", "moved", *kinds]
     for f in files:
         data = f.parsed.data
         if data is None:
@@ -54,6 +54,8 @@ def collect(
                 _check_version(value, value_loc, findings)
             elif key == "backend":
                 _backend(value, value_loc, registry, findings)
+            elif key == "moved":
+                _moved(f, value, value_loc, registry, findings)
             elif key == "connections" or key in kinds:
                 _section(f, key, value, value_loc, registry, findings)
             else:
@@ -86,6 +88,30 @@ def _backend(value: Any, loc: SourceLoc, registry: Registry, findings: Findings)
         )
     else:
         registry.backend, registry.backend_loc = dict(value), loc
+
+
+_MOVED_HINT = "write: moved: [{from: folders.old-name, to: folders.new-name}]"
+
+
+def _moved(f: SourceFile, value: Any, loc: SourceLoc, registry: Registry, findings: Findings) -> None:
+    """The ``moved:`` blocks: a list of ``{from: ADDRESS, to: ADDRESS}`` (a renamed resource keeps its
+    state record). Only the shape is checked here; the loader checks the addresses against the
+    declared resources."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        findings.error(f"moved must be a list of {{from, to}} mappings, got {describe(value)}", loc, hint=_MOVED_HINT)
+        return
+    for i, item in enumerate(value):
+        item_loc = f.parsed.locs.get(("moved", i), (loc, loc))[1]
+        if (
+            not isinstance(item, dict)
+            or sorted(item) != ["from", "to"]
+            or not all(isinstance(v, str) for v in item.values())
+        ):
+            findings.error(f"moved[{i}] must be a mapping of from and to (addresses)", item_loc, hint=_MOVED_HINT)
+            continue
+        registry.moves.append((item["from"], item["to"], item_loc))
 
 
 def _check_version(value: Any, value_loc: SourceLoc, findings: Findings) -> None:

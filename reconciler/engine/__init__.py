@@ -35,7 +35,17 @@ from .model import (
 )
 from .planner import DesiredResource, PlanResult, accept_drift, make_plan
 from .provider import Provider, RefreshItem, SpecT
-from .state import LockInfo, Snapshot, StateBackend, StateRecord, StateStore, parse_duration
+from .state import (
+    Intent,
+    LockInfo,
+    Snapshot,
+    StateBackend,
+    StateRecord,
+    StateStore,
+    forget_address,
+    move_address,
+    parse_duration,
+)
 
 __all__ = [
     "BACKEND_ENV",
@@ -53,6 +63,7 @@ __all__ = [
     "DriftItem",
     "EngineError",
     "FieldChange",
+    "Intent",
     "LockError",
     "LockInfo",
     "Note",
@@ -76,10 +87,12 @@ __all__ = [
     "Unknown",
     "accept_drift",
     "apply_plan",
+    "forget_address",
     "is_postgres",
     "is_unknown",
     "local_state_path",
     "make_plan",
+    "move_address",
     "open_state",
     "parse_duration",
 ]

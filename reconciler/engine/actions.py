@@ -74,15 +74,59 @@ def decide_desired(
     pc.changes = diff_attributes(want, obs.attributes, replace_fields=provider.replace_fields, unknown=unknown)
     pc.changes += secret_changes(addr, provider, spec, rec, state)[0]
     if rec is None:
-        pc.action, pc.adopt_from = Action.ADOPT, creator
+        intent = state.intents().get(addr)
+        pc.owned = intent is not None and intent.kind == kind and intent.natural_key == pc.identity
+        _decide_adopt(pc, creator)
+        return pc
+    _decide_existing(pc, want, unknown, rec, force=force)
+    if pc.action == Action.REPLACE and not rec.managed:
+        _keep_previous(pc, rec, creator, changes)
+    return pc
+
+
+def _keep_previous(
+    pc: PlannedChange, rec: StateRecord, creator: str | None, changes: Mapping[str, PlannedChange]
+) -> None:
+    """A replacement of an object this tool did not create: the old one is only forgotten."""
+    pc.keeps_previous = True
+    made = creator is not None and creator in changes and changes[creator].action in (Action.CREATE, Action.REPLACE)
+    pc.adopt_from = creator if made else None
+    then = f"the new one is adopted once {creator} has made it" if made else "the new one is created"
+    pc.notes.append(
+        f"{rec.remote_id} was not created by this tool: it is forgotten (left in place, not deleted); {then}"
+    )
+
+
+def _decide_adopt(pc: PlannedChange, creator: str | None) -> None:
+    """An existing object this tool has no record of (``pc.changes``: desired vs observed): adopt it,
+    and when it differs, count it as what apply will do to it: an update in place, or a replacement
+    (the observed object is deleted and made again; a note says so, as it was not created here).
+    ``pc.owned`` (a create intent matched) makes it this tool's own object, recorded as managed."""
+    pc.adopt_from = creator
+    found = f"created by {creator}" if creator else "already exists (not created by this tool)"
+    if pc.owned:
+        found = "created by an interrupted apply of this tool (its create intent is in state); managed"
+    replacing = [c.path for c in pc.changes if c.forces_replacement]
+    if replacing:
+        pc.action = Action.REPLACE
+        pc.reason = f"{found}; adopting it, but {', '.join(replacing)} cannot change in place"
+        if not pc.owned:
+            pc.notes.append(
+                "this object was not created by this tool: replacing it deletes the existing object (and what it"
+                " holds) and creates it again; to keep it, set the configuration to what exists"
+            )
+    elif any(c for c in pc.changes):
+        pc.action = Action.UPDATE
+        pc.reason = f"{found}; adopting it and updating " + ", ".join(c.path for c in pc.changes)
+    else:
+        pc.action = Action.ADOPT
         pc.reason = (
-            f"created by {creator}; adopting it"
+            found
+            if pc.owned
+            else f"created by {creator}; adopting it"
             if creator
             else "already exists; adopting it (it will not be deleted by this tool)"
         )
-        return pc
-    _decide_existing(pc, want, unknown, rec, force=force)
-    return pc
 
 
 def _read_only(

@@ -8,6 +8,12 @@ by its natural key, so re-running an interrupted apply adopts what the first run
 making it twice) and writes its outcome to state at once. An action that raises ``TemporaryError``
 is run again after its delay, a bounded number of times. A failed action skips its dependents;
 independent branches go on. Health checks run last.
+
+Safety rules: a move (``previous_address``) renames the state record, with no API call; a create
+writes its intent (``state.Intent``) before the API call and clears it with the record; an object
+this tool did not create is forgotten, never deleted, even when replaced; a delete or replacement
+that destroys user content (``content_loss``) is refused unless the resource or the run allows it;
+the record keeps the attributes the service reported after the write.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from .planner import PlanResult
 from .provider import Provider
 from .resolve import Resolver, unresolved_paths
 from .secrets import secret_changes
-from .state import StateBackend, StateRecord
+from .state import Intent, StateBackend, StateRecord
 
 __all__ = ["ActionFailed", "ApplyEvent", "ApplyResult", "apply_plan", "describe_error"]
 
@@ -81,16 +87,21 @@ class _Apply:
         emit: Callable[[ApplyEvent], None],
         parallelism: int,
         retries: int,
+        allow_content_loss: bool = False,
     ) -> None:
         self.result, self.state, self.providers, self.emit = result, state, providers, emit
         self.retries = retries
+        self.allow_content_loss = allow_content_loss
         self.out = ApplyResult()
         self.changes = {c.address: c for c in result.plan.changes}
         self.resolver = Resolver(result.records)
         self.resolver.resolved.update(result.resolved)
+        for addr, spec in result.specs.items():
+            self.resolver.known[addr] = providers[result.desired[addr].kind].desired(spec)
         for addr, obs in result.observed.items():
             self.resolver.observe(addr, obs)
         self.live: dict[str, Observed | None] = dict(result.observed)
+        self.intended: set[str] = set()  # addresses whose create intent this run wrote
         self.finished = {a: asyncio.Event() for a in self.changes}
         self.sem = asyncio.Semaphore(parallelism)
 
@@ -146,10 +157,31 @@ class _Apply:
         self.out.failed[addr] = describe_error(exc)
         self.emit(ApplyEvent(addr, change.action, "failed", self.out.failed[addr], time.monotonic() - start))
 
+    def refuse_content_loss(self, addr: str, change: PlannedChange) -> None:
+        """Raise ActionFailed when ``change`` destroys user content (``content_loss``) that neither
+        the resource's ``lifecycle.allow_content_loss`` nor this run allows."""
+        if change.content_loss <= 0 or self.allow_content_loss:
+            return
+        res = self.result.desired.get(addr)
+        if res is not None and res.allow_content_loss:
+            return
+        raise ActionFailed(
+            f"refused: this {change.action.value} destroys {change.content_loss} piece(s) of content"
+            " (see the plan); set lifecycle: {allow_content_loss: true} on the resource, or allow content"
+            " loss for this run"
+        )
+
     async def execute(self, addr: str, change: PlannedChange) -> str | None:
-        """Carry out one action; returns the remote id. Raises on failure."""
+        """Carry out one action; returns the remote id. Raises on failure. A move
+        (``previous_address``) renames the state record first."""
+        self.refuse_content_loss(addr, change)
         if change.action in REMOVALS:
             return await self.remove(addr, change)
+        if change.previous_address is not None and self.state.get(change.previous_address) is not None:
+            self.state.move(change.previous_address, addr)  # the state record only: no API call
+        if change.action == Action.NOOP:  # a move and nothing else
+            moved = self.state.get(addr)
+            return moved.remote_id if moved is not None else None
         res = self.result.desired[addr]
         provider = self.providers[res.kind]
         spec = self.spec_for(addr)
@@ -158,11 +190,19 @@ class _Apply:
         if missing:
             raise ActionFailed("values still unknown after their producers finished: " + ", ".join(sorted(missing)))
         rec = self.state.get(addr)
-        managed = rec.managed if rec is not None else change.action in (Action.CREATE, Action.REPLACE)
+        managed = rec.managed if rec is not None else change.owned or change.action in (Action.CREATE, Action.REPLACE)
         if change.action == Action.REPLACE and rec is not None:
-            await provider.delete(rec)
+            if rec.managed:
+                await provider.delete(rec)
+            else:  # not created here: forgotten, left in place (keeps_previous)
+                await provider.forget(rec)
             self.state.remove(addr)
             rec = None
+        elif change.action == Action.REPLACE:  # an adopted object that cannot be changed in place
+            found = await provider.lookup(spec, None, addr)
+            if found is not None:
+                existing = StateRecord(addr, res.kind, found.remote_id, managed=False, outputs=dict(found.outputs))
+                await provider.delete(existing)
         obs = await self.write(addr, change, provider, spec, want, rec)
         self.record(addr, change, provider, spec, want, obs, rec, managed=managed)
         return obs.remote_id
@@ -199,7 +239,7 @@ class _Apply:
     ) -> Observed:
         """Look the live object up (waiting for it when another resource creates it), then create
         it or update what differs. Returns what the service reports afterwards."""
-        if change.action == Action.ADOPT and change.adopt_from:
+        if change.adopt_from and change.action in (Action.ADOPT, Action.REPLACE):
             obs = await _wait_for(provider, spec, rec, addr)
             if obs is None:
                 what = provider.identity(spec) or addr
@@ -209,6 +249,9 @@ class _Apply:
             if obs is None and change.action == Action.READ:
                 raise ActionFailed(f"{provider.identity(spec) or addr} was not found")
         if obs is None:
+            # the intent first: a run that stops after the create but before its record still knows
+            self.state.put_intent(Intent(addr, self.result.desired[addr].kind, provider.identity(spec)))
+            self.intended.add(addr)
             return await provider.create(addr, spec)
         if not provider.read_only:
             diffs = diff_attributes(want, obs.attributes, replace_fields=())
@@ -229,7 +272,9 @@ class _Apply:
         *,
         managed: bool,
     ) -> None:
-        """Write the outcome of an action to state at once, and make its outputs known."""
+        """Write the outcome of an action to state at once, and make its outputs known. The record
+        keeps the attributes the service reported after the write (``observed_attributes``), so
+        that the next plan's drift is only what changed outside this tool."""
         res = self.result.desired[addr]
         _, hashes = secret_changes(addr, provider, spec, None, self.state)
         self.live[addr] = obs
@@ -244,11 +289,13 @@ class _Apply:
                 prevent_destroy=res.prevent_destroy,
                 secret_hashes=hashes,
                 outputs=dict(obs.outputs),
-                attributes=dict(want),
+                attributes=observed_attributes(want, obs),
                 dependencies=sorted(res.depends_on),
                 check_status=check_status,
             )
         )
+        if addr in self.intended or change.owned:
+            self.state.clear_intent(addr)
 
     async def run_checks(self) -> None:
         """The plan's health checks, for resources whose apply and dependencies all went through."""
@@ -278,17 +325,26 @@ async def apply_plan(
     parallelism: int = 10,
     retries: int = 3,
     on_event: Callable[[ApplyEvent], None] | None = None,
+    allow_content_loss: bool = False,
 ) -> ApplyResult:
     """Carry out ``result.plan``. Never raises for a failed action: failures are in the result.
 
     ``parallelism``: how many actions run at once. ``retries``: how many more times an action that
     raised ``TemporaryError`` is run (each after the error's ``delay_s``). ``on_event``: progress
-    callback (called in the event loop's thread).
+    callback (called in the event loop's thread). ``allow_content_loss``: this run may carry out
+    deletes and replacements that destroy user content (``PlannedChange.content_loss``); without it
+    (and without the resource's ``lifecycle.allow_content_loss``) such an action fails, refused.
     """
-    run = _Apply(result, state, providers, on_event or (lambda e: None), parallelism, retries)
+    run = _Apply(result, state, providers, on_event or (lambda e: None), parallelism, retries, allow_content_loss)
     await asyncio.gather(*(run.run(a, c) for a, c in run.changes.items()))
     await run.run_checks()
     return run.out
+
+
+def observed_attributes(want: Mapping[str, Any], obs: Observed) -> dict[str, Any]:
+    """The managed attributes (the keys of ``want``) as ``obs`` reports them; a key the service did
+    not report keeps its desired value."""
+    return {k: obs.attributes.get(k, v) for k, v in want.items()}
 
 
 async def _wait_for(provider: Provider[Any], spec: Any, rec: StateRecord | None, addr: str) -> Observed | None:

@@ -175,6 +175,18 @@ class PlannedChange:
     ``before``/``after``: display-safe attribute maps (``None`` when the object does not exist
     before, or will not exist after). ``unknown``: attribute paths known only after apply.
     ``notes``: human sentences the reviewer must see (ownership rules, org switches, ...).
+    ``previous_address``: the address the resource's state record had before (a *move*: the record
+    is renamed, with no API call; set by a top-level ``moved:`` block or found by the planner when a
+    resource left the configuration and another of the same kind found the same remote object).
+    A move with nothing else to do is a ``NOOP`` that is still listed (``is_move``).
+    ``owned``: an object found with no record but with a create intent of this address and natural
+    key (an apply stopped between the create and its record): recorded as managed, not adopted.
+    ``keeps_previous``: a ``REPLACE`` of an object this tool did not create (adopted, or made by
+    another resource such as AEM's mac-sync agents): the old object is forgotten (left in place),
+    never deleted; the new one is created, or adopted once ``adopt_from`` made it.
+    ``content_loss``: how many pieces of user content (a folder's assets) this delete or replacement
+    destroys, counted at plan time; apply refuses the action unless the resource's
+    ``lifecycle.allow_content_loss`` or the run allows it.
     """
 
     address: str
@@ -190,6 +202,20 @@ class PlannedChange:
     identity: str | None = None
     adopt_from: str | None = None
     health_check: bool = False
+    previous_address: str | None = None
+    owned: bool = False
+    keeps_previous: bool = False
+    content_loss: int = 0
+
+    @property
+    def is_move(self) -> bool:
+        """True when the state record moves from ``previous_address`` to ``address``."""
+        return self.previous_address is not None
+
+    @property
+    def is_listed(self) -> bool:
+        """True when the plan lists this change: any action but a no-op, or a move."""
+        return self.action != Action.NOOP or self.is_move
 
 
 @dataclass
@@ -224,13 +250,18 @@ class Plan:
         """Normal plans: any action or health check. Refresh-only plans: any drift."""
         if self.refresh_only:
             return bool(self.drift)
-        return any(c.action.is_change for c in self.changes) or bool(self.checks)
+        return any(c.action.is_change or c.is_move for c in self.changes) or bool(self.checks)
 
     def counts(self) -> dict[str, int]:
-        """Number of planned actions by action name (``create``, ``update``, ...)."""
+        """Number of planned actions by action name (``create``, ``update``, ...); a move with
+        nothing else to do counts only under ``move``, a move with an update under both."""
         out: dict[str, int] = {}
         for c in self.changes:
-            out[c.action.value] = out.get(c.action.value, 0) + 1
+            if c.action != Action.NOOP:
+                out[c.action.value] = out.get(c.action.value, 0) + 1
+        moves = sum(1 for c in self.changes if c.is_move)
+        if moves:
+            out["move"] = moves
         return out
 
     def by_address(self) -> dict[str, PlannedChange]:

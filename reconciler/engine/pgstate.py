@@ -3,8 +3,9 @@
 Tables (created on first use, guarded by a transaction-level advisory lock so that two runners
 starting at once do not race): ``reconciler_states`` (one row per workspace: lineage, serial,
 format version, key check), ``reconciler_resources`` (``(workspace, address)`` -> the record's
-columns, JSON as text) and ``reconciler_locks`` (who holds a workspace's lock). Several independent
-states live in one database, one per *workspace* name.
+columns, JSON as text), ``reconciler_locks`` (who holds a workspace's lock) and
+``reconciler_intents`` (creates about to be made, ``state.Intent``). Several independent states
+live in one database, one per *workspace* name.
 
 Locking: a session-level advisory lock (``pg_try_advisory_lock``) on a key derived from the
 workspace, taken on a connection of its own and held until released or until that session ends:
@@ -24,7 +25,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from .errors import StateError
-from .state import FORMAT_VERSION, LockInfo, Snapshot, StateBackend, StateRecord, holder_fields, new_lock_id
+from .state import FORMAT_VERSION, Intent, LockInfo, Snapshot, StateBackend, StateRecord, holder_fields, new_lock_id
 
 _SCHEMA_LOCK = 0x5EC0_0001  # advisory transaction lock serialising the CREATE TABLEs
 _SCHEMA = """
@@ -37,6 +38,9 @@ CREATE TABLE IF NOT EXISTS reconciler_resources (
   secret_hashes TEXT NOT NULL DEFAULT '{}', outputs TEXT NOT NULL DEFAULT '{}',
   attributes TEXT NOT NULL DEFAULT '{}', dependencies TEXT NOT NULL DEFAULT '[]',
   check_status TEXT, updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (workspace, address));
+CREATE TABLE IF NOT EXISTS reconciler_intents (
+  workspace TEXT NOT NULL, address TEXT NOT NULL, kind TEXT NOT NULL, natural_key TEXT,
+  created_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (workspace, address));
 CREATE TABLE IF NOT EXISTS reconciler_locks (
   workspace TEXT PRIMARY KEY, lock_id TEXT NOT NULL, holder TEXT NOT NULL, operation TEXT NOT NULL,
   pid INTEGER NOT NULL, host TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, backend_pid INTEGER NOT NULL);
@@ -142,6 +146,35 @@ class PostgresStateStore(StateBackend):
         self._write_and_bump(
             "DELETE FROM reconciler_resources WHERE workspace=%s AND address=%s", (self.workspace, address)
         )
+
+    def put_intent(self, intent: Intent) -> None:
+        self._db.execute(
+            "INSERT INTO reconciler_intents(workspace, address, kind, natural_key, created_at) VALUES (%s,%s,%s,%s,%s)"
+            " ON CONFLICT (workspace, address) DO UPDATE SET kind=EXCLUDED.kind, natural_key=EXCLUDED.natural_key,"
+            " created_at=EXCLUDED.created_at",
+            (self.workspace, intent.address, intent.kind, intent.natural_key, time.time()),
+        )
+
+    def clear_intent(self, address: str) -> None:
+        self._db.execute("DELETE FROM reconciler_intents WHERE workspace=%s AND address=%s", (self.workspace, address))
+
+    def intents(self) -> dict[str, Intent]:
+        rows = self._db.execute(
+            "SELECT address, kind, natural_key FROM reconciler_intents WHERE workspace=%s ORDER BY address",
+            (self.workspace,),
+        ).fetchall()
+        return {r[0]: Intent(r[0], r[1], r[2]) for r in rows}
+
+    def move(self, source: str, destination: str) -> None:
+        with self._db.transaction():
+            if source != destination:
+                self._db.execute(
+                    "DELETE FROM reconciler_resources WHERE workspace=%s AND address=%s", (self.workspace, destination)
+                )
+            self._write_and_bump(
+                "UPDATE reconciler_resources SET address=%s WHERE workspace=%s AND address=%s",
+                (destination, self.workspace, source),
+            )
 
     def set_check_status(self, address: str, status: str) -> None:
         self._write_and_bump(

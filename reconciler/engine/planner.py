@@ -2,17 +2,21 @@
 
 ``make_plan`` runs them in this order; each is a small function over one ``PlanRun``:
 
-1. ``PlanRun.start``    build the dependency graph (configuration + orphaned state records), its
-                        waves, the ``--target`` scope; unknown targets are errors.
+1. ``PlanRun.start``    rename the records of the ``moved:`` blocks (``explicit_moves``), build the
+                        dependency graph (configuration + orphaned state records), its waves, the
+                        ``--target`` scope; unknown targets are errors.
 2. for every wave of the graph (dependencies first):
    a. ``parse_wave``    resolve each resource's references (one ``Resolver`` for the whole run) and
                         parse its spec, once; invalid specs are errors.
    b. ``refresh_wave``  observe the wave in one bulk ``Provider.refresh`` per kind, kinds in parallel.
    c. ``drift_wave``    compare state with what was observed (changes made outside this tool).
-   d. ``decide_wave``   diff desired with observed and decide each action (``actions.py``), with
+   d. ``decide_wave``   an implicit move first (``find_move``: a new address found the remote
+                        object of a record that left the configuration), then diff desired with
+                        observed and decide each action (``actions.py``), with
                         the providers' notes; producers being created make their outputs unknown
                         for the next waves.
-3. raise ``PlanError`` with every error found.
+3. raise ``PlanError`` with every error found; ``count_content_loss``: what each delete and
+   replacement destroys of user content (a folder's assets).
 4. ``schedule_checks``  health checks for what changes, depends on a change or failed last time.
 5. ``order_plan``       changes in dependency order, deletions last in reverse order.
 
@@ -23,6 +27,7 @@ specs, resolved data, observations, the graph).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +58,8 @@ class DesiredResource:
     data: dict[str, Any]
     depends_on: set[str] = field(default_factory=set)
     prevent_destroy: bool = False
+    moved_from: list[str] = field(default_factory=list)
+    allow_content_loss: bool = False
 
 
 @dataclass
@@ -106,6 +113,8 @@ class PlanRun:
     drift: list[DriftItem] = field(default_factory=list)
     errors: list[tuple[str | None, str]] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
+    moved: dict[str, str] = field(default_factory=dict)
+    moved_away: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.records)
@@ -116,10 +125,12 @@ class PlanRun:
     ) -> PlanRun:
         """Step 1: graph, waves (raises CycleError), target scope; unknown targets are errors."""
         records = state.records()
+        moved, errors = explicit_moves(desired, records)
         graph = build_graph(desired, records)
         waves = graph.generations()
         scope = set(targets) | graph.all_dependencies(targets) if targets else None
         run = cls(desired, state, providers, records, graph, waves, scope)
+        run.moved, run.errors = moved, errors
         run.errors.extend((t, "no such resource to target") for t in targets if t not in desired and t not in records)
         return run
 
@@ -127,6 +138,59 @@ class PlanRun:
         """The kind of a configured resource or of a state record."""
         res = self.desired.get(addr)
         return res.kind if res is not None else self.records[addr].kind
+
+
+def explicit_moves(
+    desired: Mapping[str, DesiredResource], records: dict[str, StateRecord]
+) -> tuple[dict[str, str], list[tuple[str | None, str]]]:
+    """Step 1's ``moved:`` blocks: rename in ``records`` (in memory; apply writes it) the record of
+    each ``moved_from`` address to its new address. Returns ``{new address: old address}`` and the
+    errors: the new address already has a record, or the record is of another kind. A ``from`` with
+    no record is skipped (the move was applied already), as Terraform does."""
+    moved: dict[str, str] = {}
+    errors: list[tuple[str | None, str]] = []
+    for addr, res in desired.items():
+        for src in res.moved_from:
+            rec = records.get(src)
+            if rec is None or src in desired:
+                continue
+            if addr in records:
+                errors.append(
+                    (addr, f"moved from {src}, but {addr} is already in state; run `reconciler state rm` on one")
+                )
+            elif rec.kind != res.kind:
+                errors.append((addr, f"cannot move {src} (a {rec.kind} record) to a resource of kind {res.kind}"))
+            else:
+                records[addr] = _renamed(records.pop(src), addr)
+                moved[addr] = src
+            break
+    return moved, errors
+
+
+def _renamed(rec: StateRecord, address: str) -> StateRecord:
+    return dataclasses.replace(rec, address=address)
+
+
+def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
+    """An implicit move: ``addr`` has no record, and the object its natural key found is the remote
+    object of a record whose resource left the configuration (same kind, same remote id). Renames
+    that record to ``addr`` in the run (dropping the old address's planned removal and moving its
+    drift) and returns the old address; None when there is no such record."""
+    if obs is None or addr in run.records:
+        return None
+    kind = run.kind_of(addr)
+    for src, rec in sorted(run.records.items()):
+        if src in run.desired or src in run.moved_away or rec.kind != kind or rec.remote_id != obs.remote_id:
+            continue
+        run.moved_away.add(src)
+        run.records[addr] = _renamed(run.records.pop(src), addr)
+        run.changes.pop(src, None)
+        run.drift = [d for d in run.drift if d.address != src]
+        drifted = detect_drift(addr, run.records[addr], obs)
+        if drifted is not None:
+            run.drift.append(drifted)
+        return src
+    return None
 
 
 def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]]]:
@@ -146,6 +210,7 @@ def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]
                 run.errors.extend((addr, m) for m in exc.messages)
                 continue
             run.specs[addr] = spec
+            run.resolver.known[addr] = run.providers[kind].desired(spec)
         if kind not in run.providers:
             run.errors.append((addr, f"no provider for kind {kind!r}"))
             continue
@@ -172,7 +237,7 @@ async def refresh_wave(run: PlanRun, batch: Mapping[str, list[RefreshItem[Any]]]
 def drift_wave(run: PlanRun, wave: list[str]) -> None:
     """Step 2c: drift of the wave's resources in state (their last applied attributes vs now)."""
     for addr in wave:
-        if addr in run.observed and addr in run.records:
+        if addr in run.observed and addr in run.records and addr not in run.moved_away:
             drifted = detect_drift(addr, run.records[addr], run.observed[addr])
             if drifted is not None:
                 run.drift.append(drifted)
@@ -181,11 +246,14 @@ def drift_wave(run: PlanRun, wave: list[str]) -> None:
 def decide_wave(run: PlanRun, wave: list[str]) -> None:
     """Step 2d: the action of every observed resource of the wave, with the providers' notes."""
     for addr in wave:
-        if addr not in run.observed or (addr in run.desired and addr not in run.specs):
+        if addr not in run.observed or (addr in run.desired and addr not in run.specs) or addr in run.moved_away:
             continue
         provider = run.providers[run.kind_of(addr)]
         obs = run.observed[addr]
         if addr in run.desired:
+            implicit = find_move(run, addr, obs)
+            if implicit is not None:
+                run.moved[addr] = implicit
             change = decide_desired(
                 addr, run.kind_of(addr), run.specs[addr], provider, obs, run.records.get(addr), run.state,
                 run.changes, run.errors, force=addr in run.force_replace,
@@ -195,6 +263,7 @@ def decide_wave(run: PlanRun, wave: list[str]) -> None:
             change = decide_orphan(addr, run.records[addr], provider, obs, run.errors)
         if change is None:
             continue
+        change.previous_address = run.moved.get(addr)
         change.waits_for = sorted(
             d for d in run.graph.dependencies(addr) if d in run.changes and run.changes[d].action.is_change
         )
@@ -211,6 +280,37 @@ def _collect_notes(run: PlanRun, addr: str, notes: list[Note]) -> None:
             run.errors.append((addr, note.summary + (f" ({note.detail})" if note.detail else "")))
         else:
             run.warnings.append(Note("warning", f"{addr}: {note.summary}", note.detail))
+
+
+async def count_content_loss(run: PlanRun, sem: asyncio.Semaphore) -> None:
+    """Step 3b: for every delete and replacement (of an object this tool deletes), how much user
+    content it destroys (``Provider.content_loss``), as ``content_loss`` and a note."""
+
+    async def count(change: PlannedChange, obs: Observed) -> None:
+        provider = run.providers[change.kind]
+        async with sem:
+            n = await provider.content_loss(obs, run.records.get(change.address))
+        if n > 0:
+            change.content_loss = n
+            unit = provider.content_unit + ("" if n == 1 else "s")
+            allowed = "" if _content_loss_allowed(run, change.address) else (
+                "; apply refuses it unless the resource sets lifecycle: {allow_content_loss: true}"
+                " or the run allows content loss"
+            )  # fmt: skip
+            change.notes.append(f"deletes {obs.remote_id} and its {n} {unit}{allowed}")
+
+    todo = [
+        count(c, obs)
+        for c in run.changes.values()
+        if c.action in (Action.DELETE, Action.REPLACE) and not c.keeps_previous
+        and (obs := run.observed.get(c.address)) is not None
+    ]  # fmt: skip
+    await asyncio.gather(*todo)
+
+
+def _content_loss_allowed(run: PlanRun, addr: str) -> bool:
+    res = run.desired.get(addr)
+    return res is not None and res.allow_content_loss
 
 
 def schedule_checks(run: PlanRun) -> list[str]:
@@ -235,7 +335,7 @@ def order_plan(run: PlanRun, checks: list[str], *, refresh_only: bool) -> Plan:
     """Step 5: the plan's changes in dependency order, then deletions and forgets in reverse order.
     A refresh-only plan keeps only the drift."""
     order = {a: i for i, a in enumerate(run.graph.topological_order())}
-    listed = [c for c in run.changes.values() if c.action != Action.NOOP]
+    listed = [c for c in run.changes.values() if c.is_listed]
     removals = (Action.DELETE, Action.FORGET)
     deletes = sorted((c for c in listed if c.action in removals), key=lambda c: -order[c.address])
     others = sorted((c for c in listed if c.action not in removals), key=lambda c: order[c.address])
@@ -243,7 +343,7 @@ def order_plan(run: PlanRun, checks: list[str], *, refresh_only: bool) -> Plan:
         others, deletes, checks = [], [], []
     return Plan(
         changes=others + deletes,
-        unchanged=sum(1 for c in run.changes.values() if c.action == Action.NOOP),
+        unchanged=sum(1 for c in run.changes.values() if not c.is_listed),
         checks=checks,
         drift=sorted(run.drift, key=lambda d: order[d.address]),
         refresh_only=refresh_only,
@@ -282,6 +382,7 @@ async def make_plan(
         decide_wave(run, wave)
     if run.errors:
         raise PlanError(run.errors)
+    await count_content_loss(run, sem)
     plan = order_plan(run, schedule_checks(run), refresh_only=refresh_only)
     plan.config_digest, plan.targets = config_digest, sorted(targets)
     return PlanResult(

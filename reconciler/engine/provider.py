@@ -46,12 +46,14 @@ class Provider(ABC, Generic[SpecT]):
 
     Class attributes: ``kind`` (section name, e.g. ``folders``); ``read_only`` (never created or
     deleted: verified and read, like ``orgs``); ``replace_fields`` (attributes that cannot change in
-    place); ``adopt_timeout_s`` (how long apply waits for an object another resource creates).
+    place); ``adopt_timeout_s`` (how long apply waits for an object another resource creates);
+    ``content_unit`` (what ``content_loss`` counts, singular: ``asset``).
     Errors: raise ``SpecError`` from ``parse``, ``TemporaryError`` from a write that may succeed
     later (the applier retries it), anything else for a permanent failure (see ``errors``).
     """
 
     kind: str = ""
+    content_unit: str = "item"
     read_only: bool = False
     replace_fields: frozenset[str] = frozenset()
     adopt_timeout_s: float = 10.0
@@ -108,6 +110,12 @@ class Provider(ABC, Generic[SpecT]):
         tool manages), so that a changed identity in the spec shows as a replacement; an item
         without one is looked up by the spec's natural key.
         """
+
+    async def content_loss(self, observed: Observed, record: StateRecord | None) -> int:
+        """How many pieces of user content (``content_unit``, e.g. a folder's assets) deleting the
+        observed object (``record``: its state record, if any) destroys, counted at plan time for
+        each delete and replacement; 0: none."""
+        return 0
 
     async def lookup(self, spec: SpecT, record: StateRecord | None, address: str) -> Observed | None:
         """Live natural-key lookup of one object right before a write (default: a refresh of one)."""

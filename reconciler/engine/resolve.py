@@ -41,7 +41,9 @@ class Resolver:
     """The reference resolver of one plan or one apply.
 
     A reference ``${kind.name.attr}`` takes, in this order: the producer's own resolved desired
-    value of ``attr`` (a scalar set in its configuration); ``Unknown(ref)`` when the producer is
+    value of ``attr`` (a scalar set in its configuration); a known scalar of its provider's desired
+    attributes (``known``: e.g. a folder's default ``path``, known at plan time even while the
+    folder is replaced); ``Unknown(ref)`` when the producer is
     ``pending`` (it will be created, so its outputs are known only after apply); the producer's
     latest outputs (observed in this run, or returned by its apply); its outputs in state; else
     ``Unknown(ref)``.
@@ -54,6 +56,7 @@ class Resolver:
     def __init__(self, records: Mapping[str, StateRecord]) -> None:
         self.records = records
         self.resolved: dict[str, dict[str, Any]] = {}
+        self.known: dict[str, dict[str, Any]] = {}
         self.outputs: dict[str, dict[str, Any]] = {}
         self.pending: set[str] = set()
 
@@ -64,11 +67,12 @@ class Resolver:
 
     def lookup(self, ref: AttrRef) -> Any:
         """The value of ``ref`` now, or an ``Unknown`` (see the class docstring for the order)."""
-        data = self.resolved.get(ref.address, {})
-        if ref.attr in data:
-            value = data[ref.attr]
-            if not isinstance(value, dict | list) and not unresolved_paths({ref.attr: value}):
-                return value
+        for source in (self.resolved, self.known):
+            data = source.get(ref.address, {})
+            if ref.attr in data:
+                value = data[ref.attr]
+                if not isinstance(value, dict | list) and not unresolved_paths({ref.attr: value}):
+                    return value
         if ref.address in self.pending:
             return Unknown(ref)
         got = self.outputs.get(ref.address, {})

@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS resources (
   secret_hashes TEXT NOT NULL DEFAULT '{}', outputs TEXT NOT NULL DEFAULT '{}',
   attributes TEXT NOT NULL DEFAULT '{}', dependencies TEXT NOT NULL DEFAULT '[]',
   check_status TEXT, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS intents (
+  address TEXT PRIMARY KEY, kind TEXT NOT NULL, natural_key TEXT, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS lock (
   id INTEGER PRIMARY KEY CHECK (id = 1), lock_id TEXT NOT NULL, holder TEXT NOT NULL,
   operation TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, created_at REAL NOT NULL);
@@ -138,6 +140,19 @@ class StateRecord:
             dependencies=list(d.get("dependencies", [])),
             check_status=d.get("check_status"),
         )
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A create about to be made (written before the API call, cleared once its record is written):
+    ``address``, ``kind`` and ``natural_key`` (the provider's ``identity``, e.g.
+    ``author:/content/dam/mc-demo``; None when the kind has none). A run that finds an object at an
+    intended key with no record knows this tool made it (an interrupted apply) and records it as
+    managed; an object found without an intent is adopted (never deleted by this tool)."""
+
+    address: str
+    kind: str
+    natural_key: str | None
 
 
 @dataclass(frozen=True)
@@ -259,6 +274,25 @@ class StateBackend(ABC):
         """Delete one record (if present) and bump the serial, atomically."""
 
     @abstractmethod
+    def put_intent(self, intent: Intent) -> None:
+        """Record (or replace) the create intent of ``intent.address``, durably, before the create's API
+        call. Intents are not records: the serial does not change."""
+
+    @abstractmethod
+    def clear_intent(self, address: str) -> None:
+        """Drop the create intent of ``address`` (if any): its record is written, or it is forgotten."""
+
+    @abstractmethod
+    def intents(self) -> dict[str, Intent]:
+        """Every pending create intent by address (left by an apply that stopped mid-create)."""
+
+    @abstractmethod
+    def move(self, source: str, destination: str) -> None:
+        """Rename the record at ``source`` to ``destination`` (nothing else changes) and bump the
+        serial, atomically; a record already at ``destination`` is replaced. No record at ``source``:
+        nothing happens (the serial is still bumped). Callers check first (``move_address``)."""
+
+    @abstractmethod
     def set_check_status(self, address: str, status: str) -> None:
         """Record a health check's result (``passed``/``failed``) and bump the serial."""
 
@@ -371,6 +405,47 @@ class StateBackend(ABC):
             " (or pass -lock-timeout=DURATION to wait), or, if it died, run"
             f" `reconciler state unlock {info.lock_id if info else 'LOCK_ID'}`"
         )
+
+
+def move_address(state: StateBackend, source: str, destination: str) -> StateRecord:
+    """``reconciler state mv SOURCE DESTINATION``: rename a state record, with no API call (the
+    object is the same; only the configuration's name for it changed). Returns the record as now
+    stored. Raises StateError when ``source`` has no record, ``destination`` already has one, the
+    addresses name different kinds (``folders.a`` -> ``users.a``), or an address is malformed.
+    The caller holds the state lock."""
+    for addr in (source, destination):
+        if not _ADDRESS.match(addr):
+            raise StateError(f"{addr!r} is not a resource address (write kind.name, e.g. folders.demo)")
+    rec = state.get(source)
+    if rec is None:
+        raise StateError(f"no resource {source} in the state {state.display or state.identity}")
+    if source == destination:
+        return rec
+    if state.get(destination) is not None:
+        raise StateError(
+            f"{destination} is already in the state; remove it first with `reconciler state rm {destination}`"
+        )
+    if destination.split(".", 1)[0] != rec.kind:
+        raise StateError(f"cannot move {source} (kind {rec.kind}) to {destination}: a move keeps the kind")
+    state.move(source, destination)
+    moved = state.get(destination)
+    assert moved is not None
+    return moved
+
+
+def forget_address(state: StateBackend, address: str) -> StateRecord:
+    """``reconciler state rm ADDRESS``: forget a resource, leaving the remote object in place (no API
+    call; the next plan adopts it if the configuration still declares it). Returns the removed
+    record. Raises StateError when there is no record at ``address``. The caller holds the lock."""
+    rec = state.get(address)
+    if rec is None:
+        raise StateError(f"no resource {address} in the state {state.display or state.identity}")
+    state.remove(address)
+    state.clear_intent(address)
+    return rec
+
+
+_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 class StateStore(StateBackend):
@@ -488,6 +563,27 @@ class StateStore(StateBackend):
     def remove(self, address: str) -> None:
         with self._tx():
             self._db.execute("DELETE FROM resources WHERE address=?", (address,))
+            self._bump()
+
+    def put_intent(self, intent: Intent) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO intents(address, kind, natural_key, created_at) VALUES (?,?,?,?)",
+                (intent.address, intent.kind, intent.natural_key, time.time()),
+            )
+
+    def clear_intent(self, address: str) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM intents WHERE address=?", (address,))
+
+    def intents(self) -> dict[str, Intent]:
+        rows = self._db.execute("SELECT address, kind, natural_key FROM intents ORDER BY address").fetchall()
+        return {r[0]: Intent(r[0], r[1], r[2]) for r in rows}
+
+    def move(self, source: str, destination: str) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM resources WHERE address=? AND ? <> ?", (destination, source, destination))
+            self._db.execute("UPDATE resources SET address=? WHERE address=?", (destination, source))
             self._bump()
 
     def set_check_status(self, address: str, status: str) -> None:

@@ -108,8 +108,14 @@ class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
 
     def desired(self, spec: Parsed[ApplicationSpec]) -> dict[str, Any]:
         m = spec.model
-        # title and description are set at creation only (the Console client has no project PATCH yet)
-        return {"name": m.name, "credential": m.credential, "scopes": sorted(m.scopes)}
+        # title and description change in place (the Console's project edit call, as editProject)
+        return {
+            "name": m.name,
+            "title": m.title or m.name,
+            "description": m.description,
+            "credential": m.credential,
+            "scopes": sorted(m.scopes),
+        }
 
     def identity(self, spec: Parsed[ApplicationSpec]) -> str:
         return f"{spec.model.org}/{spec.model.name}"
@@ -230,6 +236,10 @@ class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
             }
             observed = await self._observe(conn, org_id, project)
         project_id = observed.outputs["project_id"]
+        title = m.title or m.name or ""
+        if (observed.attributes.get("title"), observed.attributes.get("description") or "") != (title, m.description):
+            await console.edit_project(org_id, project_id, title=title, description=m.description)
+            observed = await self._refetch(conn, org_id, m.name or "")
         if "workspace_id" not in observed.outputs:
             raise SpecError([f"project {m.name} has no workspace; add one in the Developer Console"])
         ws = observed.outputs["workspace_id"]

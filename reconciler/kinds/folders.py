@@ -55,7 +55,9 @@ class FolderSpec(Spec):
 
 class FolderProvider(Provider[Parsed[FolderSpec]]):
     kind = "folders"
-    replace_fields = frozenset({"path", "ordered"})
+    content_unit = "asset"
+    # a path change is a move (Sling :operation=move keeps the assets), not a replacement
+    replace_fields = frozenset({"ordered"})
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -77,6 +79,18 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
 
     def identity(self, spec: Parsed[FolderSpec]) -> str:
         return f"{spec.model.connection}:{self._path(spec)}"
+
+    def change_notes(self, address: str, spec: Parsed[FolderSpec], observed: Observed | None) -> list[str]:
+        """A path change moves the folder (with its assets) with Sling's ``:operation=move``."""
+        old = observed.attributes.get("path") if observed is not None else None
+        if old and old != self._path(spec):
+            return [f"moves {old} to {self._path(spec)} (Sling POST :operation=move): its assets move with it"]
+        return []
+
+    async def content_loss(self, observed: Observed, record: StateRecord | None) -> int:
+        """The assets below the folder (deleting it deletes them): one Query Builder request."""
+        conn = observed.outputs.get("connection") or (record.outputs.get("connection") if record else None)
+        return await self.ctx.aem(conn).count_assets(observed.remote_id) if conn else 0
 
     def destroy_note(self, record: StateRecord) -> str:
         return f"deletes the folder {record.remote_id} and every asset in it"
@@ -177,11 +191,17 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
         )
 
     async def update(self, address: str, spec: Parsed[FolderSpec], observed: Observed, changes: Any) -> Observed:
+        """Set the title; a new ``path`` first moves the folder there (``AemClient.move``: Sling's
+        ``:operation=move``, the assets move with it), creating missing parents as plain folders."""
         path = self._path(spec)
-        await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=False))
+        aem = self.ctx.aem(spec.model.connection)
+        if observed.remote_id != path:
+            await self._ensure_parents(spec.model.connection, path)
+            await aem.move(observed.remote_id, path)
+        await aem.sling_post(path, self._params(spec, create=False))
         attrs = dict(observed.attributes)
         attrs.update(self.desired(spec))
-        return Observed(path, attrs, observed.outputs)
+        return Observed(path, attrs, {**observed.outputs, "path": path})
 
     async def delete(self, record: StateRecord) -> None:
         await self.ctx.aem(record.outputs["connection"]).delete(record.remote_id)

@@ -9,6 +9,7 @@ the synchronization" step. Node layout and properties: aem-api.md §2 (confirmed
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
@@ -16,7 +17,7 @@ from pydantic import Field, SecretStr
 from reconciler.engine import CheckResult, Observed, Provider, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Parsed, Spec, by_connection, parse_named
+from .base import KindDef, Link, Parsed, Spec, by_connection, parse_named
 from .context import ProviderContext
 
 AGENTS_ROOT = "/etc/replication/agents.author"
@@ -34,6 +35,27 @@ PROPS: dict[str, str] = {
     "user_id": "userId",
 }
 TYPE_HINTS = {"enabled": "Boolean", "retry_delay_ms": "Long"}
+_TENANT = re.compile(r"^https?://(?P<tenant>[A-Za-z0-9][A-Za-z0-9-]*)\.")
+
+
+def mac_sync_properties(name: str, config_path: str, tenant_url: str) -> dict[str, str]:
+    """The ``jcr:content`` properties AEM gives a mac-sync agent it creates for the configuration at
+    ``config_path`` (api-fidelity.md, the "what AEM does when jcr:content has both tenantURL and
+    clientId" and "what else it creates" rows): used to restore such an agent the way AEM makes it,
+    so that its Test Connection (which reads ``macConfig``) works."""
+    m = _TENANT.match(tenant_url)
+    tenant = (m.group("tenant") if m else tenant_url).lower()
+    return {
+        "jcr:title": f"MAC Sync Agent ({name})",
+        "jcr:description": f"Synchronises assets with Adobe Experience Cloud ({config_path})",
+        "enabled": "true",
+        "serializationType": "mac-sync",
+        "transportUri": f"https://{tenant}.experiencecloud.adobe.com/api/sync",
+        "userId": f"mac-{tenant}-replication",
+        "retryDelay": "60000",
+        "logLevel": "info",
+        "macConfig": config_path,
+    }
 
 
 class ReplicationAgentSpec(Spec):
@@ -96,6 +118,20 @@ class ReplicationAgentProvider(Provider[Parsed[ReplicationAgentSpec]]):
     def health_check(self, spec: Parsed[ReplicationAgentSpec]) -> bool:
         return spec.model.test_connection
 
+    def change_notes(
+        self, address: str, spec: Parsed[ReplicationAgentSpec], observed: Observed | None
+    ) -> list[str]:
+        """For a missing agent a configuration creates (``created_by``, the configuration known):
+        how apply restores it, the way AEM makes it (AEM itself does so only on the first save)."""
+        if observed is not None or not spec.model.created_by or not spec.known("created_by_path"):
+            return []
+        props = mac_sync_properties(spec.model.name or "", spec.link("created_by_path"), "")
+        return [
+            f"AEM creates this agent only when cloud_configs.{spec.model.created_by} is first saved; a missing"
+            f" one is made the way AEM makes it (serializationType=mac-sync, macConfig={props['macConfig']},"
+            " transportUri and userId from the tenant), so that Test Connection works"
+        ]
+
     async def refresh(self, items: list[RefreshItem[Parsed[ReplicationAgentSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
@@ -138,6 +174,9 @@ class ReplicationAgentProvider(Provider[Parsed[ReplicationAgentSpec]]):
         return Observed(path, attrs, outputs)
 
     def _params(self, spec: Parsed[ReplicationAgentSpec], *, create: bool) -> list[tuple[str, str]]:
+        """The Sling POST parameters. Creating an agent a configuration makes (``created_by``, e.g.
+        one deleted by hand) also sets the properties AEM gives it (``mac_sync_properties``); what
+        the YAML sets wins."""
         m = spec.model
         params: list[tuple[str, str]] = []
         if create:
@@ -147,6 +186,11 @@ class ReplicationAgentProvider(Provider[Parsed[ReplicationAgentSpec]]):
                 ("jcr:content/sling:resourceType", "/libs/cq/replication/components/agent"),
                 ("jcr:content/cq:template", "/libs/cq/replication/templates/agent"),
             ]
+            if m.created_by and spec.known("created_by_path", "created_by_tenant_url"):
+                own = {PROPS[f] for f in PROPS if getattr(m, f) is not None}
+                path, tenant_url = spec.link("created_by_path"), spec.link("created_by_tenant_url")
+                aem = mac_sync_properties(m.name or "", path, tenant_url)
+                params += [(f"jcr:content/{k}", v) for k, v in aem.items() if k not in own]
         for field_name, prop in PROPS.items():
             value = getattr(m, field_name)
             if value is None:
@@ -189,4 +233,8 @@ KIND = KindDef(
     outputs=frozenset({"path", "connection", "name", "created_by_path"}),
     provider=ReplicationAgentProvider,
     description="Replication agents on the author (mac-sync agents are adopted with created_by).",
+    links={
+        "created_by_path": Link("created_by", "cloud_configs", "path"),
+        "created_by_tenant_url": Link("created_by", "cloud_configs", "tenant_url"),
+    },
 )

@@ -5,7 +5,8 @@ Format (``format_version`` "1.0")::
     {"format_version": "1.0", "tool": {"name", "version"},
      "lineage", "serial", "config_digest", "targets": [...], "replace": [...],
      "summary": {"create": n, ..., "unchanged": n, "has_changes": bool},
-     "resource_changes": [{"address", "kind", "actions": [...], "reason", "identity", "waits_for",
+     "resource_changes": [{"address", "previous_address", "kind", "actions": [...], "reason",
+                           "identity", "waits_for",
                            "before", "after", "after_unknown": [...], "sensitive": [...],
                            "changes": [{"path", "before", "after", "sensitive", "forces_replacement"}],
                            "notes": [...], "drift": bool}],
@@ -13,6 +14,10 @@ Format (``format_version`` "1.0")::
      "resource_drift": [{"address", "kind", "deleted", "changes": [{"path", "before", "after"}]}]}
 
 The JSON Schema is ``schemas/plan.schema.json``; a test validates real output against it.
+
+``previous_address`` (as in Terraform's JSON plan) is the address a moved resource's state record
+had; a move with nothing else to do has ``"actions": ["no-op"]``. ``summary.move`` counts moves.
+``content_loss`` is how much user content (a folder's assets) a delete or replacement destroys.
 
 Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
 in ``after_unknown``.
@@ -38,17 +43,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _actions(action: Action) -> list[str]:
-    if action == Action.REPLACE:
-        return ["delete", "create"]
-    return [action.value]
+def _actions(c: PlannedChange) -> list[str]:
+    if c.action == Action.REPLACE:
+        return ["forget", "create"] if c.keeps_previous else ["delete", "create"]
+    return [c.action.value]
 
 
 def change_json(c: PlannedChange) -> dict[str, Any]:
     return {
         "address": c.address,
+        "previous_address": c.previous_address,
         "kind": c.kind,
-        "actions": _actions(c.action),
+        "actions": _actions(c),
         "reason": c.reason,
         "identity": c.identity,
         "waits_for": c.waits_for,
@@ -67,6 +73,7 @@ def change_json(c: PlannedChange) -> dict[str, Any]:
             for f in c.changes
         ],
         "notes": c.notes,
+        "content_loss": c.content_loss,
         "drift": c.reason.startswith("drift"),
     }
 
@@ -74,6 +81,7 @@ def change_json(c: PlannedChange) -> dict[str, Any]:
 def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]:
     """The plan as a JSON-ready dict (see the module docstring)."""
     summary: dict[str, Any] = {a.value: 0 for a in Action if a not in (Action.NOOP, Action.CHECK)}
+    summary["move"] = 0
     summary.update(plan.counts())
     summary["unchanged"] = plan.unchanged
     summary["checks"] = len(plan.checks)

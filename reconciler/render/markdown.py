@@ -78,6 +78,12 @@ def _summary(plan: Plan, title: str) -> list[str]:
     return lines
 
 
+def _moves(plan: Plan) -> list[str]:
+    """One line per moved state record (no API call), as the text plan says it."""
+    moves = [f"- 🚚 `{c.previous_address}` has moved to `{c.address}`" for c in plan.changes if c.is_move]
+    return ["#### Moves (state only, no API call)", "", *moves, ""] if moves else []
+
+
 def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
     if not changes:
         return []
@@ -215,7 +221,7 @@ def render_markdown(
     left_out: list[str] = []
 
     def assemble(dest_compact: bool, other_mode: str, graph: bool, dest: list[PlannedChange]) -> str:
-        body = head + _destructive(dest, compact=dest_compact) + _drift(plan)
+        body = head + _moves(plan) + _destructive(dest, compact=dest_compact) + _drift(plan)
         if others and other_mode == "details":
             body += ["#### Changes", "", LEGEND, ""]
             for c in others:

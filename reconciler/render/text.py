@@ -151,8 +151,19 @@ class TextRenderer:
         return lines
 
     def change(self, c: PlannedChange) -> list[str]:
+        if c.is_move:
+            moved = self._s(f"  # {c.previous_address} has moved to {c.address}", bold=True)
+            if c.action == Action.NOOP:
+                return [moved, "      (the state record is renamed; no API call)"]
+            return [moved, *self._change(c)]
+        return self._change(c)
+
+    def _change(self, c: PlannedChange) -> list[str]:
         fg = _COLORS.get(c.action)
-        head = f"  # {c.address} {_VERB.get(c.action, c.action.value)}"
+        verb = _VERB.get(c.action, c.action.value)
+        if c.keeps_previous:
+            verb = "will be replaced (the old object is forgotten and left in place, not deleted)"
+        head = f"  # {c.address} {verb}"
         if c.reason:
             head += f": {c.reason}"
         out = [self._s(head, bold=True)]
@@ -191,6 +202,8 @@ class TextRenderer:
             parts.append(f"{n['forget']} to forget")
         if n.get("read"):
             parts.append(f"{n['read']} to read")
+        if n.get("move"):
+            parts.append(f"{n['move']} to move")
         if plan.checks:
             parts.append(f"{len(plan.checks)} to check")
         return f"Plan: {', '.join(parts)}. {plan.unchanged} unchanged."

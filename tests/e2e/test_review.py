@@ -69,7 +69,7 @@ def test_drift_made_in_the_sandbox_is_reported_as_drift(quickstart: Path, cli: R
 def test_markdown_plan_for_a_pull_request(quickstart: Path, cli: Run) -> None:
     md = cli("plan", "--format", "markdown", quickstart).output
     assert md.startswith("<!-- aem-assets-reconciler plan -->")
-    assert "### Reconciler plan: 7 to create, 3 to adopt" in md
+    assert "### Reconciler plan: 7 to create, 2 to adopt, 1 to update" in md  # users.dana: adopted and updated
     assert "```mermaid" in md
     for secret in SECRETS:
         assert secret not in md

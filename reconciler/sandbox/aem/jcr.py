@@ -126,6 +126,23 @@ def create_node(
     return node
 
 
+def move_tree(conn: sqlite3.Connection, source: str, dest: str) -> None:
+    """Move ``source`` and its subtree to ``dest`` (the Sling POST servlet's ``:operation=move``);
+    properties and order are kept. The caller checks that ``dest`` is free and its parent exists."""
+    prefix = source + "/"
+    rows = conn.execute(
+        "SELECT path, type, props, ord FROM nodes WHERE path=? OR substr(path, 1, ?) = ?", (source, len(prefix), prefix)
+    ).fetchall()
+    delete_tree(conn, source)
+    for path, ntype, props, ordv in rows:
+        new = dest + path[len(source):]
+        parent, _, name = new.rpartition("/")
+        conn.execute(
+            "INSERT INTO nodes(path, parent, name, type, props, ord) VALUES (?,?,?,?,?,?)",
+            (new, parent or "/", name, ntype, props, ordv),
+        )
+
+
 def delete_tree(conn: sqlite3.Connection, path: str) -> None:
     prefix = path + "/"
     conn.execute("DELETE FROM nodes WHERE path=? OR substr(path, 1, ?) = ?", (path, len(prefix), prefix))

@@ -118,6 +118,8 @@ def post(
                 404, f"Missing source {target} for delete", "org.apache.sling.api.resource.ResourceNotFoundException"
             )
         return jcr.PostResult(200, target, False, changes, "modified")
+    if operation == "move":
+        return _move(conn, target, lookup.get(":dest", ""))
     if operation == "nop":
         return jcr.PostResult(nop_status(lookup.get(":nopstatus")), target, False, [], "modified")
     if operation in ("", "modify"):
@@ -128,6 +130,24 @@ def post(
     raise jcr.PostError(
         500, f"Operation {operation!r} is not supported by the sandbox", "java.lang.UnsupportedOperationException"
     )
+
+
+def _move(conn: sqlite3.Connection, source: str, dest: str) -> jcr.PostResult:
+    """``:operation=move`` with an absolute ``:dest``: the subtree moves (assets included). Missing
+    source **404**; ``:dest`` taken **412** (no ``:replace`` in the sandbox); its parent missing
+    **409**; else **201** "created" at the destination (Sling POST servlet docs, "Moving Content")."""
+    if jcr.get_node(conn, source) is None:
+        raise jcr.PostError(
+            404, f"Missing source {source} for move", "org.apache.sling.api.resource.ResourceNotFoundException"
+        )
+    if not dest.startswith("/") or dest == source or dest.startswith(source + "/"):
+        raise jcr.PostError(400, f"Invalid destination {dest!r} for move", "org.apache.sling.api.SlingException")
+    if jcr.get_node(conn, dest) is not None:
+        raise jcr.PostError(412, f"Cannot move {source} to {dest}: destination exists", "javax.jcr.ItemExistsException")
+    if jcr.get_node(conn, jcr.parent_of(dest)) is None:
+        raise jcr.PostError(409, f"Cannot move {source} to {dest}: no parent", "javax.jcr.PathNotFoundException")
+    jcr.move_tree(conn, source, dest)
+    return jcr.PostResult(201, dest, True, [("moved", f"{source} -> {dest}")], "created")
 
 
 def nop_status(value: str | None) -> int:

@@ -320,6 +320,25 @@ class ConsoleModel:
         )
         return {"projectId": pid, "projectType": ptype, "workspaceId": wid}
 
+    def edit_project(self, org_id: str, project_id: str, body: Any) -> dict[str, Any]:
+        """``PATCH`` a project (aio-lib-console ``editProject``): ``title`` and ``description`` change;
+        ``name`` and ``type`` must stay as they are. Returns the project."""
+        self.project(org_id, project_id)
+        if not isinstance(body, dict):
+            raise invalid("Request body must be a JSON object")
+        row = self.conn.execute("SELECT name, type FROM projects WHERE id=?", (project_id,)).fetchone()
+        for key, current in (("name", row[0]), ("type", row[1])):
+            if key in body and body[key] != current:
+                raise invalid(f"{key} cannot be changed")
+        title = body.get("title")
+        if title is not None and (not isinstance(title, str) or not title or len(title) > 45):
+            raise invalid("title must be 1 to 45 characters")
+        for key in ("title", "description"):
+            if key in body:
+                self.conn.execute(f"UPDATE projects SET {key}=? WHERE id=?", (str(body[key] or ""), project_id))
+        self.conn.execute("UPDATE projects SET date_last_modified=? WHERE id=?", (iso_now(), project_id))
+        return self.get_project(org_id, project_id)
+
     def get_project(self, org_id: str, project_id: str) -> dict[str, Any]:
         """One project."""
         return project_json(self.conn, self.project(org_id, project_id))

@@ -28,7 +28,7 @@ Model = ConsoleModel
 async def read_body(request: Request) -> Any:
     """POST/PUT bodies: JSON (400 when invalid) or form fields (uploads as bytes, first value
     wins); None for other methods."""
-    if request.method not in ("POST", "PUT"):
+    if request.method not in ("POST", "PUT", "PATCH"):
         return None
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
@@ -71,6 +71,10 @@ def create_project(request: Request, conn: Conn, m: Model, body: Any, orgId: str
 
 def get_project(request: Request, conn: Conn, m: Model, body: Any, orgId: str, projectId: str) -> Response:
     return JSONResponse(m.get_project(orgId, projectId))
+
+
+def edit_project(request: Request, conn: Conn, m: Model, body: Any, orgId: str, projectId: str) -> Response:
+    return JSONResponse(m.edit_project(orgId, projectId, body))
 
 
 def delete_project(request: Request, conn: Conn, m: Model, body: Any, orgId: str, projectId: str) -> Response:
@@ -172,6 +176,7 @@ ROUTES = (
     (ORG + "/projects", "GET", list_projects, False),
     (ORG + "/projects", "POST", create_project, True),
     (ORG + "/projects/{projectId}", "GET", get_project, False),
+    (ORG + "/projects/{projectId}", "PATCH", edit_project, True),
     (ORG + "/projects/{projectId}", "DELETE", delete_project, True),
     (ORG + "/projects/{projectId}/workspaces", "GET", list_workspaces, False),
     (ORG + "/projects/{projectId}/workspaces", "POST", create_workspace, True),
