@@ -291,6 +291,26 @@ def _state_lock(ws: Any, operation: str, lock: bool, timeout_s: float) -> Any:
     return ws.state.locked(operation, timeout_s) if lock else contextlib.nullcontext("")
 
 
+def _remember_content_loss(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["reconciler.allow_content_loss"] = value
+    return value
+
+
+ALLOW_CONTENT_LOSS_OPT = click.option(
+    "--allow-content-loss",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_content_loss,
+    help="Let this run delete or replace objects that hold user content (the plan counts the assets);"
+    " per resource: lifecycle: {allow_content_loss: true}.",
+)
+
+
+def _allow_content_loss() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("reconciler.allow_content_loss"))
+
+
 def _workspace(path: Path, *, recursive: bool | None = None, require_env: bool = True) -> Any:
     """The loaded ``Workspace`` of ``path``; ``recursive`` defaults to the command's ``--recursive``;
     ``require_env=False`` for commands that send nothing anywhere (unset ``${env:...}``: a warning)."""
@@ -670,6 +690,7 @@ def schema(which: str) -> None:
     help="Accept the drift (changes made outside the reconciler) into the state; change no service.",
 )
 @click.option("--destroy", is_flag=True, help="Destroy what the state holds (= `reconciler destroy`).")
+@ALLOW_CONTENT_LOSS_OPT
 @LOCK_OPTS
 @_errors
 def apply(
@@ -704,6 +725,7 @@ def apply(
 @click.option(
     "--parallelism", default=10, show_default=True, type=click.IntRange(1, 64), help="How many actions run at once."
 )
+@ALLOW_CONTENT_LOSS_OPT
 @LOCK_OPTS
 @_errors
 def destroy(config: Path, auto_approve: bool, parallelism: int, lock: bool, lock_timeout: float) -> None:
@@ -805,7 +827,10 @@ async def _apply_locked(
                 _echo_event(render, e)
 
             try:
-                return await apply_plan(result, ws.state, ws.providers, parallelism=parallelism, on_event=on_event)
+                return await apply_plan(
+                    result, ws.state, ws.providers, parallelism=parallelism, on_event=on_event,
+                    allow_content_loss=_allow_content_loss(),
+                )
             finally:
                 heartbeats.cancel()
                 progress.finished("Apply")
@@ -1018,6 +1043,45 @@ def state_unlock(lock_id: str, config: Path) -> None:
                 + (f"; the state is locked by {info.describe()}" if info else "; the state is not locked")
             )
         click.echo("The state is unlocked.")
+    finally:
+        st.close()
+
+
+@state.command("mv")
+@click.argument("source")
+@click.argument("destination")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@_errors
+def state_mv(source: str, destination: str, config: Path) -> None:
+    """Move the state record of SOURCE to DESTINATION (a renamed YAML key); no service is called.
+
+    Plans find most renames themselves (same natural key) and a `moved:` block records one in the
+    configuration; this is the manual way.
+    """
+    from reconciler.engine import move_address
+
+    st = _open_state(config)
+    try:
+        with st.locked("state mv", 0.0):
+            move_address(st, source, destination)
+        click.echo(f"Moved {source} to {destination}.")
+    finally:
+        st.close()
+
+
+@state.command("rm")
+@click.argument("address")
+@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@_errors
+def state_rm(address: str, config: Path) -> None:
+    """Forget ADDRESS: remove its state record without deleting the object (it is left in place)."""
+    from reconciler.engine import forget_address
+
+    st = _open_state(config)
+    try:
+        with st.locked("state rm", 0.0):
+            forget_address(st, address)
+        click.echo(f"Removed {address} from the state; the object itself is left in place.")
     finally:
         st.close()
 

@@ -87,7 +87,12 @@ def _moves(plan: Plan) -> list[str]:
 def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
     if not changes:
         return []
-    lines = ["> [!CAUTION]", f"> **{len(changes)} destructive action(s):** deleted objects are gone for good.", ""]
+    lines = [
+        "> [!CAUTION]",
+        f"> **{len(changes)} destructive action(s):** each line says what is removed; what it does not say"
+        " is kept is gone for good.",
+        "",
+    ]
     if compact:  # grouped, comma-separated: ~20 characters per address
         for verb, action in (("DELETE", Action.DELETE), ("REPLACE", Action.REPLACE)):
             group = [f"`{c.address}`" for c in changes if c.action == action]
@@ -204,8 +209,9 @@ def render_markdown(
     """The plan as a PR comment of at most ``limit`` characters (see the module docstring).
     ``meta``: optional ``commit``, ``target`` (a name for the configuration or environment) and
     ``run_url`` (the CI run), shown on one line under the title; the first line is always ``MARKER``."""
-    destructive = [c for c in plan.changes if c.action.is_destructive]
-    others = [c for c in plan.changes if not c.action.is_destructive]
+    # a replacement that forgets the old object (not created here) destroys nothing: listed with the others
+    destructive = [c for c in plan.changes if c.action.is_destructive and not c.keeps_previous]
+    others = [c for c in plan.changes if not c.action.is_destructive or c.keeps_previous]
     warnings = []
     if plan.warnings:
         warnings = (

@@ -67,3 +67,16 @@ def test_no_changes_and_refresh_only() -> None:
                  drift=[DriftItem("cloud_configs.a", "cloud_configs", [FieldChange("tenant_url", "x", "y")])])
     md = render_markdown(drift)
     assert "refresh-only" in md and "`tenant_url`" in md
+
+
+def test_a_replacement_that_keeps_the_old_object_is_not_listed_as_destroying_it() -> None:
+    kept = PlannedChange("replication_agents.mac-sync", "replication_agents", Action.REPLACE,
+                         reason="cannot change in place: name", keeps_previous=True)
+    gone = PlannedChange("folders.old", "folders", Action.DELETE, reason="removed from the configuration",
+                         notes=["deletes the folder /content/dam/old and every asset in it"])
+    md = render_markdown(Plan(changes=[kept, gone], unchanged=0))
+    caution = md.split("> [!CAUTION]", 1)[1].split("\n\n", 2)
+    destructive_block = "\n\n".join(caution[:2])
+    assert "1 destructive action(s)" in destructive_block
+    assert "`folders.old`" in destructive_block and "replication_agents.mac-sync" not in destructive_block
+    assert "replication_agents.mac-sync" in md  # still shown, among the other changes
