@@ -60,6 +60,7 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     assert cli("state", "list", "-c", quickstart).output.strip() == ""
     again = cli("plan", quickstart).output
     assert "# folders.mc-demo will be created" in again  # it was deleted
-    assert "# users.dana will be adopted: already exists" in again  # adopted before: left in place
+    # adopted before: left in place (only the membership this tool added was removed), so adopted again
+    assert "# users.dana will be updated in place: already exists (not created by this tool)" in again
     assert "# orgs.acme will be read" in again
     assert "No changes" in cli("plan", "-destroy", quickstart).output
