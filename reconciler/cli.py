@@ -979,6 +979,12 @@ def _open_state(config: Path, *, create: bool = False, need_key: bool = False) -
     return open_state(url, root=root, workspace=workspace, environ=os.environ, need_key=need_key)
 
 
+STATE_CONFIG_OPT = click.option(
+    "-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root."
+)
+"""``-c/--config DIR``: the configuration whose state the ``state`` and ``show`` commands read."""
+
+
 @main.group()
 def state() -> None:
     """Inspect and move the state: what this tool manages.
@@ -989,7 +995,7 @@ def state() -> None:
 
 
 @state.command("list")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @_errors
 def state_list(config: Path) -> None:
     """List the addresses in the state."""
@@ -1003,7 +1009,7 @@ def state_list(config: Path) -> None:
 
 @state.command("show")
 @click.argument("address")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @_errors
 def state_show(address: str, config: Path) -> None:
     """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
@@ -1024,7 +1030,7 @@ def state_show(address: str, config: Path) -> None:
 
 @state.command("unlock")
 @click.argument("lock_id")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @_errors
 def state_unlock(lock_id: str, config: Path) -> None:
     """Remove the lock a dead run left behind (LOCK_ID is in the lock error message).
@@ -1050,7 +1056,7 @@ def state_unlock(lock_id: str, config: Path) -> None:
 @state.command("mv")
 @click.argument("source")
 @click.argument("destination")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @_errors
 def state_mv(source: str, destination: str, config: Path) -> None:
     """Move the state record of SOURCE to DESTINATION (a renamed YAML key); no service is called.
@@ -1071,7 +1077,7 @@ def state_mv(source: str, destination: str, config: Path) -> None:
 
 @state.command("rm")
 @click.argument("address")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @_errors
 def state_rm(address: str, config: Path) -> None:
     """Forget ADDRESS: remove its state record without deleting the object (it is left in place)."""
@@ -1087,7 +1093,7 @@ def state_rm(address: str, config: Path) -> None:
 
 
 @state.command("pull")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @_errors
 def state_pull(config: Path) -> None:
     """Print the whole state as JSON (lineage, serial, records). Secrets are never in it: only their
@@ -1124,7 +1130,7 @@ def _check_replace(dest: Any, new: Any, force: bool, what: str) -> None:
 
 @state.command("push")
 @click.argument("file", type=click.File("r"))
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @click.option("--force", is_flag=True, help="Overwrite even on a lineage mismatch or an older serial.")
 @LOCK_OPTS
 @_errors
@@ -1161,7 +1167,7 @@ class _Holder:
 @state.command("migrate")
 @click.option("--to", "to", required=True, metavar="BACKEND_URL", help="Where to: postgresql://user@host:port/db.")
 @click.option("--to-workspace", default=None, help="The workspace (state name) there (default: default).")
-@click.option("-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root.")
+@STATE_CONFIG_OPT
 @click.option("--force", is_flag=True, help="Overwrite a destination that holds another state.")
 @LOCK_OPTS
 @_errors
