@@ -186,8 +186,8 @@ class WorkfrontIntegrationProvider(Provider[Parsed[WorkfrontIntegrationSpec]]):
     ) -> list[str]:
         if observed is None and spec.model.repository is not None:
             return [
-                "the repository of a Workfront integration cannot be changed after saving (seed 002):"
-                " a later change replaces it"
+                "the repository of a Workfront integration cannot be changed after saving (Workfront's guide"
+                " to configuring the Experience Manager integration): a later change replaces it"
             ]
         return []
 

@@ -460,7 +460,8 @@ def rule_mapping_targets(loaded: LoadedConfig) -> list[Diagnostic]:
                 "error",
                 f"AEM property {key[2]!r} is already mapped from {_get(first, 'source')!r} ({first.address}); in"
                 f" integration {INTEGRATIONS}.{key[0]} (type {integ_types.get(key[0], '?')!r}) one Workfront field can"
-                f" feed many AEM properties but not the reverse (seed 002)",
+                f" feed many AEM properties but not the reverse (Workfront's guide to configuring the Experience"
+                f" Manager integration, metadata mapping)",
                 loc=decl.loc_of("target"),
                 address=decl.address,
             )

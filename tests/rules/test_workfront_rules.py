@@ -107,3 +107,18 @@ def test_several_workfronts_allowed_for_native(tmp_path: Path) -> None:
     )
     found = rules.check(load_config(tmp_path, kinds=REGISTRY, environ={}))
     assert [d for d in found if d.severity == "error"] == []
+
+
+def test_rules_from_workfronts_guide_do_not_cite_seed_002() -> None:
+    # seed 002 has the feature matrix; the one-way mapping rule and the fixed repository come from
+    # Workfront's guide to the Experience Manager integration (../shared/reference/workfront-api.md)
+    (mapping,) = [d for d in errors_of(ROOT / "examples" / "invalid" / "mapping_same_target.yaml") if d.severity == "error"]
+    assert "seed 002" not in mapping.summary and "Workfront's guide" in mapping.summary
+    from reconciler.kinds import ProviderContext
+    from reconciler.kinds.base import parse_model
+    from reconciler.kinds.workfront_integrations import WorkfrontIntegrationProvider, WorkfrontIntegrationSpec
+
+    spec = parse_model(WorkfrontIntegrationSpec, "workfront_integrations.x", {
+        "workfront": "wf", "type": "native", "aem": ["author"], "repository": "author-p1-e1.adobeaemcloud.com"})
+    (note,) = WorkfrontIntegrationProvider(ProviderContext({})).change_notes("workfront_integrations.x", spec, None)
+    assert "seed 002" not in note and "cannot be changed after saving" in note
