@@ -11,11 +11,12 @@ Errors are one clear message on stderr, never a traceback (``RECONCILER_DEBUG=1`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -24,6 +25,7 @@ import click
 from reconciler import __version__
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
@@ -235,17 +237,27 @@ def main(ctx: click.Context, verbose: int, no_color: bool, chdir: Path | None) -
 CONFIG_ARG = click.argument("config", type=click.Path(exists=True, path_type=Path), default=".", required=False)
 
 
-def _remember_recursive(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    ctx.meta["reconciler.recursive"] = value
-    return value
+def _context_flag(key: str, *decls: str, help: str) -> Callable[[F], F]:
+    """A flag option kept in the click context's ``meta`` under ``reconciler.<key>`` (read with
+    :func:`_flag`) instead of being passed to the command, so helpers deep in a command see it."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[f"reconciler.{key}"] = value
+        return value
+
+    return click.option(*decls, is_flag=True, expose_value=False, callback=remember, help=help)
 
 
-RECURSIVE_OPT = click.option(
+def _flag(key: str) -> bool:
+    """The value of a :func:`_context_flag` in the current command (False outside one)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get(f"reconciler.{key}"))
+
+
+RECURSIVE_OPT = _context_flag(
+    "recursive",
     "-R",
     "--recursive",
-    is_flag=True,
-    expose_value=False,
-    callback=_remember_recursive,
     help="Also load the YAML files in CONFIG's subdirectories (by default a directory loads only its own"
     " *.yaml/*.yml files, as Terraform loads *.tf).",
 )
@@ -286,29 +298,15 @@ def LOCK_OPTS(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _state_lock(ws: Any, operation: str, lock: bool, timeout_s: float) -> Any:
     """The state lock as a context manager (a no-op with ``-lock=false``)."""
-    import contextlib
-
     return ws.state.locked(operation, timeout_s) if lock else contextlib.nullcontext("")
 
 
-def _remember_content_loss(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    ctx.meta["reconciler.allow_content_loss"] = value
-    return value
-
-
-ALLOW_CONTENT_LOSS_OPT = click.option(
+ALLOW_CONTENT_LOSS_OPT = _context_flag(
+    "allow_content_loss",
     "--allow-content-loss",
-    is_flag=True,
-    expose_value=False,
-    callback=_remember_content_loss,
     help="Let this run delete or replace objects that hold user content (the plan counts the assets);"
     " per resource: lifecycle: {allow_content_loss: true}.",
 )
-
-
-def _allow_content_loss() -> bool:
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx and ctx.meta.get("reconciler.allow_content_loss"))
 
 
 def _workspace(path: Path, *, recursive: bool | None = None, require_env: bool = True) -> Any:
@@ -317,8 +315,7 @@ def _workspace(path: Path, *, recursive: bool | None = None, require_env: bool =
     from reconciler.wiring import Workspace
 
     if recursive is None:
-        ctx = click.get_current_context(silent=True)
-        recursive = bool(ctx and ctx.meta.get("reconciler.recursive"))
+        recursive = _flag("recursive")
     return Workspace(path, recursive=recursive, require_env=require_env)
 
 
@@ -610,9 +607,8 @@ def fmt(config: Path, check: bool, diff: bool) -> None:
 
     from reconciler.render.yamlfmt import format_yaml, is_configuration, parse
 
-    ctx = click.get_current_context()
     broken, changed = 0, []
-    for path in _yaml_files(config, bool(ctx.meta.get("reconciler.recursive"))):
+    for path in _yaml_files(config, _flag("recursive")):
         text = path.read_text(encoding="utf-8")
         try:
             if not is_configuration(parse(text)):
@@ -829,7 +825,7 @@ async def _apply_locked(
             try:
                 return await apply_plan(
                     result, ws.state, ws.providers, parallelism=parallelism, on_event=on_event,
-                    allow_content_loss=_allow_content_loss(),
+                    allow_content_loss=_flag("allow_content_loss"),
                 )
             finally:
                 heartbeats.cancel()
@@ -878,11 +874,8 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
             _fail(f"{plan_file} is not a plan file made by `reconciler plan -out`")
         click.echo(json.dumps(saved.plan, indent=2, sort_keys=True) if as_json else saved_plan_text(saved.plan))
         return
-    state = _open_state(config)
-    try:
+    with _opened_state(config) as state:
         dump = state.dump()
-    finally:
-        state.close()
     click.echo(json.dumps(state_json(dump), indent=2, sort_keys=True) if as_json else state_summary(dump))
 
 
@@ -899,11 +892,8 @@ def output(address: str | None, as_json: bool, config: Path) -> None:
     from reconciler.config.diagnostics import did_you_mean
     from reconciler.render.state import output_value, outputs_text
 
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         records = st.records()
-    finally:
-        st.close()
     outputs = {addr: dict(rec.outputs) for addr, rec in records.items() if rec.outputs}
     if address is None:
         click.echo(json.dumps(outputs, indent=2, sort_keys=True, default=str) if as_json else outputs_text(outputs))
@@ -966,6 +956,16 @@ def _backend_of(config: Path) -> tuple[str | None, str | None, Path]:
     return url, workspace, root
 
 
+@contextlib.contextmanager
+def _opened_state(config: Path, **kw: bool) -> Iterator[Any]:
+    """``with _opened_state(config) as st:`` :func:`_open_state`, closed when the block ends."""
+    st = _open_state(config, **kw)
+    try:
+        yield st
+    finally:
+        st.close()
+
+
 def _open_state(config: Path, *, create: bool = False, need_key: bool = False) -> Any:
     """The state of the configuration at ``config`` (see ``_backend_of``). A missing local SQLite
     state is an error unless ``create``."""
@@ -999,12 +999,9 @@ def state() -> None:
 @_errors
 def state_list(config: Path) -> None:
     """List the addresses in the state."""
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         for addr in st.records():
             click.echo(addr)
-    finally:
-        st.close()
 
 
 @state.command("show")
@@ -1016,16 +1013,13 @@ def state_show(address: str, config: Path) -> None:
     from reconciler.config.diagnostics import did_you_mean
     from reconciler.render.state import state_record
 
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         records = st.records()
         rec = records.get(address)
         if rec is None:
             hint = did_you_mean(address, records)
             _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
         click.echo(state_record(rec))
-    finally:
-        st.close()
 
 
 @state.command("unlock")
@@ -1040,8 +1034,7 @@ def state_unlock(lock_id: str, config: Path) -> None:
     lock is released by the server, with no manual unlock. `state unlock` then ends the session of
     a holder that hangs. With the local SQLite state the lock is a row and stays until unlocked.
     """
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         if not st.force_unlock(lock_id):
             info = st.lock_info()
             _fail(
@@ -1049,8 +1042,6 @@ def state_unlock(lock_id: str, config: Path) -> None:
                 + (f"; the state is locked by {info.describe()}" if info else "; the state is not locked")
             )
         click.echo("The state is unlocked.")
-    finally:
-        st.close()
 
 
 @state.command("mv")
@@ -1066,13 +1057,10 @@ def state_mv(source: str, destination: str, config: Path) -> None:
     """
     from reconciler.engine import move_address
 
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         with st.locked("state mv", 0.0):
             move_address(st, source, destination)
         click.echo(f"Moved {source} to {destination}.")
-    finally:
-        st.close()
 
 
 @state.command("rm")
@@ -1083,13 +1071,10 @@ def state_rm(address: str, config: Path) -> None:
     """Forget ADDRESS: remove its state record without deleting the object (it is left in place)."""
     from reconciler.engine import forget_address
 
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         with st.locked("state rm", 0.0):
             forget_address(st, address)
         click.echo(f"Removed {address} from the state; the object itself is left in place.")
-    finally:
-        st.close()
 
 
 @state.command("pull")
@@ -1098,11 +1083,8 @@ def state_rm(address: str, config: Path) -> None:
 def state_pull(config: Path) -> None:
     """Print the whole state as JSON (lineage, serial, records). Secrets are never in it: only their
     keyed hashes, which cannot be checked without the team's key."""
-    st = _open_state(config)
-    try:
+    with _opened_state(config) as st:
         click.echo(json.dumps(st.pull(), indent=2, sort_keys=True))
-    finally:
-        st.close()
 
 
 def _snapshot_of(doc: Any) -> Any:
@@ -1147,14 +1129,11 @@ def state_push(file: Any, config: Path, force: bool, lock: bool, lock_timeout: f
     except json.JSONDecodeError as exc:
         _fail(f"{file.name} is not JSON: {exc}")
     new = _snapshot_of(doc)
-    st = _open_state(config, create=True)
-    try:
+    with _opened_state(config, create=True) as st:
         with _state_lock(_Holder(st), "state push", lock, lock_timeout):
             _check_replace(st, new, force, "push refused")
             st.replace_all(dc_replace(new, serial=max(new.serial, st.serial + 1)))
         click.echo(f"Pushed {len(new.records)} resource(s) to {st.display} (lineage {new.lineage}).")
-    finally:
-        st.close()
 
 
 class _Holder:

@@ -47,6 +47,16 @@ UMAPI_SCOPES = ("openid", "AdobeID", "user_management_sdk")
 WORKFRONT_API = "/attask/api/v21.0"
 WORKFRONT_API_KEY = "sandbox-workfront-api-key"
 
+#: the start of a one-file configuration with one native Workfront integration ``scale`` on the
+#: embedded sandbox (connections ``wf`` and ``author``); tests append their own section after it
+WORKFRONT_SCALE_HEADER = [
+    "version: 1", "connections:",
+    f"  wf: {{type: workfront, url: sandbox://workfront, auth: api_key, api_key: {WORKFRONT_API_KEY}}}",
+    "  author: {type: aem, url: sandbox://aem, username: admin, password: admin}",
+    "workfront_integrations:",
+    "  scale: {workfront: wf, type: native, aem: [author], repository: author-p1-e1.adobeaemcloud.com}",
+]
+
 
 @dataclass(frozen=True)
 class Installed:

@@ -8,20 +8,14 @@ from pathlib import Path
 from reconciler.clients.workfront import WorkfrontClient
 from reconciler.engine import apply_plan, make_plan
 from reconciler.wiring import Workspace
+from tests.helpers import WORKFRONT_SCALE_HEADER
 
 MAPPINGS_PATH = "/metadata-mappings"
 
 
 def mappings_config(root: Path, n: int) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "version: 1", "connections:",
-        "  wf: {type: workfront, url: sandbox://workfront, auth: api_key, api_key: sandbox-workfront-api-key}",
-        "  author: {type: aem, url: sandbox://aem, username: admin, password: admin}",
-        "workfront_integrations:",
-        "  scale: {workfront: wf, type: native, aem: [author], repository: author-p1-e1.adobeaemcloud.com}",
-        "workfront_metadata_mappings:",
-    ]
+    lines = [*WORKFRONT_SCALE_HEADER, "workfront_metadata_mappings:"]
     lines += [f"  m{i:03d}: {{integration: scale, source: name, target: 'wm:target{i:03d}'}}" for i in range(n)]
     (root / "main.yaml").write_text("\n".join(lines) + "\n")
     return root

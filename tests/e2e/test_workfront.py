@@ -14,7 +14,7 @@ import pytest
 from reconciler.clients.workfront import WorkfrontClient
 from reconciler.engine import make_plan
 from reconciler.wiring import Workspace
-from tests.helpers import EXAMPLES, Run, workfront_http
+from tests.helpers import EXAMPLES, WORKFRONT_SCALE_HEADER, Run, workfront_http
 from tests.helpers import WORKFRONT_API as API
 
 
@@ -87,14 +87,7 @@ def test_repository_change_replaces_the_integration(workfront_example: Path, cli
 def scale_config(root: Path, n: int) -> Path:
     """n linked folders spread over the 12 seeded 'Scale Project NN' projects (at most 100 each)."""
     root.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "version: 1", "connections:",
-        "  wf: {type: workfront, url: sandbox://workfront, auth: api_key, api_key: sandbox-workfront-api-key}",
-        "  author: {type: aem, url: sandbox://aem, username: admin, password: admin}",
-        "workfront_integrations:",
-        "  scale: {workfront: wf, type: native, aem: [author], repository: author-p1-e1.adobeaemcloud.com}",
-        "workfront_linked_folders:",
-    ]
+    lines = [*WORKFRONT_SCALE_HEADER, "workfront_linked_folders:"]
     for i in range(n):
         project = f"Scale Project {i % 12 + 1:02d}"
         lines.append(f"  f{i:04d}: {{integration: scale, name: {project}, folder: /content/dam/scale/f{i:04d}}}")
