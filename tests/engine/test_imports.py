@@ -3,6 +3,9 @@ object it was given."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,3 +62,19 @@ def test_the_imported_record_is_adopted_with_the_observed_attributes() -> None:
     assert rec.managed is False and rec.remote_id == "/content/dam/x" and rec.secret_hashes == {}
     assert rec.attributes == {"path": "/content/dam/x", "title": "X", "ordered": False}
     assert rec.outputs == {"path": "/content/dam/x"} and rec.dependencies == ["orgs.a"]
+
+
+def test_apply_of_an_import_whose_object_vanished_since_the_plan_fails_without_creating(tmp_path: Path) -> None:
+    from reconciler.engine import StateStore
+
+    from .test_engine import World, res, run_apply, run_plan
+
+    state, world = StateStore(tmp_path / "s.db"), World()
+    world.objects["x"] = {"id": "id-x", "attrs": {"name": "x"}}
+    wanted = dataclasses.replace(res("x"), import_id="x")
+    result = run_plan([wanted], state, world)
+    assert [c.action for c in result.plan.changes] == [Action.ADOPT]
+    del world.objects["x"]  # deleted by hand between plan and apply
+    out = run_apply(result, state, world)
+    assert "things.x" in out.failed and "an import never creates" in out.failed["things.x"]
+    assert world.writes == [] and state.get("things.x") is None
