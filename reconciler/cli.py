@@ -254,7 +254,7 @@ def _flag(key: str) -> bool:
     return bool(ctx and ctx.meta.get(f"reconciler.{key}"))
 
 
-RECURSIVE_OPT = _context_flag(
+RECURSIVE_OPT: Callable[[Callable[..., Any]], Callable[..., Any]] = _context_flag(
     "recursive",
     "-R",
     "--recursive",
@@ -979,7 +979,7 @@ def _open_state(config: Path, *, create: bool = False, need_key: bool = False) -
     return open_state(url, root=root, workspace=workspace, environ=os.environ, need_key=need_key)
 
 
-STATE_CONFIG_OPT = click.option(
+STATE_CONFIG_OPT: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option(
     "-c", "--config", type=click.Path(exists=True, path_type=Path), default=".", help="Configuration root."
 )
 """``-c/--config DIR``: the configuration whose state the ``state`` and ``show`` commands read."""
@@ -1301,6 +1301,10 @@ def sandbox_reset(db: Path | None, faults_only: bool) -> None:
         reset_world(path)
         click.echo(f"Reset the sandbox world {path} to its seed.")
 
+
+from reconciler.cli_import import import_command  # noqa: E402  (it uses the helpers above)
+
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

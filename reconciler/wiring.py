@@ -86,6 +86,7 @@ def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
             depends_on=set(decl.depends_on) | set(implicit),
             prevent_destroy=decl.lifecycle.prevent_destroy,
             moved_from=list(decl.moved_from),
+            import_id=decl.import_id,
             allow_content_loss=decl.lifecycle.allow_content_loss,
         )
     return out

@@ -110,6 +110,8 @@ class Registry:
     backend_loc: Any = None
     #: the top-level ``moved:`` blocks: ``(from address, to address, position of the item)``
     moves: list[tuple[str, str, Any]] = field(default_factory=list)
+    #: the top-level ``import:`` blocks: ``(to address, id, position of the item)``
+    imports: list[tuple[str, str, Any]] = field(default_factory=list)
 
     def names_of(self, kind: str) -> list[str]:
         """Names of the declared resources of ``kind``, in file order."""

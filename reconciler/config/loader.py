@@ -53,6 +53,7 @@ from ._types import find_typed_refs
 from .connections import CONNECTION_MODELS, AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
 from .discovery import find_files, read_files
+from .imports import ADDRESS_RE, META_SECTIONS, check_imports
 from .interpolate import Interpolator
 from .meta import META_KEYS, Lifecycle, parse_depends_on, parse_lifecycle
 from .refcheck import RefChecker
@@ -115,6 +116,8 @@ class ResourceDecl:
             ``depends_on.<i>`` for an explicit entry (rules print dependency cycles with them).
         moved_from: earlier addresses of this resource, from the top-level ``moved:`` blocks
             (``{from: OLD, to: this address}``), in file order.
+        import_id: the id of a top-level ``import:`` block naming this resource (``{to: this
+            address, id: ID}``): the plan must find that existing object and adopt it, never create.
     """
 
     kind: str
@@ -129,6 +132,7 @@ class ResourceDecl:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     edges: dict[str, tuple[str, SourceLoc]] = field(default_factory=dict)
     moved_from: list[str] = field(default_factory=list)
+    import_id: str | None = None
 
     def loc_of(self, path: str) -> SourceLoc:
         """Position of the value at dotted ``path``, or of its closest parent, or of the resource."""
@@ -201,7 +205,6 @@ def load_config(
 _ConnectionModel = type[AemConnection | AdobeConnection | WorkfrontConnection]
 
 
-_ADDRESS_RE = re.compile(r"[a-z][a-z0-9_]*\.[A-Za-z0-9][A-Za-z0-9_-]*")
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-(.*?))?\}")
 
 
@@ -219,7 +222,7 @@ class _Loader:
 
     def load(self, path: Path, recursive: bool = False) -> LoadedConfig:
         found, root = find_files(path, self.findings, recursive=recursive)
-        top_keys = ["version", "backend", "connections", "moved", *self.kinds] if path.is_dir() else None
+        top_keys = ["version", "backend", "connections", *META_SECTIONS, *self.kinds] if path.is_dir() else None
         files, digest = read_files(found, self.findings, top_keys=top_keys)
         registry = collect(files, self.kinds, self.findings, require_version=top_keys is None)
         for entry in [*registry.connections.values(), *registry.resources.values()]:
@@ -228,6 +231,7 @@ class _Loader:
         connections = self._validate_connections(registry.connections, refs)
         resources = self._validate_resources(registry.resources, refs)
         self._moves(registry, resources)
+        check_imports(registry, resources, self.findings)
         backend = self._backend(registry)
 
         diags = self.findings.finish()
@@ -250,7 +254,7 @@ class _Loader:
         is no longer declared, each ``from`` once) and record it on the ``to`` resource."""
         seen: dict[str, SourceLoc] = {}
         for src, dst, loc in registry.moves:
-            bad = [a for a in (src, dst) if not _ADDRESS_RE.fullmatch(a)]
+            bad = [a for a in (src, dst) if not ADDRESS_RE.fullmatch(a)]
             if bad:
                 self.findings.error(
                     f"moved: {bad[0]!r} is not a resource address", loc, hint="write kind.name, e.g. folders.demo"

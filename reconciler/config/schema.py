@@ -138,6 +138,18 @@ def build_config_schema(kinds: Mapping[str, KindSchema]) -> dict[str, Any]:
             "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
         },
     }
+    properties["import"] = {
+        "type": ["array", "null"],
+        "description": "Existing objects to take under management: each {to, id} adopts the object `id` (its "
+        "remote id or natural key, e.g. /content/dam/x) as the declared resource `to`; the plan fails instead "
+        "of creating it when it is not found.",
+        "items": {
+            "type": "object",
+            "required": ["to", "id"],
+            "additionalProperties": False,
+            "properties": {"to": {"type": "string"}, "id": {"type": "string", "minLength": 1}},
+        },
+    }
     for section, kind in kinds.items():
         model_schema = copy.deepcopy(defs[ref_name(kind.model)])
         model_schema.setdefault("properties", {}).update(_meta_properties())

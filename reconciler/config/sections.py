@@ -17,6 +17,7 @@ from reconciler.refs import NAME_RE
 
 from ._entry import Entry, Registry, SourceFile, describe
 from .diagnostics import SourceLoc, did_you_mean
+from .imports import META_SECTIONS, import_blocks
 from .report import Findings
 
 __all__ = ["CONFIG_VERSION", "collect"]
@@ -35,7 +36,7 @@ def collect(
     """
     registry = Registry()
     any_content = False
-    top_keys = ["version", "backend", "connections", "moved", *kinds]
+    top_keys = ["version", "backend", "connections", *META_SECTIONS, *kinds]
     for f in files:
         data = f.parsed.data
         if data is None:
@@ -56,6 +57,8 @@ def collect(
                 _backend(value, value_loc, registry, findings)
             elif key == "moved":
                 _moved(f, value, value_loc, registry, findings)
+            elif key == "import":
+                import_blocks(f, value, value_loc, registry, findings)
             elif key == "connections" or key in kinds:
                 _section(f, key, value, value_loc, registry, findings)
             else:

@@ -248,6 +248,8 @@ class _Apply:
             obs = await provider.lookup(spec, rec, addr)  # live re-check / natural-key lookup
             if obs is None and change.action == Action.READ:
                 raise ActionFailed(f"{provider.identity(spec) or addr} was not found")
+        if obs is None and self.result.desired[addr].import_id is not None:
+            raise ActionFailed(f"{provider.identity(spec) or addr} is gone since the plan; an import never creates")
         if obs is None:
             # the intent first: a run that stops after the create but before its record still knows
             self.state.put_intent(Intent(addr, self.result.desired[addr].kind, provider.identity(spec)))

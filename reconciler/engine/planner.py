@@ -35,6 +35,7 @@ from typing import Any
 from .actions import PENDING_ACTIONS, decide_desired, decide_orphan, detect_drift
 from .errors import PlanError, SpecError
 from .graph import DependencyGraph
+from .imports import check_import
 from .model import Action, DriftItem, Note, Observed, Plan, PlannedChange
 from .provider import Provider, RefreshItem
 from .resolve import Resolver
@@ -50,6 +51,8 @@ class DesiredResource:
     ``data``: plain values (secrets in clear, in memory only); strings may hold
     ``${kind.name.attr}`` references. ``depends_on``: addresses of every dependency (typed name
     references, attribute references, explicit ``depends_on``, a kind's implicit dependencies).
+    ``import_id``: set by an ``import:`` block (or ``reconciler import``): the existing object this
+    resource must adopt (``engine.imports.check_import``); the plan never creates it.
     """
 
     address: str
@@ -60,6 +63,7 @@ class DesiredResource:
     prevent_destroy: bool = False
     moved_from: list[str] = field(default_factory=list)
     allow_content_loss: bool = False
+    import_id: str | None = None
 
 
 @dataclass
@@ -263,6 +267,9 @@ def decide_wave(run: PlanRun, wave: list[str]) -> None:
             change = decide_orphan(addr, run.records[addr], provider, obs, run.errors)
         if change is None:
             continue
+        import_id = run.desired[addr].import_id if addr in run.desired else None
+        if import_id is not None:
+            check_import(addr, import_id, change, obs, run.records.get(addr), run.errors)
         change.previous_address = run.moved.get(addr)
         change.waits_for = sorted(
             d for d in run.graph.dependencies(addr) if d in run.changes and run.changes[d].action.is_change

@@ -1,0 +1,110 @@
+"""``reconciler import ADDR ID``: take one existing object under management, as Terraform's
+``terraform import`` does (https://developer.hashicorp.com/terraform/cli/import).
+
+The object is looked up the way a plan looks it up (by the declaration's natural key), checked
+against ID, and recorded in the state as *adopted* (``managed=False``: never deleted by this tool)
+with the attributes the service reports. Nothing is written to the service; when the declaration
+differs from the object, the next ``plan`` shows the update. Registered on ``reconciler.cli.main``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli import (
+    LOCK_OPTS,
+    RECURSIVE_OPT,
+    STATE_CONFIG_OPT,
+    _Command,
+    _errors,
+    _fail,
+    _plan,
+    _print_warnings,
+    _run,
+    _state_lock,
+    _workspace,
+)
+
+__all__ = ["import_command"]
+
+
+@click.command("import", cls=_Command)
+@click.argument("address", metavar="ADDR")
+@click.argument("import_id", metavar="ID")
+@STATE_CONFIG_OPT
+@RECURSIVE_OPT
+@LOCK_OPTS
+@_errors
+def import_command(address: str, import_id: str, config: Path, lock: bool, lock_timeout: float) -> None:
+    """Take the existing object ID under management as ADDR, recorded as adopted (never deleted).
+
+    ADDR must be declared in the configuration (-c, default: the current directory). ID is the
+    object's remote id or its natural key as `plan` prints it, with or without the connection
+    prefix: `/content/dam/campaigns`, `author:/content/dam/campaigns`, a user's e-mail. Nothing is
+    written to the service. For many objects, an `import:` block in the YAML does the same at plan
+    time; `reconciler export` writes the YAML of a whole existing setup.
+    """
+    ws = _workspace(config)
+    try:
+        _print_warnings(ws)
+        if address not in ws.desired:
+            _not_declared(ws, address, import_id)
+        ws.desired[address].import_id = import_id
+
+        async def go() -> tuple[Any, str]:
+            try:
+                with _state_lock(ws, "import", lock, lock_timeout):
+                    return _record(ws, await _plan(ws, (address,), ()), address)
+            finally:
+                await ws.aclose()
+
+        change, message = _run(go)
+    finally:
+        ws.close_state()
+    click.echo(message)
+    pending = [c.path for c in change.changes] if change is not None else []
+    if pending:
+        verb = "replace" if change.action.value == "replace" else "update"
+        click.echo(
+            f"The declaration differs from the object ({', '.join(pending)}): the next `reconciler plan`"
+            f" shows the {verb}; to keep the object as it is, set the YAML to what exists."
+        )
+
+
+def _record(ws: Any, result: Any, address: str) -> tuple[Any, str]:
+    """Write the imported record (under the caller's lock). Returns ``(planned change or None,
+    message)``; None when the address was already in the state as that object."""
+    from reconciler.engine.imports import imported_record
+
+    if address in result.records:
+        rec = result.records[address]
+        return None, f"{address} is already in the state (id {rec.remote_id}); nothing to import."
+    change = next(c for c in result.plan.changes if c.address == address)
+    res, obs = ws.desired[address], result.observed[address]
+    want = ws.providers[res.kind].desired(result.specs[address])
+    ws.state.put(
+        imported_record(address, res.kind, want, obs, sorted(res.depends_on), prevent_destroy=res.prevent_destroy)
+    )
+    return change, (
+        f"Imported {address} (id {obs.remote_id}) as adopted: this tool will not delete it; removing it from the"
+        " configuration only forgets it."
+    )
+
+
+def _not_declared(ws: Any, address: str, import_id: str) -> None:
+    """Fail for an undeclared ADDR, with the declared addresses of its kind (did-you-mean first)."""
+    from reconciler.config.diagnostics import did_you_mean
+
+    kind = address.split(".", 1)[0]
+    same_kind = sorted(a for a in ws.desired if a.split(".", 1)[0] == kind)
+    hint = did_you_mean(address, same_kind)
+    lines = [f"{address} is not declared in the configuration; declare it first, then import it."]
+    if hint:
+        lines.append(f"  did you mean {hint}?")
+    elif same_kind:
+        lines.append(f"  declared {kind}: {', '.join(same_kind[:10])}{' ...' if len(same_kind) > 10 else ''}")
+    lines.append(f"  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]")
+    _fail("\n".join(lines))

@@ -1,0 +1,117 @@
+"""`reconciler import ADDR ID` and `import:` blocks: existing objects taken under management as
+adopted, never created by an import, never deleted afterwards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler import sandbox
+from tests.e2e.test_safe_plans import _aem_post
+from tests.helpers import Run
+
+CAMPAIGNS = "folders:\n  campaigns:\n    connection: author\n    title: Campaigns\n"
+
+
+def _clickops_folder(quickstart: Path, path: str = "/content/dam/campaigns", title: str = "Campaigns") -> None:
+    """A folder made in AEM by hand (Sling POST), as the seeds' click-ops steps make it."""
+    _aem_post(quickstart, (path, [("jcr:primaryType", "sling:Folder"), ("jcr:content/jcr:title", title)]))
+
+
+def _nodes(quickstart: Path) -> dict[str, object]:
+    return sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+
+
+def _declare(quickstart: Path, extra: str = CAMPAIGNS) -> str:
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    main.write_text(text.replace("folders:\n", extra, 1))
+    return text
+
+
+def _state(quickstart: Path, cli: Run, addr: str) -> str:
+    shown = cli("state", "show", "-c", quickstart, addr)
+    assert shown.exit_code == 0, shown.output
+    return shown.output
+
+
+def test_import_records_an_existing_folder_as_adopted_and_removing_it_only_forgets(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    _clickops_folder(quickstart)
+    original = _declare(quickstart)
+    done = cli("import", "-c", quickstart, "folders.campaigns", "/content/dam/campaigns")
+    assert done.exit_code == 0, done.output
+    assert "Imported folders.campaigns (id /content/dam/campaigns) as adopted" in done.output
+    assert "managed             = false" in _state(quickstart, cli, "folders.campaigns")
+    plan = cli("plan", "--detailed-exitcode", quickstart)
+    assert plan.exit_code == 0, plan.output  # nothing else to do: the record has what AEM reports
+    again = cli("import", "-c", quickstart, "folders.campaigns", "author:/content/dam/campaigns")
+    assert again.exit_code == 0 and "already in the state" in again.output
+    (quickstart / "main.yaml").write_text(original)
+    gone = cli("apply", "--auto-approve", quickstart)
+    assert gone.exit_code == 0, gone.output
+    assert "/content/dam/campaigns" in _nodes(quickstart)  # forgotten, left in place
+
+
+def test_import_of_a_differing_object_writes_nothing_and_the_next_plan_shows_the_update(
+    quickstart: Path, cli: Run
+) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    _clickops_folder(quickstart, title="Old title")
+    _declare(quickstart)
+    done = cli("import", "-c", quickstart, "folders.campaigns", "/content/dam/campaigns")
+    assert done.exit_code == 0, done.output
+    assert "differs from the object (title)" in done.output and "shows the update" in done.output
+    assert 'title               = "Old title"' in _state(quickstart, cli, "folders.campaigns")
+    plan = cli("plan", "--format", "json", quickstart)
+    changes = {c["address"]: c["actions"] for c in json.loads(plan.output)["resource_changes"]}
+    assert changes == {"folders.campaigns": ["update"]}
+
+
+def test_import_refuses_a_wrong_id_a_missing_object_and_an_undeclared_address(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    _declare(quickstart)
+    missing = cli("import", "-c", quickstart, "folders.campaigns", "/content/dam/campaigns")
+    assert missing.exit_code == 1
+    assert "no object with id '/content/dam/campaigns' was found" in missing.output
+    assert "/content/dam/campaigns" not in _nodes(quickstart)  # an import never creates
+    _clickops_folder(quickstart)
+    wrong = cli("import", "-c", quickstart, "folders.campaigns", "/content/dam/elsewhere")
+    assert wrong.exit_code == 1 and "does not name the object the declaration finds" in wrong.output
+    undeclared = cli("import", "-c", quickstart, "folders.campaign", "/content/dam/campaigns")
+    assert undeclared.exit_code == 1
+    assert "folders.campaign is not declared" in undeclared.output and "did you mean folders.campaigns?" in undeclared.output
+    listed = cli("state", "list", "-c", quickstart).output.split()
+    assert "folders.campaigns" not in listed
+
+
+def test_an_import_block_adopts_at_plan_time_and_never_creates(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    block = "\nimport:\n  - {to: folders.campaigns, id: /content/dam/campaigns}\n"
+    _declare(quickstart)
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text() + block)
+    refused = cli("apply", "--auto-approve", quickstart)
+    assert refused.exit_code == 1 and "an import never creates" in refused.output
+    assert "/content/dam/campaigns" not in _nodes(quickstart)
+    _clickops_folder(quickstart)
+    plan = cli("plan", "--format", "json", quickstart)
+    doc = json.loads(plan.output)
+    assert [(c["address"], c["actions"]) for c in doc["resource_changes"]] == [("folders.campaigns", ["adopt"])]
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    assert "managed             = false" in _state(quickstart, cli, "folders.campaigns")
+    assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0  # the block now does nothing
+
+
+def test_import_blocks_are_checked_offline_with_their_position(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    main.write_text(text + "\nimport:\n  - {to: folders.nope, id: /content/dam/nope}\n  - {to: folders.mc-demo}\n")
+    out = cli("validate", quickstart)
+    assert out.exit_code == 1
+    lines = text.count("\n") + 1
+    assert f"main.yaml:{lines + 2}:5: error: import: folders.nope (to) is not declared" in out.output
+    assert f"main.yaml:{lines + 3}:5: error: import[1] must be a mapping of to (an address) and id" in out.output
+    main.write_text(text + "\nimport:\n  - {to: folders.mc-demo, id: a}\n  - {to: folders.mc-demo, id: b}\n")
+    twice = cli("validate", quickstart)
+    assert twice.exit_code == 1 and "import: folders.mc-demo is imported twice" in twice.output
