@@ -94,8 +94,7 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             if exc.status in (401, 403):
                 hint = "\n  hint: check the credentials of that connection (and where they come from: ${env:...})"
             if ".sandbox.invalid" in exc.url:
-                hint += ("\n  hint: this is the embedded sandbox; `reconciler sandbox info` lists its client ID,"
-                         " orgs, users and Workfront projects")
+                hint += _sandbox_hint(exc)
             _fail(str(exc) + hint)
         except Exception as exc:  # unexpected: still no traceback unless asked
             if os.environ.get("RECONCILER_DEBUG"):
@@ -104,6 +103,30 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             _fail(f"{name}: {str(exc).splitlines()[0] if str(exc) else ''} (set RECONCILER_DEBUG=1 for the traceback)")
 
     return wrapper
+
+
+def _sandbox_hint(exc: Any) -> str:
+    """Hint lines for an ``ApiError`` from the embedded sandbox: what its seeded world has when the
+    error names an org it does not have (with did-you-mean) or a wrong client ID; always the
+    pointer to ``reconciler sandbox info``. The sandbox answers as the real services do (they list
+    nothing); the lists come from the seed (``reconciler.sandbox.seed_summary``)."""
+    import re
+
+    from reconciler.config.diagnostics import not_found
+    from reconciler.sandbox import seed_summary
+
+    seed = seed_summary()
+    lines = []
+    orgs = {o["ims_org_id"]: o["name"] for o in seed["orgs"]}
+    for org in dict.fromkeys(re.findall(r"[0-9A-Za-z]+@AdobeOrg", f"{exc.url} {exc.message}")):
+        if org not in orgs:
+            lines.append(f"the sandbox has no org {org}"
+                         + not_found(org, orgs, label="its orgs").replace("\n", "\n  "))
+    if exc.code == "invalid_client" and "client_id" in exc.message:
+        lines.append(f"the sandbox's client ID is {seed['client']['client_id']}")
+    lines.append("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users"
+                 " and Workfront projects")
+    return "".join(f"\n  hint: {line}" for line in lines)
 
 
 LOG_ENV = "RECONCILER_LOG"
@@ -357,6 +380,8 @@ async def _plan(
     announces the refreshes (on a terminal)."""
     from reconciler.engine import make_plan
 
+    _check_addresses(ws, targets, "-target")
+    _check_addresses(ws, replace, "-replace")
     return await make_plan(
         {} if destroy else ws.desired,
         ws.state,
@@ -366,6 +391,19 @@ async def _plan(
         force_replace=replace,
         refresh_only=refresh_only,
     )
+
+
+def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
+    """Fail (exit 1, before any request) when an address given to ``option`` (``-target``,
+    ``-replace``) is neither declared in the configuration nor in the state: name the closest and
+    list those that exist."""
+    from reconciler.config.diagnostics import not_found
+
+    known = set(ws.desired) | set(ws.state.records())
+    unknown = [a for a in addresses if a not in known]
+    if unknown:
+        _fail("\n".join(f"{option} {a}: no such resource in the configuration or the state"
+                         + not_found(a, known, label="resources") for a in unknown))
 
 
 def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:
@@ -889,7 +927,6 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
 def output(address: str | None, as_json: bool, config: Path) -> None:
     """Print outputs recorded in the state: every resource's (no ADDR), one resource's (ADDR), or one
     value (ADDR.ATTR, printed raw: `reconciler output cloud_configs.x.public_key > aem.pem`)."""
-    from reconciler.config.diagnostics import did_you_mean
     from reconciler.render.state import output_value, outputs_text
 
     with _opened_state(config) as st:
@@ -901,16 +938,16 @@ def output(address: str | None, as_json: bool, config: Path) -> None:
     addr, attr = address, None
     if addr not in records and "." in addr:
         addr, attr = address.rsplit(".", 1)
-    if addr not in records:
-        hint = did_you_mean(address, records)
-        _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
+    _require_in_state(addr if addr in records else address, records)
     values = dict(records[addr].outputs)
     if attr is None:
         click.echo(json.dumps(values, indent=2, sort_keys=True, default=str) if as_json
                    else outputs_text({addr: values}) if values else f"{addr} has no outputs.")
         return
     if attr not in values:
-        _fail(f"{addr} has no output {attr!r}; it has: {', '.join(sorted(values)) or 'none'}")
+        from reconciler.config.diagnostics import not_found
+
+        _fail(f"{addr} has no output {attr!r}" + not_found(attr, values, label=f"outputs of {addr}"))
     click.echo(json.dumps(values[attr], indent=2, sort_keys=True, default=str) if as_json
                else output_value(values[attr]))
 
@@ -934,6 +971,15 @@ def version_command(as_json: bool) -> None:
         return
     click.echo(f"reconciler v{__version__}\non {info['platform']}, Python {info['python_version']};"
                f" plan format {FORMAT_VERSION}")
+
+
+def _require_in_state(address: str, records: Any) -> None:
+    """Fail (exit 1) unless ``address`` is one of ``records`` (the state's addresses): the message
+    has the closest address and lists those that exist."""
+    from reconciler.config.diagnostics import not_found
+
+    if address not in records:
+        _fail(f"{address} is not in the state" + not_found(address, records, label="in the state"))
 
 
 def _backend_of(config: Path) -> tuple[str | None, str | None, Path]:
@@ -1010,16 +1056,12 @@ def state_list(config: Path) -> None:
 @_errors
 def state_show(address: str, config: Path) -> None:
     """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
-    from reconciler.config.diagnostics import did_you_mean
     from reconciler.render.state import state_record
 
     with _opened_state(config) as st:
         records = st.records()
-        rec = records.get(address)
-        if rec is None:
-            hint = did_you_mean(address, records)
-            _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
-        click.echo(state_record(rec))
+        _require_in_state(address, records)
+        click.echo(state_record(records[address]))
 
 
 @state.command("unlock")
@@ -1059,6 +1101,7 @@ def state_mv(source: str, destination: str, config: Path) -> None:
 
     with _opened_state(config) as st:
         with st.locked("state mv", 0.0):
+            _require_in_state(source, st.records())
             move_address(st, source, destination)
         click.echo(f"Moved {source} to {destination}.")
 
@@ -1073,6 +1116,7 @@ def state_rm(address: str, config: Path) -> None:
 
     with _opened_state(config) as st:
         with st.locked("state rm", 0.0):
+            _require_in_state(address, st.records())
             forget_address(st, address)
         click.echo(f"Removed {address} from the state; the object itself is left in place.")
 

@@ -287,6 +287,8 @@ def read_files(
             skipped.append(rel)
             continue
         findings.extend(parsed.diagnostics)
+        if failed:
+            findings.unparsed.append(display)
         digest.update(rel.encode() + b"\0" + str(len(raw)).encode() + b"\0" + raw)
         files.append(SourceFile(file_path, display, rel, parsed))
     if skipped and not files and not any(d.severity == "error" for d in findings.diags):

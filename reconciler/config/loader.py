@@ -229,6 +229,7 @@ class _Loader:
         resources = self._validate_resources(registry.resources, refs)
         self._moves(registry, resources)
         backend = self._backend(registry)
+        self.findings.note_unchecked()
 
         diags = self.findings.finish()
         if any(d.severity == "error" for d in diags):
@@ -256,7 +257,7 @@ class _Loader:
                     f"moved: {bad[0]!r} is not a resource address", loc, hint="write kind.name, e.g. folders.demo"
                 )
             elif dst not in registry.resources:
-                self.findings.error(
+                self.findings.undeclared(
                     f"moved: {dst} (to) is not declared", loc, hint=f"declare {dst}, or remove this block"
                 )
             elif src in registry.resources:

@@ -83,7 +83,7 @@ class RefChecker:
                 if not ctype or (isinstance(c.raw, dict) and c.raw.get("type") == ctype)
             ]
             what = f"{ctype} connection" if ctype else "connection"
-            self.findings.error(
+            self.findings.undeclared(
                 f"{place} names {what} '{name}', which is not declared",
                 loc,
                 detail=f"declared {what}s: {', '.join(candidates)}" if candidates else f"no {what} is declared",
@@ -109,7 +109,7 @@ class RefChecker:
         address = f"{ref.kind}.{name}"
         if address not in self.registry.resources:
             names = self.registry.names_of(ref.kind)
-            self.findings.error(
+            self.findings.undeclared(
                 f"{place} refers to {address}, which is not declared",
                 loc,
                 detail=f"declared {ref.kind}: {', '.join(names)}" if names else f"no {ref.kind} are declared",
@@ -137,7 +137,7 @@ class RefChecker:
             return False
         if ref.address not in self.registry.resources:
             names = self.registry.names_of(ref.kind)
-            self.findings.error(
+            self.findings.undeclared(
                 f"{raw} refers to {ref.address}, which is not declared",
                 loc,
                 detail=f"declared {ref.kind}: {', '.join(names)}" if names else f"no {ref.kind} are declared",
