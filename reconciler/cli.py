@@ -402,7 +402,7 @@ def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
     known = set(ws.desired) | set(ws.state.records())
     unknown = [a for a in addresses if a not in known]
     if unknown:
-        _fail("\n".join(f"{option} {a}: no such resource in the configuration or the state"
+        _fail("\n".join(f"{option} {a}: no such resource to {option.lstrip('-')} in the configuration or the state"
                          + not_found(a, known, label="resources") for a in unknown))
 
 
@@ -492,8 +492,8 @@ def plan(
     Changes made outside the reconciler since the last apply are shown first, as drift.
     """
     fmt = "json" if as_json else fmt
-    if destroy and (out is not None or refresh_only or targets or replace):
-        _fail("-destroy cannot be combined with -out, -refresh-only, -target or -replace; run `reconciler destroy`")
+    if destroy and (refresh_only or targets or replace):
+        _fail("-destroy cannot be combined with -refresh-only, -target or -replace")
     env = os.environ
     if run_url is None and env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com")
@@ -537,7 +537,8 @@ def _plan_command(
         if out is not None:
             doc = plan_json(result.plan, replace=list(replace))
             write_plan_file(
-                out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity
+                out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity,
+                destroy=destroy, records=ws.state.records(),
             )
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
@@ -792,7 +793,7 @@ def _apply_command(
     if saved is not None:
         if scope[0] or scope[1] or scope[2]:
             _fail("a saved plan is applied exactly as saved: -target, -replace and -destroy belong to `plan`")
-        scope = (saved.targets, saved.replace, False)
+        scope = (saved.targets, saved.replace, saved.destroy)
         found = resolve_config_path(saved, plan_file=config_or_plan, cwd=Path.cwd())
         if found is None:
             _fail(f"the plan was made from the configuration {saved.config_path}, which is not here (run apply from"
@@ -826,7 +827,7 @@ async def _apply_locked(
     fresh, plan (``scope``: targets, replace, destroy), show or compare, confirm, apply. Returns the
     ApplyResult, or None when nothing was applied."""
     from reconciler.engine import apply_plan
-    from reconciler.engine.planfile import check_fresh, check_same_actions
+    from reconciler.engine.planfile import check_fresh, check_same_actions, file_digests
     from reconciler.render.jsonplan import plan_json
     from reconciler.render.progress import Progress
 
@@ -841,6 +842,8 @@ async def _apply_locked(
                     serial=ws.state.serial,
                     config_digest=ws.loaded.digest,
                     backend=ws.state.identity,
+                    records=ws.state.records(),
+                    files=file_digests(ws.loaded.root, ws.loaded.files),
                 )
             result = await _plan(ws, targets, replace, destroy=destroy, progress=progress)
             if saved is not None:
