@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ConfigError", "Diagnostic", "SourceLoc", "did_you_mean", "not_found"]
+__all__ = ["ConfigError", "Diagnostic", "SourceLoc", "did_you_mean", "listing", "not_found"]
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -146,6 +146,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 NOT_FOUND_LIMIT = 10
 
 
+def listing(names: Iterable[str], limit: int = NOT_FOUND_LIMIT) -> str:
+    """``names`` (in their order) joined by ", ", at most ``limit`` of them, then
+    ``" (and N more)"``: how messages list what exists without listing a thousand names."""
+    items = list(names)
+    return ", ".join(items[:limit]) + (f" (and {len(items) - limit} more)" if len(items) > limit else "")
+
+
 def not_found(word: str, choices: Iterable[str], *, label: str, limit: int = NOT_FOUND_LIMIT) -> str:
     """The end of a "``word`` is not found" message: ``"; did you mean <closest>?"`` (see
     :func:`did_you_mean`; left out when nothing is close), then a second line, indented two spaces,
@@ -157,7 +164,7 @@ def not_found(word: str, choices: Iterable[str], *, label: str, limit: int = NOT
     if not names:
         return f"\n  {label}: none"
     near = did_you_mean(word, names)
-    shown = ", ".join(names[:limit]) + (f" (and {len(names) - limit} more)" if len(names) > limit else "")
+    shown = listing(names, limit)
     listed = textwrap.fill(shown, width=100, initial_indent=f"  {label}: ", subsequent_indent="    ",
                            break_on_hyphens=False, break_long_words=False)
     return (f"; did you mean {near}?" if near else "") + "\n" + listed

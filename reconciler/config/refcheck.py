@@ -22,7 +22,7 @@ from reconciler.refs import AttrRef, RefTo, find_refs, is_unresolved
 
 from ._entry import Entry, Registry, dotted, leaves, where
 from ._types import find_typed_refs, model_fields_by_key
-from .diagnostics import SourceLoc, did_you_mean
+from .diagnostics import SourceLoc, did_you_mean, listing
 from .report import Findings
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class RefChecker:
             self.findings.undeclared(
                 f"{place} names {what} '{name}', which is not declared",
                 loc,
-                detail=f"declared {what}s: {', '.join(candidates)}" if candidates else f"no {what} is declared",
+                detail=f"declared {what}s: {listing(candidates)}" if candidates else f"no {what} is declared",
                 address=entry.address,
                 hint=_did_you_mean(name, candidates),
             )
@@ -112,7 +112,7 @@ class RefChecker:
             self.findings.undeclared(
                 f"{place} refers to {address}, which is not declared",
                 loc,
-                detail=f"declared {ref.kind}: {', '.join(names)}" if names else f"no {ref.kind} are declared",
+                detail=f"declared {ref.kind}: {listing(names)}" if names else f"no {ref.kind} are declared",
                 address=entry.address,
                 hint=_did_you_mean(name, names),
             )
@@ -140,7 +140,7 @@ class RefChecker:
             self.findings.undeclared(
                 f"{raw} refers to {ref.address}, which is not declared",
                 loc,
-                detail=f"declared {ref.kind}: {', '.join(names)}" if names else f"no {ref.kind} are declared",
+                detail=f"declared {ref.kind}: {listing(names)}" if names else f"no {ref.kind} are declared",
                 address=entry.address,
                 hint=_did_you_mean(ref.name, names),
             )
