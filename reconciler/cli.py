@@ -86,6 +86,9 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         except PlanError as exc:
             for addr, msg in exc.errors:
                 click.echo(f"Error: {addr}: {msg}" if addr else f"Error: {msg}", err=True)
+            if _flag("sandbox"):
+                for line in _seeded_near([msg for _, msg in exc.errors]):
+                    click.echo(f"  hint: {line}", err=True)
             _fail("the plan cannot be made; nothing was changed")
         except EngineError as exc:
             _fail(str(exc))
@@ -127,6 +130,51 @@ def _sandbox_hint(exc: Any) -> str:
     lines.append("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users"
                  " and Workfront projects")
     return "".join(f"\n  hint: {line}" for line in lines)
+
+
+def _seeded_names() -> dict[str, str]:
+    """Names in the embedded sandbox's seeded world that a configuration spells out -> what they
+    are: Workfront projects, IMS groups (product profiles, user groups) and user emails."""
+    from reconciler.sandbox import seed_summary
+
+    seed = seed_summary()
+    names = {p["name"]: "a Workfront project" for p in seed["workfront"]["projects"]}
+    names |= {g["name"]: "a group" for groups in seed["groups"].values() for g in groups}
+    names |= {u["email"]: "a user" for u in seed["users"]}
+    return names
+
+
+def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
+    """Hint lines for error ``messages`` of a run against the embedded sandbox: each seeded name
+    (:func:`_seeded_names`) that a message nearly contains (seeded names spelled right left aside) (a stretch of it of
+    about the same length matches with difflib ``ratio``), as "did you mean ...?", then the pointer
+    to ``reconciler sandbox info`` (when a name was suggested or a message says something is not
+    found). Reads at most 4,000 characters of the messages."""
+    import difflib
+    import re
+
+    names = _seeded_names()
+    text = "\n".join(messages)[:4000]
+    found = re.search(r"not found|has no |no such|unknown", text)
+    for name in sorted(names, key=len, reverse=True):  # a name spelled right is no near miss of another
+        text = text.replace(name, "\0")
+    starts = [0] + [i + 1 for i, c in enumerate(text) if not c.isalnum()]  # a stretch starts a word
+    out = []
+    for name, what in names.items():
+        matcher = difflib.SequenceMatcher(b=name)
+        for i in starts:
+            for k in (len(name) - 1, len(name), len(name) + 1):
+                matcher.set_seq1(text[i:i + k])
+                if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio:
+                    break
+            else:
+                continue
+            out.append(f"did you mean {name!r}? ({what} of the sandbox)")
+            break
+    if out or found:
+        out.append("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users,"
+                   " groups and Workfront projects")
+    return out
 
 
 LOG_ENV = "RECONCILER_LOG"
@@ -339,7 +387,14 @@ def _workspace(path: Path, *, recursive: bool | None = None, require_env: bool =
 
     if recursive is None:
         recursive = _flag("recursive")
-    return Workspace(path, recursive=recursive, require_env=require_env)
+    ws = Workspace(path, recursive=recursive, require_env=require_env)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # for the hints of errors (_seeded_near): is this run against the sandbox?
+        ctx.meta["reconciler.sandbox"] = any(
+            isinstance(v, str) and v.startswith("sandbox://")
+            for conn in ws.loaded.connections.values() for v in conn.model_dump().values()
+        )
+    return ws
 
 
 @main.command()
@@ -811,6 +866,9 @@ def _apply_command(
     click.echo("")
     click.echo(render.apply_summary(outcome))
     if not outcome.ok:
+        if outcome.failed and _flag("sandbox"):
+            for line in _seeded_near(list(outcome.failed.values())):
+                click.echo(f"  hint: {line}")
         sys.exit(EXIT_ERROR)
 
 

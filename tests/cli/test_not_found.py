@@ -5,12 +5,13 @@ embedded sandbox."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from reconciler.config.diagnostics import not_found
-from tests.helpers import ORG, Run
+from tests.helpers import EXAMPLES, ORG, Run
 
 
 @pytest.fixture
@@ -103,3 +104,31 @@ def test_not_found_helper_limits_orders_and_handles_nothing() -> None:
     assert text.endswith("(and 6 more)") and "users.u08" in text and "users.u09" not in text
     assert not_found("x.y", [], label="in the state") == "\n  in the state: none"
     assert "did you mean" not in not_found("zzz", ["folders.a"], label="resources")
+
+
+def test_group_not_found_against_the_sandbox_suggests_the_seeded_group(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace("groups: [Marketing Cloud]", "groups: [Marketing Clod]", 1))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 1 and "group(s) Marketing Clod not found" in out.output
+    assert "hint: did you mean 'Marketing Cloud'? (a group of the sandbox)" in out.output
+    assert "`reconciler sandbox info` lists its client ID, orgs, users, groups and Workfront projects" in out.output
+
+
+def test_workfront_project_not_found_against_the_sandbox_suggests_the_seeded_project(
+    tmp_path: Path, cli: Run
+) -> None:
+    config = tmp_path / "workfront"
+    shutil.copytree(EXAMPLES / "workfront", config, ignore=shutil.ignore_patterns(".reconciler"))
+    main = config / "main.yaml"
+    main.write_text(main.read_text().replace("    name: Spring Launch\n", "    name: Spring Lanch\n", 1))
+    out = cli("apply", "-auto-approve", config)
+    assert out.exit_code == 1 and "Workfront has no project named 'Spring Lanch'" in out.output
+    assert "hint: did you mean 'Spring Launch'? (a Workfront project of the sandbox)" in out.output
+
+
+def test_sandbox_hints_stay_quiet_for_unrelated_errors() -> None:
+    from reconciler.cli import _seeded_near
+
+    assert _seeded_near(["folders.x: prevent_destroy is set, so it cannot be deleted"]) == []
+    assert _seeded_near(["user dana@acme.example already in Marketing Cloud"]) == []  # verbatim names: fine
