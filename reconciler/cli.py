@@ -108,6 +108,10 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+_SANDBOX_INFO = ("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users,"
+                 " groups and Workfront projects")
+
+
 def _sandbox_hint(exc: Any) -> str:
     """Hint lines for an ``ApiError`` from the embedded sandbox: what its seeded world has when the
     error names an org it does not have (with did-you-mean) or a wrong client ID; always the
@@ -127,8 +131,7 @@ def _sandbox_hint(exc: Any) -> str:
                          + not_found(org, orgs, label="its orgs").replace("\n", "\n  "))
     if exc.code == "invalid_client" and "client_id" in exc.message:
         lines.append(f"the sandbox's client ID is {seed['client']['client_id']}")
-    lines.append("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users"
-                 " and Workfront projects")
+    lines.append(_SANDBOX_INFO)
     return "".join(f"\n  hint: {line}" for line in lines)
 
 
@@ -146,8 +149,9 @@ def _seeded_names() -> dict[str, str]:
 
 def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
     """Hint lines for error ``messages`` of a run against the embedded sandbox: each seeded name
-    (:func:`_seeded_names`) that a message nearly contains (seeded names spelled right left aside) (a stretch of it of
-    about the same length matches with difflib ``ratio``), as "did you mean ...?", then the pointer
+    (:func:`_seeded_names`) that a message nearly contains (a stretch of about the same length, at
+    a word start, matches with difflib ``ratio``; names spelled right are left aside), as "did you
+    mean ...?", then the pointer
     to ``reconciler sandbox info`` (when a name was suggested or a message says something is not
     found). Reads at most 4,000 characters of the messages."""
     import difflib
@@ -172,8 +176,7 @@ def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
             out.append(f"did you mean {name!r}? ({what} of the sandbox)")
             break
     if out or found:
-        out.append("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users,"
-                   " groups and Workfront projects")
+        out.append(_SANDBOX_INFO)
     return out
 
 
