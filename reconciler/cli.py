@@ -247,8 +247,40 @@ def _terraform_spellings(option: click.Option) -> None:
             option.opts.append(twin)
 
 
-class _Command(click.Command):
-    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``."""
+class _WholeOptionNames(click.Command):
+    """An unknown option is named whole, with the closest options spelled the same way (one dash
+    or two); click names only the first letter of an unknown ``-long`` (``-a`` for ``-auto-aprove``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click's parser consumes the list it is given
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            raise _whole_option(ctx, self, given, exc) from None
+
+
+def _whole_option(ctx: click.Context, command: click.Command, args: list[str], exc: click.NoSuchOption) -> Any:
+    """``exc`` (unknown option) with the whole argument it came from (``-auto-aprove``, not ``-a``)
+    and the closest option names of ``command`` with as many dashes; ``exc`` when no argument fits."""
+    import difflib
+
+    known = [o for p in command.get_params(ctx) if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)]
+    known += [*_GLOBAL_FLAGS, *_GLOBAL_VALUED]  # they may follow the subcommand too
+    for arg in args:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name in known or not name.startswith("-") or not name.startswith(exc.option_name):
+            continue
+        dashes = 2 if name.startswith("--") else 1
+        same = [o for o in dict.fromkeys(known) if len(o) > 2 and len(o) - len(o.lstrip("-")) == dashes]
+        return click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, same, n=3, cutoff=0.6), ctx=ctx)
+    return exc
+
+
+class _Command(_WholeOptionNames, click.Command):
+    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``; an unknown
+    option is named whole (:class:`_WholeOptionNames`)."""
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         params = super().get_params(ctx)
@@ -258,7 +290,7 @@ class _Command(click.Command):
         return params
 
 
-class _Group(click.Group):
+class _Group(_WholeOptionNames, click.Group):
     """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s."""
 
     command_class = _Command
@@ -1049,13 +1081,13 @@ def _require_in_state(address: str, records: Any) -> None:
 def _backend_of(config: Path) -> tuple[str | None, str | None, Path]:
     """(backend URL, workspace, config root) for the state commands: ``RECONCILER_BACKEND`` /
     ``RECONCILER_WORKSPACE``, else the configuration's ``backend:`` block (the configuration is loaded
-    only when the environment names no backend), else the local SQLite default."""
+    only when the environment names no backend and there is YAML), else the local SQLite default."""
     from reconciler.config.diagnostics import ConfigError
     from reconciler.engine import BACKEND_ENV, WORKSPACE_ENV
 
     root = config if config.is_dir() else config.parent
     url, workspace = os.environ.get(BACKEND_ENV) or None, os.environ.get(WORKSPACE_ENV) or None
-    if url is None:
+    if url is None and _yaml_files(config, False):  # no YAML: no backend block, the local default
         try:
             ws = _workspace(config)
         except ConfigError:

@@ -80,7 +80,7 @@ def find_files(path: Path, findings: Findings, *, recursive: bool = False) -> tu
         found.sort(key=lambda item: item[1])
         if not found and not any(d.severity == "error" for d in findings.diags[reported:]):
             where = "directory or its subdirectories" if recursive else "directory"
-            hint = None if recursive else "subdirectories are not read; load them with recursive=True"
+            hint = None if recursive else "subdirectories are not read; read them with -R (--recursive)"
             findings.error(f"no *.yaml or *.yml files in {where} {path}", None, hint=hint)
         return found, path
     if path.is_file():

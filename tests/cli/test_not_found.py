@@ -132,3 +132,29 @@ def test_sandbox_hints_stay_quiet_for_unrelated_errors() -> None:
 
     assert _seeded_near(["folders.x: prevent_destroy is set, so it cannot be deleted"]) == []
     assert _seeded_near(["user dana@acme.example already in Marketing Cloud"]) == []  # verbatim names: fine
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("apply", "-auto-aprove"), "No such option '-auto-aprove'. Did you mean '-auto-approve'?"),
+        (("plan", "-tagret=folders.mc-demo"), "No such option '-tagret'. Did you mean '-target'?"),
+        (("plan", "--tagret", "folders.mc-demo"), "No such option '--tagret'. Did you mean '--target'?"),
+        (("plan", "-refresh-onli"), "No such option '-refresh-onli'. Did you mean '-refresh-only'?"),
+        (("-no-colour", "plan"), "No such option '-no-colour'. Did you mean '-no-color'?"),
+        (("plan", "-no-colour"), "No such option '-no-colour'. Did you mean '-no-color'?"),
+        (("plan", "-x"), "No such option '-x'."),
+    ],
+)
+def test_an_unknown_option_is_named_whole_with_the_closest(quickstart: Path, cli: Run, args: tuple[str, ...],
+                                                           message: str) -> None:
+    """Click named only the first letter of a mistyped Terraform-style option ("No such option '-a'")."""
+    out = cli(*args, quickstart)
+    assert out.exit_code == 2 and message in out.output  # click's usage error
+
+
+def test_state_commands_without_configuration_or_state_say_so(tmp_path: Path, cli: Run) -> None:
+    for args in (("state", "list"), ("output",), ("show",)):
+        out = cli(*args, "-c", tmp_path)
+        assert out.exit_code == 1
+        assert f"no state at {tmp_path}/.reconciler/state.db: nothing has been applied from {tmp_path} yet" in out.output
