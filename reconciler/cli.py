@@ -112,23 +112,31 @@ _SANDBOX_INFO = ("this is the embedded sandbox; `reconciler sandbox info` lists 
                  " groups and Workfront projects")
 
 
-def _sandbox_hint(exc: Any) -> str:
-    """Hint lines for an ``ApiError`` from the embedded sandbox: what its seeded world has when the
-    error names an org it does not have (with did-you-mean) or a wrong client ID; always the
-    pointer to ``reconciler sandbox info``. The sandbox answers as the real services do (they list
-    nothing); the lists come from the seed (``reconciler.sandbox.seed_summary``)."""
+def _unknown_orgs(text: str) -> list[str]:
+    """A hint line for each IMS org ID (``...@AdobeOrg``) in ``text`` that the embedded sandbox does
+    not have: the closest it has, and all it has (its seeded orgs)."""
     import re
 
     from reconciler.config.diagnostics import not_found
     from reconciler.sandbox import seed_summary
 
+    orgs = [o["ims_org_id"] for o in seed_summary()["orgs"]]
+    return [
+        f"the sandbox has no org {org}" + not_found(org, orgs, label="its orgs").replace("\n", "\n  ")
+        for org in dict.fromkeys(re.findall(r"[0-9A-Za-z]+@AdobeOrg", text)) if org not in orgs
+    ]
+
+
+def _sandbox_hint(exc: Any) -> str:
+    """Hint lines for an ``ApiError`` from the embedded sandbox: what its seeded world has when the
+    error names an org it does not have (with did-you-mean) or a wrong client ID; always the
+    pointer to ``reconciler sandbox info``. The sandbox answers as the real services do (they list
+    nothing); the lists come from the seed (``reconciler.sandbox.seed_summary``)."""
+
+    from reconciler.sandbox import seed_summary
+
     seed = seed_summary()
-    lines = []
-    orgs = {o["ims_org_id"]: o["name"] for o in seed["orgs"]}
-    for org in dict.fromkeys(re.findall(r"[0-9A-Za-z]+@AdobeOrg", f"{exc.url} {exc.message}")):
-        if org not in orgs:
-            lines.append(f"the sandbox has no org {org}"
-                         + not_found(org, orgs, label="its orgs").replace("\n", "\n  "))
+    lines = _unknown_orgs(f"{exc.url} {exc.message}")
     if exc.code == "invalid_client" and "client_id" in exc.message:
         lines.append(f"the sandbox's client ID is {seed['client']['client_id']}")
     lines.append(_SANDBOX_INFO)
@@ -148,7 +156,8 @@ def _seeded_names() -> dict[str, str]:
 
 
 def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
-    """Hint lines for error ``messages`` of a run against the embedded sandbox: each seeded name
+    """Hint lines for error ``messages`` of a run against the embedded sandbox: the orgs it does not
+    have (:func:`_unknown_orgs`), each seeded name
     (:func:`_seeded_names`) that a message nearly contains (a stretch of about the same length, at
     a word start, matches with difflib ``ratio``; names spelled right are left aside), as "did you
     mean ...?", then the pointer
@@ -160,10 +169,10 @@ def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
     names = _seeded_names()
     text = "\n".join(messages)[:4000]
     found = re.search(r"not found|has no |no such|unknown", text)
+    out = _unknown_orgs(text)
     for name in sorted(names, key=len, reverse=True):  # a name spelled right is no near miss of another
         text = text.replace(name, "\0")
     starts = [0] + [i + 1 for i, c in enumerate(text) if not c.isalnum()]  # a stretch starts a word
-    out = []
     for name, what in names.items():
         matcher = difflib.SequenceMatcher(b=name)
         for i in starts:

@@ -158,3 +158,15 @@ def test_state_commands_without_configuration_or_state_say_so(tmp_path: Path, cl
         out = cli(*args, "-c", tmp_path)
         assert out.exit_code == 1
         assert f"no state at {tmp_path}/.reconciler/state.db: nothing has been applied from {tmp_path} yet" in out.output
+
+
+def test_unknown_org_in_a_plan_error_lists_the_sandbox_orgs(quickstart: Path, cli: Run) -> None:
+    """Only the org and its application: the orgs kind finds no such org (a plan error, not an API error)."""
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    wrong = ORG.replace("E1F2@", "E1F3@")
+    main.write_text(text[: text.index("# Step 2")].replace(ORG, wrong))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 1 and f"orgs.acme: {wrong} was not found" in out.output
+    assert f"hint: the sandbox has no org {wrong}; did you mean {ORG}?" in out.output
+    assert "its orgs: 0F1E2D3C4B5A69788796A5B4@AdobeOrg, " + ORG in out.output
