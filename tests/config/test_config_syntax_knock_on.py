@@ -83,3 +83,25 @@ def test_a_real_typo_still_gets_did_you_mean(write: Writer) -> None:
     path = write("main.yaml", "version: 1\nfolders:\n  f:\n    pathh: /p\n")
     unknown = [d for d in _diags(path) if d.summary.startswith("unknown key")]
     assert [d.hint for d in unknown] == ["did you mean 'path'?"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("version: 1\nusers:\n jane:\n    org: o\n  dana:\n    org: o\n",
+         "line 5 is indented 2 spaces, the mapping it is in (line 3) 1 space: line them up"),
+        ("version: 1\nshares:\n  s:\n    members:\n      - user: u\n      role: editor\n",
+         "line 6 is in the list that starts at line 5 but is not an entry ('- ...'): indent it under the entry"
+         " above it, or start it with '- '"),
+        ("version: 1\nshares:\n  s:\n    members:\n      - user: u\n          role: editor\n",
+         "line 6 is indented more than line 5 ('user: ...'), so YAML reads it as the rest of that value: keys of one"
+         " mapping start in the same column (line 5: column 9, line 6: column 11)"),
+        ("version: 1\nfolders:\n  f:\n    path: /p\n      title: T\n",
+         "line 5 is indented more than line 4 ('path: ...'), so YAML reads it as the rest of that value: keys of one"
+         " mapping start in the same column (line 4: column 5, line 5: column 7)"),
+    ],
+)
+def test_bad_indentation_says_which_lines_disagree(write: Writer, text: str, hint: str) -> None:
+    diags = _diags(write("main.yaml", text))
+    assert len(diags) == 1 and diags[0].summary.startswith("YAML syntax error")
+    assert diags[0].hint == hint
