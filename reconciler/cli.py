@@ -132,7 +132,6 @@ def _sandbox_hint(exc: Any) -> str:
     error names an org it does not have (with did-you-mean) or a wrong client ID; always the
     pointer to ``reconciler sandbox info``. The sandbox answers as the real services do (they list
     nothing); the lists come from the seed (``reconciler.sandbox.seed_summary``)."""
-
     from reconciler.sandbox import seed_summary
 
     seed = seed_summary()
@@ -157,12 +156,12 @@ def _seeded_names() -> dict[str, str]:
 
 def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
     """Hint lines for error ``messages`` of a run against the embedded sandbox: the orgs it does not
-    have (:func:`_unknown_orgs`), each seeded name
-    (:func:`_seeded_names`) that a message nearly contains (a stretch of about the same length, at
-    a word start, matches with difflib ``ratio``; names spelled right are left aside), as "did you
-    mean ...?", then the pointer
-    to ``reconciler sandbox info`` (when a name was suggested or a message says something is not
-    found). Reads at most 4,000 characters of the messages."""
+    have (:func:`_unknown_orgs`); each seeded name (:func:`_seeded_names`) that a message nearly
+    contains (a stretch of about the same length, at a word start, matches with difflib ``ratio``;
+    names spelled right are left aside), as "did you mean ...?"; then the pointer to ``reconciler
+    sandbox info`` (when something was suggested or a message says something is not found). Reads
+    at most 4,000 characters of the messages. The sandbox answers as the real services do; the
+    names come from its seed (``reconciler.sandbox.seed_summary``)."""
     import difflib
     import re
 
