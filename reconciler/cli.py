@@ -866,8 +866,13 @@ def destroy(config: Path, auto_approve: bool, parallelism: int, lock: bool, lock
 
     Only the state decides: objects this tool created are deleted (dependents first); objects it
     adopted (they existed before) are forgotten and left in place; resources with
-    lifecycle.prevent_destroy stop the plan. `plan -destroy` shows the plan without applying it.
+    lifecycle.prevent_destroy stop the plan. `plan -destroy` shows the plan without applying it
+    (`plan -destroy -out FILE` saves it for `apply FILE`).
     """
+    from reconciler.engine.planfile import read_plan_file
+
+    if config.is_file() and read_plan_file(config) is not None:
+        _fail(f"{config} is a saved plan: carry it out with `reconciler apply {config}` (destroy takes a configuration)")
     _apply_command(config, auto_approve, ((), (), True), parallelism, (lock, lock_timeout))
 
 

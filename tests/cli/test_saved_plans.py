@@ -85,6 +85,8 @@ def test_saved_destroy_plan_applies(quickstart: Path, cli: Run, tmp_path: Path) 
     assert made.exit_code == 0, made.output
     assert "7 to delete, 4 to forget" in made.output and f"run: reconciler apply {plan_file}" in made.output
     assert json.loads(plan_file.read_text())["destroy"] is True
+    wrong = cli("destroy", plan_file)
+    assert wrong.exit_code == 1 and f"is a saved plan: carry it out with `reconciler apply {plan_file}`" in wrong.output
     assert len(cli("state", "list", "-c", quickstart).output.split()) == 11  # planning changed nothing
     done = cli("apply", plan_file)  # no confirmation, no -auto-approve: the saved plan is the approval
     assert done.exit_code == 0, done.output
