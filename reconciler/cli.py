@@ -872,7 +872,8 @@ def destroy(config: Path, auto_approve: bool, parallelism: int, lock: bool, lock
     from reconciler.engine.planfile import read_plan_file
 
     if config.is_file() and read_plan_file(config) is not None:
-        _fail(f"{config} is a saved plan: carry it out with `reconciler apply {config}` (destroy takes a configuration)")
+        _fail(f"{config} is a saved plan: carry it out with `reconciler apply {config}`"
+              " (destroy takes a configuration)")
     _apply_command(config, auto_approve, ((), (), True), parallelism, (lock, lock_timeout))
 
 
