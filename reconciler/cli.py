@@ -86,6 +86,9 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         except PlanError as exc:
             for addr, msg in exc.errors:
                 click.echo(f"Error: {addr}: {msg}" if addr else f"Error: {msg}", err=True)
+            if _flag("sandbox"):
+                for line in _seeded_near([msg for _, msg in exc.errors]):
+                    click.echo(f"  hint: {line}", err=True)
             _fail("the plan cannot be made; nothing was changed")
         except EngineError as exc:
             _fail(str(exc))
@@ -94,8 +97,7 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             if exc.status in (401, 403):
                 hint = "\n  hint: check the credentials of that connection (and where they come from: ${env:...})"
             if ".sandbox.invalid" in exc.url:
-                hint += ("\n  hint: this is the embedded sandbox; `reconciler sandbox info` lists its client ID,"
-                         " orgs, users and Workfront projects")
+                hint += _sandbox_hint(exc)
             _fail(str(exc) + hint)
         except Exception as exc:  # unexpected: still no traceback unless asked
             if os.environ.get("RECONCILER_DEBUG"):
@@ -104,6 +106,86 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             _fail(f"{name}: {str(exc).splitlines()[0] if str(exc) else ''} (set RECONCILER_DEBUG=1 for the traceback)")
 
     return wrapper
+
+
+_SANDBOX_INFO = ("this is the embedded sandbox; `reconciler sandbox info` lists its client ID, orgs, users,"
+                 " groups and Workfront projects")
+
+
+def _unknown_orgs(text: str) -> list[str]:
+    """A hint line for each IMS org ID (``...@AdobeOrg``) in ``text`` that the embedded sandbox does
+    not have: the closest it has, and all it has (its seeded orgs)."""
+    import re
+
+    from reconciler.config.diagnostics import not_found
+    from reconciler.sandbox import seed_summary
+
+    orgs = [o["ims_org_id"] for o in seed_summary()["orgs"]]
+    return [
+        f"the sandbox has no org {org}" + not_found(org, orgs, label="its orgs").replace("\n", "\n  ")
+        for org in dict.fromkeys(re.findall(r"[0-9A-Za-z]+@AdobeOrg", text)) if org not in orgs
+    ]
+
+
+def _sandbox_hint(exc: Any) -> str:
+    """Hint lines for an ``ApiError`` from the embedded sandbox: what its seeded world has when the
+    error names an org it does not have (with did-you-mean) or a wrong client ID; always the
+    pointer to ``reconciler sandbox info``. The sandbox answers as the real services do (they list
+    nothing); the lists come from the seed (``reconciler.sandbox.seed_summary``)."""
+    from reconciler.sandbox import seed_summary
+
+    seed = seed_summary()
+    lines = _unknown_orgs(f"{exc.url} {exc.message}")
+    if exc.code == "invalid_client" and "client_id" in exc.message:
+        lines.append(f"the sandbox's client ID is {seed['client']['client_id']}")
+    lines.append(_SANDBOX_INFO)
+    return "".join(f"\n  hint: {line}" for line in lines)
+
+
+def _seeded_names() -> dict[str, str]:
+    """Names in the embedded sandbox's seeded world that a configuration spells out -> what they
+    are: Workfront projects, IMS groups (product profiles, user groups) and user emails."""
+    from reconciler.sandbox import seed_summary
+
+    seed = seed_summary()
+    names = {p["name"]: "a Workfront project" for p in seed["workfront"]["projects"]}
+    names |= {g["name"]: "a group" for groups in seed["groups"].values() for g in groups}
+    names |= {u["email"]: "a user" for u in seed["users"]}
+    return names
+
+
+def _seeded_near(messages: list[str], ratio: float = 0.85) -> list[str]:
+    """Hint lines for error ``messages`` of a run against the embedded sandbox: the orgs it does not
+    have (:func:`_unknown_orgs`); each seeded name (:func:`_seeded_names`) that a message nearly
+    contains (a stretch of about the same length, at a word start, matches with difflib ``ratio``;
+    names spelled right are left aside), as "did you mean ...?"; then the pointer to ``reconciler
+    sandbox info`` (when something was suggested or a message says something is not found). Reads
+    at most 4,000 characters of the messages. The sandbox answers as the real services do; the
+    names come from its seed (``reconciler.sandbox.seed_summary``)."""
+    import difflib
+    import re
+
+    names = _seeded_names()
+    text = "\n".join(messages)[:4000]
+    found = re.search(r"not found|has no |no such|unknown", text)
+    out = _unknown_orgs(text)
+    for name in sorted(names, key=len, reverse=True):  # a name spelled right is no near miss of another
+        text = text.replace(name, "\0")
+    starts = [0] + [i + 1 for i, c in enumerate(text) if not c.isalnum()]  # a stretch starts a word
+    for name, what in names.items():
+        matcher = difflib.SequenceMatcher(b=name)
+        for i in starts:
+            for k in (len(name) - 1, len(name), len(name) + 1):
+                matcher.set_seq1(text[i:i + k])
+                if matcher.real_quick_ratio() >= ratio and matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio:
+                    break
+            else:
+                continue
+            out.append(f"did you mean {name!r}? ({what} of the sandbox)")
+            break
+    if out or found:
+        out.append(_SANDBOX_INFO)
+    return out
 
 
 LOG_ENV = "RECONCILER_LOG"
@@ -173,8 +255,40 @@ def _terraform_spellings(option: click.Option) -> None:
             option.opts.append(twin)
 
 
-class _Command(click.Command):
-    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``."""
+class _WholeOptionNames(click.Command):
+    """An unknown option is named whole, with the closest options spelled the same way (one dash
+    or two); click names only the first letter of an unknown ``-long`` (``-a`` for ``-auto-aprove``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click's parser consumes the list it is given
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            raise _whole_option(ctx, self, given, exc) from None
+
+
+def _whole_option(ctx: click.Context, command: click.Command, args: list[str], exc: click.NoSuchOption) -> Any:
+    """``exc`` (unknown option) with the whole argument it came from (``-auto-aprove``, not ``-a``)
+    and the closest option names of ``command`` with as many dashes; ``exc`` when no argument fits."""
+    import difflib
+
+    known = [o for p in command.get_params(ctx) if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)]
+    known += [*_GLOBAL_FLAGS, *_GLOBAL_VALUED]  # they may follow the subcommand too
+    for arg in args:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name in known or not name.startswith("-") or not name.startswith(exc.option_name):
+            continue
+        dashes = 2 if name.startswith("--") else 1
+        same = [o for o in dict.fromkeys(known) if len(o) > 2 and len(o) - len(o.lstrip("-")) == dashes]
+        return click.NoSuchOption(name, possibilities=difflib.get_close_matches(name, same, n=3, cutoff=0.6), ctx=ctx)
+    return exc
+
+
+class _Command(_WholeOptionNames, click.Command):
+    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``; an unknown
+    option is named whole (:class:`_WholeOptionNames`)."""
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         params = super().get_params(ctx)
@@ -184,7 +298,7 @@ class _Command(click.Command):
         return params
 
 
-class _Group(click.Group):
+class _Group(_WholeOptionNames, click.Group):
     """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s."""
 
     command_class = _Command
@@ -316,7 +430,14 @@ def _workspace(path: Path, *, recursive: bool | None = None, require_env: bool =
 
     if recursive is None:
         recursive = _flag("recursive")
-    return Workspace(path, recursive=recursive, require_env=require_env)
+    ws = Workspace(path, recursive=recursive, require_env=require_env)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # for the hints of errors (_seeded_near): is this run against the sandbox?
+        ctx.meta["reconciler.sandbox"] = any(
+            isinstance(v, str) and v.startswith("sandbox://")
+            for conn in ws.loaded.connections.values() for v in conn.model_dump().values()
+        )
+    return ws
 
 
 @main.command()
@@ -357,6 +478,8 @@ async def _plan(
     announces the refreshes (on a terminal)."""
     from reconciler.engine import make_plan
 
+    _check_addresses(ws, targets, "-target")
+    _check_addresses(ws, replace, "-replace")
     return await make_plan(
         {} if destroy else ws.desired,
         ws.state,
@@ -366,6 +489,19 @@ async def _plan(
         force_replace=replace,
         refresh_only=refresh_only,
     )
+
+
+def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
+    """Fail (exit 1, before any request) when an address given to ``option`` (``-target``,
+    ``-replace``) is neither declared in the configuration nor in the state: name the closest and
+    list those that exist."""
+    from reconciler.config.diagnostics import not_found
+
+    known = set(ws.desired) | set(ws.state.records())
+    unknown = [a for a in addresses if a not in known]
+    if unknown:
+        _fail("\n".join(f"{option} {a}: no such resource to {option.lstrip('-')} in the configuration or the state"
+                         + not_found(a, known, label="resources") for a in unknown))
 
 
 def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:
@@ -454,8 +590,8 @@ def plan(
     Changes made outside the reconciler since the last apply are shown first, as drift.
     """
     fmt = "json" if as_json else fmt
-    if destroy and (out is not None or refresh_only or targets or replace):
-        _fail("-destroy cannot be combined with -out, -refresh-only, -target or -replace; run `reconciler destroy`")
+    if destroy and (refresh_only or targets or replace):
+        _fail("-destroy cannot be combined with -refresh-only, -target or -replace")
     env = os.environ
     if run_url is None and env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
         server = env.get("GITHUB_SERVER_URL", "https://github.com")
@@ -499,7 +635,8 @@ def _plan_command(
         if out is not None:
             doc = plan_json(result.plan, replace=list(replace))
             write_plan_file(
-                out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity
+                out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity,
+                destroy=destroy, records=ws.state.records(),
             )
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
@@ -729,8 +866,14 @@ def destroy(config: Path, auto_approve: bool, parallelism: int, lock: bool, lock
 
     Only the state decides: objects this tool created are deleted (dependents first); objects it
     adopted (they existed before) are forgotten and left in place; resources with
-    lifecycle.prevent_destroy stop the plan. `plan -destroy` shows the plan without applying it.
+    lifecycle.prevent_destroy stop the plan. `plan -destroy` shows the plan without applying it
+    (`plan -destroy -out FILE` saves it for `apply FILE`).
     """
+    from reconciler.engine.planfile import read_plan_file
+
+    if config.is_file() and read_plan_file(config) is not None:
+        _fail(f"{config} is a saved plan: carry it out with `reconciler apply {config}`"
+              " (destroy takes a configuration)")
     _apply_command(config, auto_approve, ((), (), True), parallelism, (lock, lock_timeout))
 
 
@@ -754,7 +897,7 @@ def _apply_command(
     if saved is not None:
         if scope[0] or scope[1] or scope[2]:
             _fail("a saved plan is applied exactly as saved: -target, -replace and -destroy belong to `plan`")
-        scope = (saved.targets, saved.replace, False)
+        scope = (saved.targets, saved.replace, saved.destroy)
         found = resolve_config_path(saved, plan_file=config_or_plan, cwd=Path.cwd())
         if found is None:
             _fail(f"the plan was made from the configuration {saved.config_path}, which is not here (run apply from"
@@ -772,6 +915,9 @@ def _apply_command(
     click.echo("")
     click.echo(render.apply_summary(outcome))
     if not outcome.ok:
+        if outcome.failed and _flag("sandbox"):
+            for line in _seeded_near(list(outcome.failed.values())):
+                click.echo(f"  hint: {line}")
         sys.exit(EXIT_ERROR)
 
 
@@ -788,7 +934,7 @@ async def _apply_locked(
     fresh, plan (``scope``: targets, replace, destroy), show or compare, confirm, apply. Returns the
     ApplyResult, or None when nothing was applied."""
     from reconciler.engine import apply_plan
-    from reconciler.engine.planfile import check_fresh, check_same_actions
+    from reconciler.engine.planfile import check_fresh, check_same_actions, file_digests
     from reconciler.render.jsonplan import plan_json
     from reconciler.render.progress import Progress
 
@@ -803,6 +949,8 @@ async def _apply_locked(
                     serial=ws.state.serial,
                     config_digest=ws.loaded.digest,
                     backend=ws.state.identity,
+                    records=ws.state.records(),
+                    files=file_digests(ws.loaded.root, ws.loaded.files),
                 )
             result = await _plan(ws, targets, replace, destroy=destroy, progress=progress)
             if saved is not None:
@@ -889,7 +1037,6 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
 def output(address: str | None, as_json: bool, config: Path) -> None:
     """Print outputs recorded in the state: every resource's (no ADDR), one resource's (ADDR), or one
     value (ADDR.ATTR, printed raw: `reconciler output cloud_configs.x.public_key > aem.pem`)."""
-    from reconciler.config.diagnostics import did_you_mean
     from reconciler.render.state import output_value, outputs_text
 
     with _opened_state(config) as st:
@@ -901,16 +1048,16 @@ def output(address: str | None, as_json: bool, config: Path) -> None:
     addr, attr = address, None
     if addr not in records and "." in addr:
         addr, attr = address.rsplit(".", 1)
-    if addr not in records:
-        hint = did_you_mean(address, records)
-        _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
+    _require_in_state(addr if addr in records else address, records)
     values = dict(records[addr].outputs)
     if attr is None:
         click.echo(json.dumps(values, indent=2, sort_keys=True, default=str) if as_json
                    else outputs_text({addr: values}) if values else f"{addr} has no outputs.")
         return
     if attr not in values:
-        _fail(f"{addr} has no output {attr!r}; it has: {', '.join(sorted(values)) or 'none'}")
+        from reconciler.config.diagnostics import not_found
+
+        _fail(f"{addr} has no output {attr!r}" + not_found(attr, values, label=f"outputs of {addr}"))
     click.echo(json.dumps(values[attr], indent=2, sort_keys=True, default=str) if as_json
                else output_value(values[attr]))
 
@@ -936,16 +1083,25 @@ def version_command(as_json: bool) -> None:
                f" plan format {FORMAT_VERSION}")
 
 
+def _require_in_state(address: str, records: Any) -> None:
+    """Fail (exit 1) unless ``address`` is one of ``records`` (the state's addresses): the message
+    has the closest address and lists those that exist."""
+    from reconciler.config.diagnostics import not_found
+
+    if address not in records:
+        _fail(f"{address} is not in the state" + not_found(address, records, label="in the state"))
+
+
 def _backend_of(config: Path) -> tuple[str | None, str | None, Path]:
     """(backend URL, workspace, config root) for the state commands: ``RECONCILER_BACKEND`` /
     ``RECONCILER_WORKSPACE``, else the configuration's ``backend:`` block (the configuration is loaded
-    only when the environment names no backend), else the local SQLite default."""
+    only when the environment names no backend and there is YAML), else the local SQLite default."""
     from reconciler.config.diagnostics import ConfigError
     from reconciler.engine import BACKEND_ENV, WORKSPACE_ENV
 
     root = config if config.is_dir() else config.parent
     url, workspace = os.environ.get(BACKEND_ENV) or None, os.environ.get(WORKSPACE_ENV) or None
-    if url is None:
+    if url is None and _yaml_files(config, False):  # no YAML: no backend block, the local default
         try:
             ws = _workspace(config)
         except ConfigError:
@@ -1010,16 +1166,12 @@ def state_list(config: Path) -> None:
 @_errors
 def state_show(address: str, config: Path) -> None:
     """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
-    from reconciler.config.diagnostics import did_you_mean
     from reconciler.render.state import state_record
 
     with _opened_state(config) as st:
         records = st.records()
-        rec = records.get(address)
-        if rec is None:
-            hint = did_you_mean(address, records)
-            _fail(f"{address} is not in the state" + (f"; did you mean {hint}?" if hint else ""))
-        click.echo(state_record(rec))
+        _require_in_state(address, records)
+        click.echo(state_record(records[address]))
 
 
 @state.command("unlock")
@@ -1059,6 +1211,7 @@ def state_mv(source: str, destination: str, config: Path) -> None:
 
     with _opened_state(config) as st:
         with st.locked("state mv", 0.0):
+            _require_in_state(source, st.records())
             move_address(st, source, destination)
         click.echo(f"Moved {source} to {destination}.")
 
@@ -1073,6 +1226,7 @@ def state_rm(address: str, config: Path) -> None:
 
     with _opened_state(config) as st:
         with st.locked("state rm", 0.0):
+            _require_in_state(address, st.records())
             forget_address(st, address)
         click.echo(f"Removed {address} from the state; the object itself is left in place.")
 

@@ -21,7 +21,8 @@ Quoted scalars are strings. The explicit tags ``!!str``, ``!!null``, ``!!bool``,
 any other tag is a diagnostic. Merge keys (``<<: *anchor`` or ``<<: [*a, *b]``) are supported;
 explicit keys win over merged ones, and earlier merge sources over later ones.
 
-Diagnostics (nothing here raises): a syntax error (with its position), duplicate keys, non-scalar
+Diagnostics (nothing here raises): a syntax error (with its position, and a hint for a tab or a
+line indented unlike its siblings, see ``_indentation_hint``), duplicate keys, non-scalar
 keys, unsupported tags, invalid tagged values, recursive or undefined aliases, more than one
 document, and the limits below. Limits, each a one-line error naming the file and line, that stops
 the parse of that file (so hostile input costs bounded time and memory):
@@ -194,7 +195,49 @@ def _syntax_error(exc: yaml.MarkedYAMLError, display: str, lines: list[str]) -> 
         hint = "YAML indents with spaces, never tabs"
     elif "nesting depth" in problem:  # libyaml's own limit (1,000 levels), met before MAX_DEPTH in flow style
         hint = f"a configuration needs only a few levels (at most {MAX_DEPTH} are accepted)"
+    else:
+        hint = _indentation_hint(exc, loc.line, lines)
     return Diagnostic("error", f"YAML syntax error: {problem}", detail=detail, loc=loc, hint=hint)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _spaces(n: int) -> str:
+    return f"{n} space{'s' if n != 1 else ''}"
+
+
+def _indentation_hint(exc: yaml.MarkedYAMLError, line_no: int, lines: list[str]) -> str | None:
+    """What indentation mistake a block-style syntax error most likely comes from (``line_no``: the
+    problem's 1-based line), or None: a line indented unlike the mapping or list it is in, a line
+    in a list that is not an entry, or a key indented under a ``key: value`` line (YAML reads it as
+    the rest of that value)."""
+    problem = exc.problem or ""
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    ctx = exc.context_mark
+    if ctx is not None and problem.startswith(("did not find expected key", "did not find expected '-'",
+                                               "expected <block end>")):
+        ctx_line, ctx_indent = int(ctx.line) + 1, int(ctx.column)
+        what = "list" if "collection" in (exc.context or "") else "mapping"
+        if _indent(line) != ctx_indent:
+            return (f"line {line_no} is indented {_spaces(_indent(line))}, the {what} it is in (line {ctx_line})"
+                    f" {_spaces(ctx_indent)}: line them up")
+        if what == "list":
+            return (f"line {line_no} is in the list that starts at line {ctx_line} but is not an entry ('- ...'):"
+                    " indent it under the entry above it, or start it with '- '")
+    if problem.startswith("mapping values are not allowed") and not line.lstrip().startswith("- "):
+        numbered = [(i + 1, x) for i, x in enumerate(lines[: line_no - 1])
+                    if x.strip() and not x.lstrip().startswith("#")]
+        if numbered:
+            n, prev = numbered[-1]
+            key, sep, value = prev.strip().partition(":")
+            key_col = len(prev) - len(prev.lstrip(" -"))  # where the key of "  - key: value" starts
+            if sep and value.strip() and key_col < _indent(line):
+                return (f"line {line_no} is indented more than line {n} ('{key.lstrip('- ')}: ...'), so YAML reads it"
+                        f" as the rest of that value: keys of one mapping start in the same column (line {n}: column"
+                        f" {key_col + 1}, line {line_no}: column {_indent(line) + 1})")
+    return None
 
 
 def _copy(value: Any) -> Any:

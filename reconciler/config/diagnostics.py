@@ -27,11 +27,12 @@ model validators (``connections.py``, kinds' spec models), which pydantic turns 
 from __future__ import annotations
 
 import difflib
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ConfigError", "Diagnostic", "SourceLoc", "did_you_mean"]
+__all__ = ["ConfigError", "Diagnostic", "SourceLoc", "did_you_mean", "listing", "not_found"]
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -139,3 +140,31 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         return lowered[word.lower()]
     match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[match[0]] if match else None
+
+
+#: how many existing names :func:`not_found` lists at most
+NOT_FOUND_LIMIT = 10
+
+
+def listing(names: Iterable[str], limit: int = NOT_FOUND_LIMIT) -> str:
+    """``names`` (in their order) joined by ", ", at most ``limit`` of them, then
+    ``" (and N more)"``: how messages list what exists without listing a thousand names."""
+    items = list(names)
+    return ", ".join(items[:limit]) + (f" (and {len(items) - limit} more)" if len(items) > limit else "")
+
+
+def not_found(word: str, choices: Iterable[str], *, label: str, limit: int = NOT_FOUND_LIMIT) -> str:
+    """The end of a "``word`` is not found" message: ``"; did you mean <closest>?"`` (see
+    :func:`did_you_mean`; left out when nothing is close), then a second line, indented two spaces,
+    ``"<label>: <existing choices>"``: sorted, those of the same kind as an address ``word``
+    (``kind.name``) first, at most ``limit`` then ``"(and N more)"``, wrapped at 100 columns;
+    ``"<label>: none"`` when there are no choices."""
+    kind = word.split(".", 1)[0] + "." if "." in word else None
+    names = sorted(dict.fromkeys(choices), key=lambda n: (kind is None or not n.startswith(kind), n))
+    if not names:
+        return f"\n  {label}: none"
+    near = did_you_mean(word, names)
+    shown = listing(names, limit)
+    listed = textwrap.fill(shown, width=100, initial_indent=f"  {label}: ", subsequent_indent="    ",
+                           break_on_hyphens=False, break_long_words=False)
+    return (f"; did you mean {near}?" if near else "") + "\n" + listed

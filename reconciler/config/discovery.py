@@ -80,7 +80,7 @@ def find_files(path: Path, findings: Findings, *, recursive: bool = False) -> tu
         found.sort(key=lambda item: item[1])
         if not found and not any(d.severity == "error" for d in findings.diags[reported:]):
             where = "directory or its subdirectories" if recursive else "directory"
-            hint = None if recursive else "subdirectories are not read; load them with recursive=True"
+            hint = None if recursive else "subdirectories are not read; read them with -R (--recursive)"
             findings.error(f"no *.yaml or *.yml files in {where} {path}", None, hint=hint)
         return found, path
     if path.is_file():
@@ -287,6 +287,8 @@ def read_files(
             skipped.append(rel)
             continue
         findings.extend(parsed.diagnostics)
+        if failed:
+            findings.unparsed.append(display)
         digest.update(rel.encode() + b"\0" + str(len(raw)).encode() + b"\0" + raw)
         files.append(SourceFile(file_path, display, rel, parsed))
     if skipped and not files and not any(d.severity == "error" for d in findings.diags):

@@ -233,6 +233,7 @@ class _Loader:
         self._moves(registry, resources)
         check_imports(registry, resources, self.findings)
         backend = self._backend(registry)
+        self.findings.note_unchecked()
 
         diags = self.findings.finish()
         if any(d.severity == "error" for d in diags):
@@ -260,7 +261,7 @@ class _Loader:
                     f"moved: {bad[0]!r} is not a resource address", loc, hint="write kind.name, e.g. folders.demo"
                 )
             elif dst not in registry.resources:
-                self.findings.error(
+                self.findings.undeclared(
                     f"moved: {dst} (to) is not declared", loc, hint=f"declare {dst}, or remove this block"
                 )
             elif src in registry.resources:

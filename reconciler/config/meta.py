@@ -61,7 +61,7 @@ def parse_depends_on(entry: Entry, value: Any, resources: Mapping[str, Entry], f
             )
         elif item not in resources:
             suggestion = did_you_mean(item, resources)
-            findings.error(
+            findings.undeclared(
                 f"depends_on names {item}, which is not declared",
                 loc,
                 address=entry.address,

@@ -22,7 +22,7 @@ from reconciler.refs import AttrRef, RefTo, find_refs, is_unresolved
 
 from ._entry import Entry, Registry, dotted, leaves, where
 from ._types import find_typed_refs, model_fields_by_key
-from .diagnostics import SourceLoc, did_you_mean
+from .diagnostics import SourceLoc, did_you_mean, listing
 from .report import Findings
 
 if TYPE_CHECKING:
@@ -83,10 +83,10 @@ class RefChecker:
                 if not ctype or (isinstance(c.raw, dict) and c.raw.get("type") == ctype)
             ]
             what = f"{ctype} connection" if ctype else "connection"
-            self.findings.error(
+            self.findings.undeclared(
                 f"{place} names {what} '{name}', which is not declared",
                 loc,
-                detail=f"declared {what}s: {', '.join(candidates)}" if candidates else f"no {what} is declared",
+                detail=f"declared {what}s: {listing(candidates)}" if candidates else f"no {what} is declared",
                 address=entry.address,
                 hint=_did_you_mean(name, candidates),
             )
@@ -109,10 +109,10 @@ class RefChecker:
         address = f"{ref.kind}.{name}"
         if address not in self.registry.resources:
             names = self.registry.names_of(ref.kind)
-            self.findings.error(
+            self.findings.undeclared(
                 f"{place} refers to {address}, which is not declared",
                 loc,
-                detail=f"declared {ref.kind}: {', '.join(names)}" if names else f"no {ref.kind} are declared",
+                detail=f"declared {ref.kind}: {listing(names)}" if names else f"no {ref.kind} are declared",
                 address=entry.address,
                 hint=_did_you_mean(name, names),
             )
@@ -137,10 +137,10 @@ class RefChecker:
             return False
         if ref.address not in self.registry.resources:
             names = self.registry.names_of(ref.kind)
-            self.findings.error(
+            self.findings.undeclared(
                 f"{raw} refers to {ref.address}, which is not declared",
                 loc,
-                detail=f"declared {ref.kind}: {', '.join(names)}" if names else f"no {ref.kind} are declared",
+                detail=f"declared {ref.kind}: {listing(names)}" if names else f"no {ref.kind} are declared",
                 address=entry.address,
                 hint=_did_you_mean(ref.name, names),
             )

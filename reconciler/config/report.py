@@ -54,6 +54,11 @@ class Findings:
         self.diags: list[Diagnostic] = []
         self.sensitive: set[str] = set()
         self.order: dict[str, int] = {}
+        #: display names of the files that could not be parsed (YAML syntax errors): what they
+        #: declare is unknown, so :meth:`undeclared` records nothing while there is one
+        self.unparsed: list[str] = []
+        #: how many :meth:`undeclared` errors were left out because of ``unparsed`` files
+        self.unchecked = 0
 
     def error(
         self,
@@ -66,6 +71,32 @@ class Findings:
     ) -> None:
         """Record an error (loading fails at the end)."""
         self.diags.append(Diagnostic("error", summary, detail=detail, loc=loc, address=address, hint=hint))
+
+    def undeclared(
+        self, summary: str, loc: SourceLoc | None, *, detail: str = "", address: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """Record an error saying something named is not declared, unless a file could not be parsed
+        (``unparsed``): it may be declared there, and its syntax error is the one to fix (counted in
+        ``unchecked`` instead, see :meth:`note_unchecked`)."""
+        if self.unparsed:
+            self.unchecked += 1
+            return
+        self.error(summary, loc, detail=detail, address=address, hint=hint)
+
+    def note_unchecked(self) -> None:
+        """After the checks: one warning saying how many names were not checked and why (none when
+        every file was parsed or nothing was left out), placed after the first unparsed file's error."""
+        if self.unchecked:
+            n = self.unchecked
+            first = self.unparsed[0]
+            loc = next((d.loc for d in self.diags if d.loc is not None and d.loc.file == first), None)
+            self.warn(
+                f"{n} reference{'s' if n != 1 else ''} to undeclared names {'were' if n != 1 else 'was'} not"
+                f" reported: {', '.join(self.unparsed)} could not be parsed and may declare them",
+                loc,
+                hint="fix the YAML syntax error first",
+            )
 
     def warn(self, summary: str, loc: SourceLoc | None, *, address: str | None = None, hint: str | None = None) -> None:
         """Record a warning (reported; loading goes on)."""
@@ -234,13 +265,14 @@ class ValidationReport:
             allowed.extend(k for k in model_fields_by_key(m) if k not in allowed)
         if not parent:
             allowed.extend(k for k in META_KEYS if entry.section != "connections" and k not in allowed)
-        suggestion = did_you_mean(key, allowed)
+        misplaced = _misplaced(model, entry, parent, key)
+        suggestion = None if misplaced else did_you_mean(key, allowed)
         self.findings.error(
             f"unknown key '{key}' in {where(entry.address, parent)}",
             entry.key_loc_of(path),
             detail=f"expected one of: {', '.join(allowed)}" if allowed else "",
             address=entry.address,
-            hint=f"did you mean '{suggestion}'?" if suggestion else None,
+            hint=misplaced or (f"did you mean '{suggestion}'?" if suggestion else None),
         )
 
     def _invalid(self, entry: Entry, model: type[BaseModel], path: Path_, msg: str, etype: str, value: Any) -> None:
@@ -268,6 +300,26 @@ class ValidationReport:
             else f"invalid {entry.address}: {msg}"
         )
         self.findings.error(summary, entry.value_loc(path), detail="\n".join(details), address=entry.address, hint=hint)
+
+
+def _keys_of(model: type[BaseModel], path: Path_) -> list[str]:
+    """The keys a mapping at ``path`` below ``model`` may have (every model it may be)."""
+    return [k for m in models_in(type_at(model, path)) for k in model_fields_by_key(m)]
+
+
+def _misplaced(model: type[BaseModel], entry: Entry, parent: Path_, key: str) -> str | None:
+    """The hint for an unknown ``key`` at ``parent`` (below the resource or connection ``entry``)
+    that is a key one level further in (of a field of ``parent``, or of each entry of a list field)
+    or further out (of an enclosing mapping): a wrong indentation, not a typo. None when neither."""
+    for field in _keys_of(model, parent):
+        for sub, what in (((field,), f"'{field}'"), ((field, 0), f"each entry of '{field}'")):
+            if key in _keys_of(model, (*parent, *sub)):
+                return f"'{key}' is a key of {what}, not of {where(entry.address, parent)}: check its indentation"
+    for n in range(len(parent) - 1, -1, -1):
+        outer = parent[:n]
+        if key in _keys_of(model, outer) or (not outer and entry.section != "connections" and key in META_KEYS):
+            return f"'{key}' is a key of {where(entry.address, outer)}: it looks indented too far"
+    return None
 
 
 def _expected(model: type[BaseModel], path: Path_) -> str | None:

@@ -9,6 +9,9 @@ A plan file is one JSON object::
      "config_files": ["<file, relative to the configuration root>", ...],
      "recursive": <bool: the configuration was loaded with its subdirectories>,
      "backend": "<the state backend's identity, no credentials: local | postgresql://host:port/db#workspace>",
+     "destroy": <bool: a plan -destroy, applied as one>,
+     "state_digests": {"<address>": "<sha256 hex of its state record>", ...},
+     "file_digests": {"<file, relative to the root>": "<sha256 hex of its bytes>", ...},
      "plan": <the JSON plan, format of reconciler.render.jsonplan (format_version 1.0)>}
 
 No absolute path: a plan made on one CI runner applies on another checkout of the same commit
@@ -16,18 +19,23 @@ No absolute path: a plan made on one CI runner applies on another checkout of th
 are still read. Applying is refused (``StalePlanError``) when it was made for another state (lineage), when the
 configuration (digest) or the state (serial: another apply ran) changed since, or when a new plan
 of the same configuration would no longer do what it says (its ``(address, actions)`` pairs
-differ: the services changed).
+differ: the services changed). The stale message says what changed: which files (``file_digests``)
+and which addresses of the state (``state_digests``); files written without them say only that
+the configuration or the state changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import StalePlanError
+from .state import StateRecord
 
 PLAN_FILE_KIND = "aem-assets-reconciler-plan"
 _REMAKE = "make a new plan with `reconciler plan -out FILE`"
@@ -43,6 +51,9 @@ class SavedPlan:
     recursive: bool = False
     config_path_from_plan: str | None = None
     backend: str | None = None
+    destroy: bool = False
+    state_digests: dict[str, str] | None = None
+    file_digests: dict[str, str] | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -59,6 +70,27 @@ def _rel(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()
 
 
+def record_digests(records: Mapping[str, StateRecord]) -> dict[str, str]:
+    """address -> sha256 hex of the state record (its JSON form, keys sorted): what a saved plan
+    compares to say which addresses changed since it was made."""
+    return {
+        addr: hashlib.sha256(json.dumps(rec.to_json(), sort_keys=True, default=str).encode()).hexdigest()
+        for addr, rec in records.items()
+    }
+
+
+def file_digests(config_root: Path, config_files: list[Path]) -> dict[str, str]:
+    """file relative to ``config_root`` (posix) -> sha256 hex of its bytes (an unreadable file:
+    ``""``): what a saved plan compares to say which files changed since it was made."""
+    out: dict[str, str] = {}
+    for f in config_files:
+        try:
+            out[_rel(Path(f), Path(config_root))] = hashlib.sha256(Path(f).read_bytes()).hexdigest()
+        except OSError:
+            out[_rel(Path(f), Path(config_root))] = ""
+    return out
+
+
 def write_plan_file(
     path: Path,
     config_root: Path,
@@ -68,21 +100,29 @@ def write_plan_file(
     recursive: bool = False,
     backend: str = "local",
     cwd: Path | None = None,
+    destroy: bool = False,
+    records: Mapping[str, StateRecord] | None = None,
 ) -> None:
     """Write ``plan_doc`` (a JSON plan) to ``path`` with where it was made from (the configuration
     root relative to ``cwd``, default the current directory, and to the plan file; the files relative
-    to the root), how it was loaded (``recursive``: with its subdirectories, so that ``apply FILE``
-    loads it the same way) and the state ``backend``'s identity. Raises OSError."""
+    to the root, with their digests), how it was loaded (``recursive``: with its subdirectories, so
+    that ``apply FILE`` loads it the same way), whether it is a ``destroy`` plan, the state
+    ``backend``'s identity and the digests of the state's ``records`` (address -> record) it was
+    made from. Raises OSError."""
     root = Path(config_root)
-    payload = {
+    payload: dict[str, Any] = {
         "kind": PLAN_FILE_KIND,
         "config_path": _rel(root, cwd or Path.cwd()),
         "config_path_from_plan": _rel(root, Path(path).absolute().parent),
         "config_files": [_rel(Path(f), root) for f in config_files],
         "recursive": recursive,
         "backend": backend,
+        "destroy": destroy,
+        "file_digests": file_digests(root, config_files),
         "plan": plan_doc,
     }
+    if records is not None:
+        payload["state_digests"] = record_digests(records)
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
@@ -100,6 +140,9 @@ def read_plan_file(path: Path) -> SavedPlan | None:
             recursive=bool(payload.get("recursive", False)),
             config_path_from_plan=payload.get("config_path_from_plan"),
             backend=payload.get("backend"),
+            destroy=bool(payload.get("destroy", False)),
+            state_digests=payload.get("state_digests"),
+            file_digests=payload.get("file_digests"),
         )
     return None
 
@@ -117,11 +160,33 @@ def resolve_config_path(saved: SavedPlan, *, plan_file: Path, cwd: Path) -> Path
     return None
 
 
+def _changes(before: Mapping[str, str], now: Mapping[str, str], limit: int = 10) -> str:
+    """``"a changed, b added, c removed"``: the keys whose digest differs, sorted, at most ``limit``
+    then ``"and N more"``; ``""`` when none differs."""
+    found = [
+        f"{k} {'added' if k not in before else 'removed' if k not in now else 'changed'}"
+        for k in sorted(set(before) | set(now))
+        if before.get(k) != now.get(k)
+    ]
+    extra = f", and {len(found) - limit} more" if len(found) > limit else ""
+    return ", ".join(found[:limit]) + extra
+
+
 def check_fresh(
-    saved: SavedPlan, *, lineage: str, serial: int, config_digest: str, backend: str | None = None
+    saved: SavedPlan,
+    *,
+    lineage: str,
+    serial: int,
+    config_digest: str,
+    backend: str | None = None,
+    records: Mapping[str, StateRecord] | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> None:
     """Before re-planning: raise StalePlanError when the state or the configuration moved on
-    (``backend``: this run's backend identity, named in the message when the lineage differs)."""
+    (``backend``: this run's backend identity, named in the message when the lineage differs).
+    ``records`` (the state's address -> record now) and ``files`` (:func:`file_digests` of the
+    configuration now) let the message say which addresses and files changed, when the plan file
+    recorded them."""
     doc = saved.plan
     if doc["lineage"] != lineage:
         where = ""
@@ -131,13 +196,17 @@ def check_fresh(
             f"the plan was made for another state (lineage {doc['lineage']}{where}, the state here is {lineage});"
             f" {_REMAKE}"
         )
+    reasons = []
     if doc["config_digest"] != config_digest:
-        raise StalePlanError(f"stale plan: the configuration changed since the plan was made; {_REMAKE}")
+        changed = _changes(saved.file_digests, files) if saved.file_digests is not None and files else ""
+        reasons.append("the configuration changed" + (f" ({changed})" if changed else ""))
     if doc["serial"] != serial:
-        raise StalePlanError(
-            f"stale plan: the state changed since the plan was made (serial {doc['serial']} -> {serial}:"
-            f" another apply ran); {_REMAKE}"
-        )
+        changed = _changes(saved.state_digests, record_digests(records)) if (
+            saved.state_digests is not None and records is not None) else ""
+        reasons.append(f"the state changed (serial {doc['serial']} -> {serial}: another apply or state command ran"
+                       + (f"; {changed})" if changed else ")"))
+    if reasons:
+        raise StalePlanError(f"stale plan: since the plan was made, {', and '.join(reasons)}; {_REMAKE}")
 
 
 def action_signature(doc: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:

@@ -19,7 +19,7 @@ def test_saved_plan_applies_exactly_and_stale_plans_are_refused(quickstart: Path
     assert "Apply complete!" in out.output
     # the same file again: the state moved on (serial)
     stale = cli("apply", plan_file)
-    assert stale.exit_code == 1 and "stale plan: the state changed" in stale.output
+    assert stale.exit_code == 1 and "stale plan: since the plan was made, the state changed (serial" in stale.output
     # config changed since the plan
     plan2 = tmp_path / "p2.plan"
     main = quickstart / "main.yaml"
@@ -48,3 +48,50 @@ def test_stale_plan_when_services_changed(quickstart: Path, cli: Run, tmp_path: 
     edit_in_aem(quickstart / ".reconciler" / "sandbox.db", "/content/dam/mc-demo/jcr:content", **{"jcr:title": "Edited"})
     out = cli("apply", plan_file)
     assert out.exit_code == 1 and "the services changed since the plan was made" in out.output
+
+
+def test_stale_plan_says_which_files_and_addresses_changed(quickstart: Path, cli: Run, tmp_path: Path) -> None:
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    plan_file = tmp_path / "p.plan"
+    assert cli("plan", quickstart, "-out", plan_file).exit_code == 0
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace("title: MC Demo", "title: MC Demo 2"))
+    (quickstart / "extra.yaml").write_text("version: 1\n")
+    assert cli("state", "rm", "-c", quickstart, "users.dana").exit_code == 0
+    assert cli("state", "mv", "-c", quickstart, "folders.mc-demo", "folders.renamed").exit_code == 0
+    out = cli("apply", plan_file)
+    assert out.exit_code == 1
+    assert ("stale plan: since the plan was made, the configuration changed (extra.yaml added, main.yaml changed),"
+            " and the state changed (serial ") in out.output
+    assert "folders.mc-demo removed, folders.renamed added, users.dana removed)" in out.output
+    assert "make a new plan with `reconciler plan -out FILE`" in out.output
+    assert "Apply complete" not in out.output
+
+
+def test_stale_plan_state_only_names_the_changed_address(quickstart: Path, cli: Run, tmp_path: Path) -> None:
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    plan_file = tmp_path / "p.plan"
+    assert cli("plan", quickstart, "-out", plan_file).exit_code == 0
+    assert cli("state", "rm", "-c", quickstart, "users.jane").exit_code == 0
+    out = cli("apply", plan_file)
+    assert out.exit_code == 1 and "the configuration changed" not in out.output
+    assert "another apply or state command ran; users.jane removed)" in out.output
+
+
+def test_saved_destroy_plan_applies(quickstart: Path, cli: Run, tmp_path: Path) -> None:
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    plan_file = tmp_path / "destroy.plan"
+    made = cli("plan", "-destroy", "-out", plan_file, quickstart)
+    assert made.exit_code == 0, made.output
+    assert "7 to delete, 4 to forget" in made.output and f"run: reconciler apply {plan_file}" in made.output
+    assert json.loads(plan_file.read_text())["destroy"] is True
+    wrong = cli("destroy", plan_file)
+    assert wrong.exit_code == 1 and f"is a saved plan: carry it out with `reconciler apply {plan_file}`" in wrong.output
+    assert len(cli("state", "list", "-c", quickstart).output.split()) == 11  # planning changed nothing
+    done = cli("apply", plan_file)  # no confirmation, no -auto-approve: the saved plan is the approval
+    assert done.exit_code == 0, done.output
+    assert "folders.mc-demo: Destruction complete" in done.output and "orgs.acme: Forgotten" in done.output
+    assert "Apply complete! 7 deleted, 4 forgotten." in done.output
+    assert cli("state", "list", "-c", quickstart).output.strip() == ""
+    again = cli("apply", plan_file)
+    assert again.exit_code == 1 and "stale plan" in again.output
