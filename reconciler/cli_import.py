@@ -95,16 +95,12 @@ def _record(ws: Any, result: Any, address: str) -> tuple[Any, str]:
 
 
 def _not_declared(ws: Any, address: str, import_id: str) -> None:
-    """Fail for an undeclared ADDR, with the declared addresses of its kind (did-you-mean first)."""
-    from reconciler.config.diagnostics import did_you_mean
+    """Fail for an undeclared ADDR: the closest declared address and the declared ones (its kind
+    first), and the import block that would say the same in the YAML."""
+    from reconciler.config.diagnostics import not_found
 
-    kind = address.split(".", 1)[0]
-    same_kind = sorted(a for a in ws.desired if a.split(".", 1)[0] == kind)
-    hint = did_you_mean(address, same_kind)
-    lines = [f"{address} is not declared in the configuration; declare it first, then import it."]
-    if hint:
-        lines.append(f"  did you mean {hint}?")
-    elif same_kind:
-        lines.append(f"  declared {kind}: {', '.join(same_kind[:10])}{' ...' if len(same_kind) > 10 else ''}")
-    lines.append(f"  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]")
-    _fail("\n".join(lines))
+    _fail(
+        f"{address} is not declared in the configuration (declare it first, then import it)"
+        + not_found(address, ws.desired, label="declared")
+        + f"\n  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]"
+    )
