@@ -23,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from reconciler import __version__
+from reconciler.export.command import export_command
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1301,6 +1302,8 @@ def sandbox_reset(db: Path | None, faults_only: bool) -> None:
         reset_world(path)
         click.echo(f"Reset the sandbox world {path} to its seed.")
 
+
+main.add_command(export_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
