@@ -135,7 +135,7 @@ def _key(bc: BuildContext, app: str, fp: str, pems: dict[str, tuple[AemSnapshot,
     if config is not None:
         entry.data["certificate"] = ref("cloud_configs", config, "public_key")
         entry.notes["certificate"] = f"fingerprint {fp}: AEM's public key of cloud_configs.{config}"
-        base = f"{app}-{config}"
+        base = f"{app}-aem-key" if config == app else f"{app}-{config}"
     else:
         entry.data["certificate"] = LiteralScalarString(pem)
         entry.header.append(f"fingerprint {fp}: the public key of {snap.root}/{node}, which is not exported")

@@ -63,7 +63,9 @@ def _cloud_config(bc: BuildContext, snap: AemSnapshot, node: str, content: dict[
     if any(p.match(client_id) for p in SECRET_LIKE):
         var = env_name("cloud_config", node, "client_id")
         entry.data["client_id"] = "${env:" + var + "}"
-        entry.notes["client_id"] = "AEM holds what looks like a client SECRET here: not exported; set the Application ID"
+        entry.notes["client_id"] = (
+            "AEM holds what looks like a client SECRET here: not exported; set the Application ID"
+        )
         bc.out.env[var] = f"the Application ID for {snap.root}/{node} (AEM holds a secret there)"
     elif app is not None:
         entry.data["client_id"] = ref("applications", app, "application_id")
@@ -210,7 +212,9 @@ def build_cc_connections(bc: BuildContext, aem: list[AemSnapshot]) -> None:
             continue
         org = bc.index.get(("orgs", str(org_id)))
         if org is None:
-            bc.out.skip("creative_cloud_connections", f"{snap.connection}'s Creative Cloud org {org_id} is not exported")
+            bc.out.skip(
+                "creative_cloud_connections", f"{snap.connection}'s Creative Cloud org {org_id} is not exported"
+            )
             continue
         entry = Entry({"connection": snap.connection, "org": org})
         entry.notes["org"] = f"{(snap.cc or {}).get('orgName') or org_id}: applies to all users of the organization"

@@ -28,7 +28,8 @@ _FILE = re.compile(r"^\$\{file:(.+)\}$", re.S)
 def secret_fields(conn_type: str) -> list[str]:
     """The ``SecretStr`` fields of connection type ``conn_type`` (``aem`` -> password, token)."""
     model = CONNECTION_MODELS[conn_type]
-    return [n for n, f in model.model_fields.items() if f.annotation is SecretStr or SecretStr in get_args(f.annotation)]
+    fields = model.model_fields.items()
+    return [n for n, f in fields if f.annotation is SecretStr or SecretStr in get_args(f.annotation)]
 
 
 def _plain(value: Any) -> Any:

@@ -105,11 +105,10 @@ async def read_aem(ctx: ProviderContext, conn: str, wants: Set[str]) -> AemSnaps
     snap = AemSnapshot(conn, ctx.aem_connection(conn).mac_service_path.rstrip("/"))
     if wants & {"cloud_configs", "application_keys"}:
         tree = await aem.get_json(snap.root, depth=2) or {}
-        snap.configs = {
-            name: node.get("jcr:content") if isinstance(node.get("jcr:content"), dict) else {}
-            for name, node in sorted(tree.items())
-            if isinstance(node, dict) and node.get("jcr:primaryType") == "cq:Page"
-        }
+        for name, node in sorted(tree.items()):
+            if isinstance(node, dict) and node.get("jcr:primaryType") == "cq:Page":
+                content = node.get("jcr:content")
+                snap.configs[name] = content if isinstance(content, dict) else {}
         for name in snap.configs:
             pem = await aem.get_text(f"{snap.root}/{name}.publickey.pem")
             if pem:
@@ -127,7 +126,9 @@ async def read_aem(ctx: ProviderContext, conn: str, wants: Set[str]) -> AemSnaps
     return snap
 
 
-async def _project(ctx: ProviderContext, conn: str, org_id: str, project: dict[str, Any], keys: bool) -> ProjectSnapshot:
+async def _project(
+    ctx: ProviderContext, conn: str, org_id: str, project: dict[str, Any], keys: bool
+) -> ProjectSnapshot:
     console = ctx.console(conn)
     snap = ProjectSnapshot(project)
     workspaces = (project.get("metadata") or {}).get("workspaces") or await console.list_workspaces(
@@ -156,7 +157,9 @@ async def read_adobe(ctx: ProviderContext, conn: str, wants: Set[str]) -> AdobeS
         for org in snap.orgs:
             oid = str(org["id"])
             listed = [p for p in await ctx.console(conn).list_projects(oid) if not p.get("deleted")]
-            jobs = [lambda p=p: _project(ctx, conn, oid, p, keys) for p in sorted(listed, key=lambda p: p["name"])]
+            jobs = [
+                lambda p=p, oid=oid: _project(ctx, conn, oid, p, keys) for p in sorted(listed, key=lambda p: p["name"])
+            ]
             snap.projects[oid] = await _bounded(CONSOLE_PARALLELISM, jobs)
     if "users" in wants:
         umapi = ctx.umapi(conn)

@@ -61,7 +61,8 @@ async def read_all(
 
     aem = [one("aem", c, read_aem) for c in bc.aem_environments()] if wants & AEM_KINDS else []
     adobe = [one("adobe", c, read_adobe) for c in _names(ws, AdobeConnection)] if wants & ADOBE_KINDS else []
-    wf = [one("workfront", c, read_workfront) for c in _names(ws, WorkfrontConnection)] if wants & WORKFRONT_KINDS else []
+    wf_names = _names(ws, WorkfrontConnection) if wants & WORKFRONT_KINDS else []
+    wf = [one("workfront", c, read_workfront) for c in wf_names]
     got = await asyncio.gather(asyncio.gather(*aem), asyncio.gather(*adobe), asyncio.gather(*wf))
     return list(got[0]), list(got[1]), list(got[2])
 
@@ -110,8 +111,7 @@ async def export_workspace(ws: Any, out_dir: Path, filters: Filters, *, line: An
     aem, adobe, wf = await read_all(ws, bc, line)
     out = build(bc, aem, adobe, wf)
     conns = export_connections(out, ws.loaded.files, ws.loaded.connections)
-    source = ", ".join(f"{n} ({type(c).__name__.removesuffix('Connection').lower()})"
-                       for n, c in sorted(ws.loaded.connections.items()))
+    source = "the services of connection" + ("s " if len(conns) != 1 else " ") + ", ".join(sorted(conns))
     files = write_files(out_dir, plan_files(out, conns, source), data.read_text("config"), force=force)
     result = ExportResult(out, files, ws.request_count())
     result.world_link = link_sandbox_world(ws, out_dir)

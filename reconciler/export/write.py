@@ -109,7 +109,8 @@ def _header(out: Export, kind: str, source: str) -> list[str]:
 
 def plan_files(out: Export, connections: Mapping[str, Entry], source: str) -> dict[str, str]:
     """File name -> text, for every file of the export (the schema file excluded)."""
-    files = {"connections.yaml": render_kind("connections", connections, [f"The connections of {source}."])}
+    header = ["The connections the export read (secrets as ${env:...}: set the variables export listed)."]
+    files = {"connections.yaml": render_kind("connections", connections, header)}
     for kind in REGISTRY:
         if out.kinds.get(kind) or out.skipped.get(kind):
             files[f"{kind}.yaml"] = render_kind(kind, out.kinds.get(kind, {}), _header(out, kind, source))
