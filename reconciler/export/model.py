@@ -9,6 +9,7 @@ the order of their natural keys, so the same live setup always gives the same na
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +21,11 @@ MAX_NAME = 60
 
 
 def slug(text: str, fallback: str = "item") -> str:
-    """``text`` as a resource name: lower case, runs of other characters as one ``-``, at most
-    ``MAX_NAME`` characters (``"Spring Launch / Q1"`` -> ``spring-launch-q1``); ``fallback`` when
+    """``text`` as a resource name: accents dropped, lower case, runs of other characters as one
+    ``-``, at most ``MAX_NAME`` characters (``"Été / Q1"`` -> ``ete-q1``); ``fallback`` when
     nothing is left."""
-    out = _NOT_SLUG.sub("-", text.lower()).strip("-")[:MAX_NAME].strip("-")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    out = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")[:MAX_NAME].strip("-")
     return out if out and NAME_RE.fullmatch(out) else fallback
 
 
