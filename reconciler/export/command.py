@@ -86,7 +86,7 @@ def _export(
 
 def _report(result: Any, out_dir: Path) -> None:
     out = result.export
-    counts = ", ".join(f"{k} {len(v)}" for k, v in out.kinds.items() if v)
+    counts = ", ".join(f"{k} {len(out.kinds[k])}" for k in KIND_CHOICES if out.kinds.get(k))
     click.echo(f"Exported {out.count()} resources to {out_dir} ({len(result.files)} files,"
                f" {result.requests} requests): {counts or 'nothing'}.")
     for kind, sentences in out.skipped.items():

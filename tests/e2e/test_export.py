@@ -162,3 +162,20 @@ def test_clickops_steps_do_not_use_the_reconciler() -> None:
     source = (Path(__file__).parent / "clickops.py").read_text()
     assert "reconciler.clients" not in source and "reconciler.kinds" not in source
     assert httpx.__name__ in source
+
+
+def test_kind_and_exclude_filters(cli: Run, tmp_path: Path) -> None:
+    config = tmp_path / "existing"
+    config.mkdir()
+    (config / "main.yaml").write_text(SANDBOX_CONNECTIONS)
+    reset_world(config / ".reconciler" / "sandbox.db")
+    out = tmp_path / "out"
+    r = cli("export", config, "--out", out, "--kind", "folders", "--kind", "replication_agents",
+            "--exclude", "replication_agents.publish_*", env=EXPORT_ENV)
+    assert r.exit_code == 0, r.output
+    assert "replication_agents 1, folders 1." in r.output  # in the kinds' documentation order
+    assert "left out by the filters: 1 replication_agents" in r.output
+    assert sorted(p.name for p in out.glob("*.yaml")) == ["connections.yaml", "folders.yaml", "replication_agents.yaml"]
+    assert "  publish:\n" in (out / "replication_agents.yaml").read_text()
+    summary = plan_summary(cli, out)
+    assert {k: summary.get(k, 0) for k in CHANGES} == dict.fromkeys(CHANGES, 0) and summary["adopt"] == 2

@@ -157,3 +157,10 @@ def test_rendered_file_and_overwrite_rules(tmp_path: Path) -> None:
         write_files(tmp_path, {"folders.yaml": text}, "{}")
     write_files(tmp_path, {"folders.yaml": text}, "{}", force=True)
     assert (tmp_path / "hand.yaml").exists()
+
+
+def test_the_command_offers_every_kind() -> None:
+    from reconciler.export.command import KIND_CHOICES
+    from reconciler.kinds import REGISTRY
+
+    assert list(KIND_CHOICES) == list(REGISTRY)
