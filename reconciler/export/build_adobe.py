@@ -115,6 +115,9 @@ def build_application_keys(bc: BuildContext, adobe: list[AdobeSnapshot], aem: li
             for project in snap.projects.get(str(org["id"]), []):
                 app = bc.index.get(("app-project", snap.connection, str(org["id"]), str(project.project["name"])))
                 if app is None:
+                    if project.bindings:
+                        bc.out.skip("application_keys",
+                                    f"the keys of Console project {project.project['name']}: it is not exported")
                     continue
                 for binding in sorted_by(project.bindings, "certificateFingerprint"):
                     _key(bc, app, str(binding.get("certificateFingerprint")), pems)
@@ -175,6 +178,8 @@ def build_users(bc: BuildContext, adobe: list[AdobeSnapshot], members: set[str])
             code = str(org.get("code"))
             org_name = bc.index.get(("orgs", code))
             if org_name is None:
+                if snap.users.get(code):
+                    bc.out.skip("users", f"the users of org {code}: the org is not exported")
                 continue
             profiles = _marketing_cloud(snap.groups.get(code, []))
             for user in sorted_by(snap.users.get(code, []), "email"):

@@ -84,10 +84,13 @@ def build_linked_folders(bc: BuildContext, workfront: list[WorkfrontSnapshot]) -
     for snap in workfront:
         for item in snap.integrations:
             integration = bc.index.get(("integrations", snap.connection, str(item["ID"])))
+            rows = snap.linked.get(str(item["ID"]), [])
             if integration is None:
+                if rows:
+                    bc.out.skip("workfront_linked_folders",
+                                f"{len(rows)} linked folders of integration {item.get('name')!r}: it is not exported")
                 continue
             aem = sorted({c for h in item.get("aemHosts") or [] if (c := bc.aem_by_url().get(str(h)))})
-            rows = snap.linked.get(str(item["ID"]), [])
             for row in sorted(rows, key=lambda r: (str((r.get("linkedFolder") or {}).get("externalStorageID")),
                                                    str(r.get("ID")))):
                 obj = next((o for o, key in ID_FIELDS.items() if row.get(key)), "project")
@@ -107,6 +110,9 @@ def build_mappings(bc: BuildContext, workfront: list[WorkfrontSnapshot]) -> None
         for item in snap.integrations:
             integration = bc.index.get(("integrations", snap.connection, str(item["ID"])))
             if integration is None:
+                if snap.mappings.get(str(item["ID"])):
+                    bc.out.skip("workfront_metadata_mappings",
+                                f"the mappings of integration {item.get('name')!r}: it is not exported")
                 continue
             for row in sorted_by(snap.mappings.get(str(item["ID"]), []), "appliesTo", "source", "target"):
                 entry = Entry({"integration": integration, "source": row.get("source"), "target": row.get("target")})
