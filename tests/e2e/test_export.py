@@ -179,3 +179,14 @@ def test_kind_and_exclude_filters(cli: Run, tmp_path: Path) -> None:
     assert "  publish:\n" in (out / "replication_agents.yaml").read_text()
     summary = plan_summary(cli, out)
     assert {k: summary.get(k, 0) for k in CHANGES} == dict.fromkeys(CHANGES, 0) and summary["adopt"] == 2
+
+
+def test_progress_on_a_terminal_only(quickstart: Path, cli: Run, tmp_path: Path) -> None:
+    from .test_progress_terminal import _on_terminal
+
+    code, out = _on_terminal(["export", str(quickstart), "--out", str(tmp_path / "tty")])
+    assert code == 0, out
+    assert "aem author: reading..." in out and "adobe adobe: reading..." in out and "Export finished in" in out
+    r = cli("export", quickstart, "--out", tmp_path / "pipe")
+    assert r.exit_code == 0, r.output
+    assert "reading..." not in r.output and "Export finished in" not in r.output
