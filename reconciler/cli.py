@@ -23,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from reconciler import __version__
+from reconciler.export.command import export_command
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1459,6 +1460,7 @@ def sandbox_reset(db: Path | None, faults_only: bool) -> None:
 from reconciler.cli_import import import_command  # noqa: E402  (it uses the helpers above)
 
 main.add_command(import_command)
+main.add_command(export_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -19,7 +19,8 @@ from .state import StateBackend, StateRecord
 
 Errors = list[tuple[str | None, str]]
 
-#: actions after which a resource's outputs are known only once apply ran
+#: actions after which a resource's outputs are known only once apply ran (an adopt only when it waits
+#: for its creator; the planner takes an adopted object's observed outputs as known)
 PENDING_ACTIONS = (Action.CREATE, Action.REPLACE, Action.ADOPT)
 
 

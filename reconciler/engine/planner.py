@@ -276,8 +276,8 @@ def decide_wave(run: PlanRun, wave: list[str]) -> None:
         )
         if change.action.is_change and addr in run.desired:
             change.notes.extend(provider.change_notes(addr, run.specs[addr], obs))
-        if change.action in PENDING_ACTIONS:
-            run.resolver.pending.add(addr)
+        if change.action in PENDING_ACTIONS and not (change.action == Action.ADOPT and obs is not None):
+            run.resolver.pending.add(addr)  # an object adopted as observed has known outputs: observed now
         run.changes[addr] = change
 
 
