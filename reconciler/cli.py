@@ -1457,10 +1457,15 @@ def sandbox_reset(db: Path | None, faults_only: bool) -> None:
         click.echo(f"Reset the sandbox world {path} to its seed.")
 
 
-from reconciler.cli_import import import_command  # noqa: E402  (it uses the helpers above)
-
-main.add_command(import_command)
 main.add_command(export_command)
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m reconciler.cli``: run the module proper, where every command is registered
+    # (registering here would import cli_import, which imports reconciler.cli a second time)
+    from reconciler.cli import main as _registered_main
+
+    _registered_main()
+else:
+    from reconciler.cli_import import import_command  # uses the helpers above
+
+    main.add_command(import_command)
