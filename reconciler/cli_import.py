@@ -51,7 +51,7 @@ def import_command(address: str, import_id: str, config: Path, lock: bool, lock_
     try:
         _print_warnings(ws)
         if address not in ws.desired:
-            _not_declared(ws, address, import_id)
+            _not_declared(ws, address, import_id, _run(lambda: _suggested_block(ws, address, import_id)))
         ws.desired[address].import_id = import_id
 
         async def go() -> tuple[Any, str]:
@@ -94,13 +94,47 @@ def _record(ws: Any, result: Any, address: str) -> tuple[Any, str]:
     )
 
 
-def _not_declared(ws: Any, address: str, import_id: str) -> None:
-    """Fail for an undeclared ADDR: the closest declared address and the declared ones (its kind
-    first), and the import block that would say the same in the YAML."""
+def _not_declared(ws: Any, address: str, import_id: str, block: str | None) -> None:
+    """Fail for an undeclared ADDR: the YAML block for the object (``block``, when the services
+    show one that ID names), the closest declared address and the declared ones (its kind first),
+    and the import block that would say the same in the YAML."""
     from reconciler.config.diagnostics import not_found
 
+    found = (
+        f"\n  the services hold it; add this to the configuration, then import again:\n\n{block}"
+        if block
+        else f"\n  no {address.split('.', 1)[0]} object with id {import_id!r} is visible through the connections"
+    )
     _fail(
         f"{address} is not declared in the configuration (declare it first, then import it)"
         + not_found(address, ws.desired, label="declared")
         + f"\n  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]"
+        + found
     )
+
+
+async def _suggested_block(ws: Any, address: str, import_id: str) -> str | None:
+    """The YAML ``reconciler export`` writes for the object ``import_id`` names, under ``address``
+    (kind and name), or None when no exported object of that kind has ``import_id`` as one of its
+    string values (a path, an e-mail, a name), with or without a ``connection:`` prefix. Reads the
+    kind's bulk listings only; a failed read gives None (the error above is what matters)."""
+    from reconciler.clients import ApiError
+    from reconciler.export.context import BuildContext, Filters
+    from reconciler.export.run import build, read_all
+    from reconciler.export.write import render_kind
+
+    kind, _, name = address.partition(".")
+    bc = BuildContext(Filters(frozenset({kind})), ws.loaded.connections)
+    try:
+        try:
+            snapshots = await read_all(ws, bc, lambda _text: None)
+        finally:
+            await ws.aclose()
+    except ApiError:
+        return None
+    wanted = {import_id.strip(), import_id.strip().partition(":")[2]} - {""}
+    for entry in build(bc, *snapshots).kinds.get(kind, {}).values():
+        if wanted & {v for v in entry.data.values() if isinstance(v, str)}:
+            text = render_kind(kind, {name: entry}, [])
+            return "    " + text[text.index(f"{kind}:"):].rstrip("\n").replace("\n", "\n    ")
+    return None

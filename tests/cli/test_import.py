@@ -115,3 +115,22 @@ def test_import_blocks_are_checked_offline_with_their_position(quickstart: Path,
     main.write_text(text + "\nimport:\n  - {to: folders.mc-demo, id: a}\n  - {to: folders.mc-demo, id: b}\n")
     twice = cli("validate", quickstart)
     assert twice.exit_code == 1 and "import: folders.mc-demo is imported twice" in twice.output
+
+
+def test_import_of_an_undeclared_address_prints_the_block_to_declare(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    _clickops_folder(quickstart, title="Spring campaigns")
+    out = cli("import", "-c", quickstart, "folders.spring", "author:/content/dam/campaigns")
+    assert out.exit_code == 1
+    assert "folders.spring is not declared" in out.output and "add this to the configuration" in out.output
+    block = out.output.split("then import again:\n\n", 1)[1]
+    assert block.splitlines()[:5] == [
+        "    folders:", "      spring:", "        connection: author", "        path: /content/dam/campaigns",
+        "        title: Spring campaigns",
+    ]  # fmt: skip
+    (quickstart / "imported.yaml").write_text("version: 1\n" + "\n".join(line[4:] for line in block.splitlines()) + "\n")
+    done = cli("import", "-c", quickstart, "folders.spring", "author:/content/dam/campaigns")
+    assert done.exit_code == 0, done.output
+    assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
+    nothing = cli("import", "-c", quickstart, "folders.other", "/content/dam/none")
+    assert nothing.exit_code == 1 and "no folders object with id '/content/dam/none' is visible" in nothing.output
