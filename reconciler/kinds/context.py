@@ -47,7 +47,8 @@ def default_transport_for(url: str) -> tuple[str, httpx.AsyncBaseTransport | Non
 #:   limit) allow at once, so this limiter adds the shared slow-down and pause on 429.
 #: * ``console``, ``ims``: assumed. No number is published for these APIs; 20 per second is the
 #:   rate Adobe documents for another API behind the same gateway (its Admin Storage API,
-#:   ``../shared/reference/reconciler-anchors.md`` section 3, lesson 8).
+#:   ``../shared/reference/reconciler-anchors.md`` section 3, lesson 8), with a burst of a whole
+#:   second's worth (the quickstart's apply makes 16 Console requests; they go unspaced).
 #: * ``workfront``: assumed. Workfront publishes a per-customer limit on *concurrent* requests
 #:   but no number and no rate (``../shared/reference/workfront-api.md`` "Throttling").
 #: * ``aem``: assumed. An AEM author has no request limit of its own; AEM as a Cloud Service's
@@ -57,8 +58,8 @@ def default_transport_for(url: str) -> tuple[str, httpx.AsyncBaseTransport | Non
 DEFAULT_RATES: dict[str, tuple[float, int | None]] = {
     "aem": (200.0, None),
     "workfront": (50.0, None),
-    "ims": (20.0, None),
-    "console": (20.0, None),
+    "ims": (20.0, 20),
+    "console": (20.0, 20),
     "umapi": (40 / 60, 40),
 }
 
