@@ -6,8 +6,10 @@ from its modules. Module map:
 * :mod:`~reconciler.clients.errors`: the one exception hierarchy (:class:`ApiError` and its
   subclasses; :attr:`ApiError.temporary` tells "retry later" from "will not work").
 * :mod:`~reconciler.clients.transport`: :class:`ServiceClient` and :class:`HttpPolicy`: timeouts,
-  retries (tenacity) honouring ``Retry-After``, an optional rate limit (aiolimiter), request
+  retries (tenacity) honouring ``Retry-After``, the client's rate limiter, request
   counting, DEBUG/TRACE logging, :meth:`ServiceClient.json_of`.
+* :mod:`~reconciler.clients.ratelimit`: :class:`~reconciler.clients.ratelimit.AdaptiveRateLimiter`
+  (spacing per client, halved on 429, a shared ``Retry-After`` pause with jitter).
 * :mod:`~reconciler.clients.redaction`: :class:`Redactor` (secrets out of logs and errors).
 * :mod:`~reconciler.clients.tokens`: :class:`AccessToken`, :class:`TokenProvider`,
   :class:`TokenCache`, :class:`StaticTokenProvider`, ``basic_auth_header``.

@@ -14,7 +14,13 @@ Protocol source: ``docs/api-fidelity.md`` "Common behaviour" and DESIGN.md secti
   - connection failures before anything was sent (``httpx.ConnectError``, ``ConnectTimeout``,
     ``PoolTimeout``) are retried for every method.
 
-* Rate limit: an optional ``aiolimiter.AsyncLimiter`` per client (:attr:`HttpPolicy.rate_limit_per_s`).
+* Rate limit: an :class:`~reconciler.clients.ratelimit.AdaptiveRateLimiter` per client when
+  :attr:`HttpPolicy.rate_limit_per_s` is set (``rate_limit_burst`` requests at once, then evenly
+  spaced). It is adaptive: a **429** halves the client's rate and pauses *every* request of the
+  client for ``Retry-After`` (capped) plus up to 10% jitter, or for the backoff when the answer has
+  no ``Retry-After``; the retry of the refused request waits in that pause instead of sleeping on
+  its own, and the rate climbs back with each answer that is not a 429. Without a rate (None) a
+  429 is retried per request after its own ``Retry-After``, as above.
 * Errors: a status outside ``expected`` raises an :class:`~reconciler.clients.errors.ApiError`
   subclass (see :mod:`reconciler.clients.errors`) with every registered secret redacted
   (:mod:`reconciler.clients.redaction`).
@@ -36,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import httpx
-from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
@@ -51,6 +56,7 @@ from .errors import (
     one_line,
     parse_error_body,
 )
+from .ratelimit import AdaptiveRateLimiter
 from .redaction import Redactor
 
 __all__ = ["IDEMPOTENT_METHODS", "TRACE", "USER_AGENT", "HttpPolicy", "Params", "ServiceClient", "SleepFn"]
@@ -76,7 +82,10 @@ class HttpPolicy:
     """Transport policy shared by every client of one run.
 
     Units: seconds for all ``*_s`` fields; ``rate_limit_per_s`` in requests per second per client
-    (None = unlimited); ``max_attempts`` counts the first try (1 = no retry).
+    (None = no client-side limit: no spacing, and a 429 pauses only the request it refused);
+    ``rate_limit_burst`` requests allowed at once after a quiet spell (None = half a second's
+    worth of the rate, at least 1: :func:`~reconciler.clients.ratelimit.default_burst`);
+    ``max_attempts`` counts the first try (1 = no retry).
     """
 
     timeout_s: float = 30.0
@@ -85,6 +94,7 @@ class HttpPolicy:
     backoff_max_s: float = 20.0
     retry_after_cap_s: float = 60.0
     rate_limit_per_s: float | None = None
+    rate_limit_burst: int | None = None
     verify_tls: bool = True
     max_connections: int = 10
 
@@ -177,6 +187,8 @@ class ServiceClient:
     Counters (for API-call budgets): ``request_count`` is the number of HTTP requests actually
     sent (each retry counts), ``request_log`` one ``(method, path, status)`` per request sent,
     ``path`` without base URL or query string, ``status`` 0 when no response came back.
+    ``limiter`` is the client's :class:`~reconciler.clients.ratelimit.AdaptiveRateLimiter` (None
+    without ``policy.rate_limit_per_s``); its ``stats`` count 429s, slow-downs and pause time.
     """
 
     def __init__(
@@ -212,9 +224,9 @@ class ServiceClient:
             follow_redirects=False,
         )
         rate = self.policy.rate_limit_per_s
-        self._limiter: AsyncLimiter | None = None
+        self.limiter: AdaptiveRateLimiter | None = None
         if rate is not None and rate > 0:
-            self._limiter = AsyncLimiter(rate, 1.0) if rate >= 1 else AsyncLimiter(1, 1.0 / rate)
+            self.limiter = AdaptiveRateLimiter(rate, burst=self.policy.rate_limit_burst, sleep=self._sleep)
         self._backoff = wait_exponential_jitter(
             multiplier=self.policy.backoff_initial_s,
             max=self.policy.backoff_max_s,
@@ -370,10 +382,10 @@ class ServiceClient:
         return response, attempt_no
 
     async def _send_once(self, call: _Call, attempt: int) -> httpx.Response:
-        """One attempt: rate limit, send, count, log. Raises :class:`_RetryableStatus` for a
-        status the policy retries and :class:`_SendFailure` when no answer came back."""
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        """One attempt: rate limit, send, count, log, tell the limiter how it went. Raises
+        :class:`_RetryableStatus` for a status the policy retries and :class:`_SendFailure` when
+        no answer came back."""
+        ticket = await self.limiter.acquire() if self.limiter is not None else 0
         request = self._http.build_request(
             call.method,
             call.path,
@@ -397,6 +409,11 @@ class ServiceClient:
         self.request_log.append((call.method, call.log_path, status))
         self._log_attempt(request, status, started, attempt)
         self._trace_response(response)
+        if self.limiter is not None:
+            if status == 429:
+                self.limiter.on_rate_limited(ticket, self._retry_after_or_backoff(response, attempt))
+            else:
+                self.limiter.on_success()
         if status not in call.expected and (status in (429, 503) or (status >= 500 and call.idempotent)):
             raise _RetryableStatus(response)
         return response
@@ -413,9 +430,19 @@ class ServiceClient:
             attempt,
         )
 
+    def _retry_after_or_backoff(self, response: httpx.Response, attempt: int) -> float:
+        """Seconds to wait after ``response`` (a 429): its ``Retry-After`` capped at
+        ``retry_after_cap_s``, else the exponential backoff of attempt number ``attempt``."""
+        after = _retry_after_seconds(response.headers.get("Retry-After"), time.time())
+        if after is not None:
+            return min(after, self.policy.retry_after_cap_s)
+        return min(self.policy.backoff_max_s, self.policy.backoff_initial_s * 2 ** (attempt - 1))
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, _RetryableStatus):
+            if exc.response.status_code == 429 and self.limiter is not None:
+                return 0.0  # the limiter's shared pause holds the retry (see _send_once)
             after = _retry_after_seconds(exc.response.headers.get("Retry-After"), time.time())
             if after is not None:
                 return min(after, self.policy.retry_after_cap_s)
@@ -432,6 +459,8 @@ class ServiceClient:
                 else "?"
             )
             wait = state.next_action.sleep if state.next_action is not None else 0.0
+            if self.limiter is not None and why == "429":
+                wait = self.limiter.pause_remaining()
             log.debug("%s %s %s: %s, retrying in %.2f s", self.service, method, path, why, wait)
 
         return before_sleep

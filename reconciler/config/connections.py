@@ -59,7 +59,15 @@ class _Common(BaseModel):
     verify_tls: bool = Field(True, description="Verify TLS certificates (turn off only for a local test server).")
     timeout_s: float = Field(30, gt=0, description="Timeout of one HTTP request, in seconds.")
     rate_limit_per_s: float | None = Field(
-        None, gt=0, description="At most this many requests per second to this endpoint (none: no limit)."
+        None,
+        ge=0,
+        description=(
+            "Client-side rate limit: at most this many requests per second to each service of this "
+            "connection (set it to the rate your server allows). Absent or null: the service's default "
+            "(AEM 200, Workfront 50, IMS and Developer Console 20, User Management API 40 per minute). "
+            "0: no client-side limit. The limit is adaptive: a 429 halves it and pauses all of the "
+            "client's requests for the Retry-After, then it climbs back."
+        ),
     )
 
 

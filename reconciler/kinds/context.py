@@ -26,7 +26,7 @@ from reconciler.config.connections import AdobeConnection, AemConnection, Workfr
 
 from .errors import ConnectionMissing
 
-__all__ = ["ConnectionMissing", "ProviderContext", "TransportFor", "default_transport_for"]
+__all__ = ["DEFAULT_RATES", "ConnectionMissing", "ProviderContext", "TransportFor", "default_transport_for"]
 
 C = TypeVar("C", bound=ServiceClient)
 
@@ -37,12 +37,41 @@ def default_transport_for(url: str) -> tuple[str, httpx.AsyncBaseTransport | Non
     return url, None
 
 
+#: The client-side rate limit of each service when its connection sets no ``rate_limit_per_s``:
+#: ``(requests per second, burst)``, burst = requests allowed at once after a quiet spell (None:
+#: half a second's worth). Sources (docs/architecture.md "Client-side rate limits"):
+#:
+#: * ``umapi``: documented. The per-client limits per minute are users 25, groups 5, action 10
+#:   (``../shared/reference/adobe-umapi.md`` section 4); 40 a minute is their sum, and the burst
+#:   of 40 is what the UMAPI client's per-family limiters (which keep each family under its own
+#:   limit) allow at once, so this limiter adds the shared slow-down and pause on 429.
+#: * ``console``, ``ims``: assumed. No number is published for these APIs; 20 per second is the
+#:   rate Adobe documents for another API behind the same gateway (its Admin Storage API,
+#:   ``../shared/reference/reconciler-anchors.md`` section 3, lesson 8), with a burst of a whole
+#:   second's worth (the quickstart's apply makes 16 Console requests; they go unspaced).
+#: * ``workfront``: assumed. Workfront publishes a per-customer limit on *concurrent* requests
+#:   but no number and no rate (``../shared/reference/workfront-api.md`` "Throttling").
+#: * ``aem``: assumed. An AEM author has no request limit of its own; AEM as a Cloud Service's
+#:   CDN blocks traffic above an unpublished Adobe-defined rate per client IP, and customers'
+#:   traffic-filter rules set their own (Experience League "Blocking DoS ... using traffic filter
+#:   rules"). 200 per second bounds bursts of fast reads; configure the real rate when known.
+DEFAULT_RATES: dict[str, tuple[float, int | None]] = {
+    "aem": (200.0, None),
+    "workfront": (50.0, None),
+    "ims": (20.0, 20),
+    "console": (20.0, 20),
+    "umapi": (40 / 60, 40),
+}
+
+
 class ProviderContext:
     """Holds the configured connections and the clients made for them.
 
     ``connections``: name -> connection model (``reconciler.config.connections``).
     ``policy``: the HTTP policy shared by all clients (per-connection timeouts and rate limits
-    override it). Clients are cached per connection and closed by ``aclose``.
+    override it). Each client gets its own adaptive rate limiter: the connection's
+    ``rate_limit_per_s`` (0 = none), else the policy's, else the service's :data:`DEFAULT_RATES`.
+    Clients are cached per connection and closed by ``aclose``.
     """
 
     def __init__(
@@ -58,12 +87,15 @@ class ProviderContext:
         self._clients: dict[tuple[str, str], ServiceClient] = {}
         self.cache: dict[Any, Any] = {}
 
-    def _policy(self, conn: Any) -> HttpPolicy:
+    def _policy(self, conn: Any, service: str) -> HttpPolicy:
+        """The policy of the ``service`` client (a :data:`DEFAULT_RATES` key) of connection ``conn``."""
         p = HttpPolicy(**vars(self.policy))
         p.timeout_s = conn.timeout_s
         p.verify_tls = conn.verify_tls
         if conn.rate_limit_per_s is not None:
-            p.rate_limit_per_s = conn.rate_limit_per_s
+            p.rate_limit_per_s = conn.rate_limit_per_s or None  # 0: no client-side limit
+        elif p.rate_limit_per_s is None:
+            p.rate_limit_per_s, p.rate_limit_burst = DEFAULT_RATES[service]
         return p
 
     def _client(self, key: tuple[str, str], typ: type[C]) -> C:
@@ -89,7 +121,7 @@ class ProviderContext:
                 password=conn.password.get_secret_value() if conn.password else None,
                 bearer_token=conn.token.get_secret_value() if conn.token else None,
                 transport=transport,
-                policy=self._policy(conn),
+                policy=self._policy(conn, "aem"),
             )
             self._clients[key].service = f"aem connection {name!r}"
         return self._client(key, AemClient)
@@ -104,7 +136,8 @@ class ProviderContext:
             conn: AdobeConnection = self._get(name, AdobeConnection)
             base, transport = self.transport_for(conn.ims_url)
             self._clients[key] = ImsClient(
-                base, transport=transport, policy=self._policy(conn), secrets=[conn.client_secret.get_secret_value()]
+                base, transport=transport, policy=self._policy(conn, "ims"),
+                secrets=[conn.client_secret.get_secret_value()],
             )
             self._clients[key].service = f"IMS of adobe connection {name!r}"
         return self._client(key, ImsClient)
@@ -122,7 +155,7 @@ class ProviderContext:
                 api_key=conn.client_id,
                 token_provider=tokens,
                 transport=transport,
-                policy=self._policy(conn),
+                policy=self._policy(conn, "console"),
                 secrets=[secret],
             )
             self._clients[key].service = f"Developer Console of adobe connection {name!r}"
@@ -143,7 +176,7 @@ class ProviderContext:
                 base = base.rstrip("/") + "/v2/usermanagement"
             self._clients[key] = UmapiClient(
                 base, api_key=conn.client_id, token_provider=tokens, transport=transport,
-                policy=self._policy(conn), secrets=[secret],
+                policy=self._policy(conn, "umapi"), secrets=[secret],
             )
             self._clients[key].service = f"User Management API of adobe connection {name!r}"
         return self._client(key, UmapiClient)
@@ -159,7 +192,7 @@ class ProviderContext:
                 assert conn.api_key is not None
                 client = WorkfrontClient(
                     base, api_version=conn.api_version, api_key=conn.api_key.get_secret_value(),
-                    transport=transport, policy=self._policy(conn),
+                    transport=transport, policy=self._policy(conn, "workfront"),
                 )
             else:
                 adobe: AdobeConnection = self._get(str(conn.adobe), AdobeConnection)
@@ -167,7 +200,7 @@ class ProviderContext:
                 tokens = ServerToServerTokenProvider(self.ims(str(conn.adobe)), adobe.client_id, secret, adobe.scopes)
                 client = WorkfrontClient(
                     base, api_version=conn.api_version, token_provider=tokens, ims_org_id=conn.ims_org_id,
-                    transport=transport, policy=self._policy(conn), secrets=[secret],
+                    transport=transport, policy=self._policy(conn, "workfront"), secrets=[secret],
                 )
             client.service = f"workfront connection {name!r}"
             self._clients[key] = client

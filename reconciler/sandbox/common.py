@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -20,8 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .world import (
     World,
+    merge_faults,
     read_faults,
     reset_world,
+    take_rate_token,
     validate_fault_settings,
     write_faults,
 )
@@ -61,8 +64,8 @@ def gateway_fault(status: int, phrase: str, headers: dict[str, str]) -> Response
 
 
 def fault_response(status: int, retry_after: int, body: FaultBody = gateway_fault) -> Response:
-    """The answer to an injected ``fail_next`` fault: ``body`` with the status phrase and, for 429,
-    ``Retry-After``."""
+    """The answer to an injected ``fail_next`` or ``rate_limit_rps`` fault: ``body`` with the status
+    phrase and, for 429, ``Retry-After: <retry_after>`` (seconds)."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     headers: dict[str, str] = {}
     if status == 429:
@@ -86,8 +89,13 @@ class FaultMiddleware:
     Exempt: ``/_sandbox/*`` and the AEM -> IMS hop of Test Connection (header
     ``x-sandbox-internal``). ``options["crash_mode"]`` is ``"raise"`` (in-process: raise
     ``SandboxCrash``/``SandboxDown``) or ``"respond"`` (real HTTP: answer 503 + ``Connection:
-    close``). ``fault`` renders ``fail_next`` answers; ``counts_writes`` is false for a service
-    whose writes do not count toward ``crash_after_writes`` (IMS token requests change nothing).
+    close``). ``fault`` renders ``fail_next`` and ``rate_limit_rps`` answers; ``counts_writes`` is
+    false for a service whose writes do not count toward ``crash_after_writes`` (IMS token
+    requests change nothing); ``service`` names the token bucket of the ``rate_limit_rps`` fault.
+
+    Order per request: down after a crash, ``latency_ms``, ``rate_limit_rps`` (429 +
+    ``Retry-After``, see ``world.take_rate_token``), ``fail_next``, then the app (with
+    ``crash_after_writes`` counting its successful writes).
     """
 
     def __init__(
@@ -97,12 +105,21 @@ class FaultMiddleware:
         options: dict[str, Any],
         fault: FaultBody = gateway_fault,
         counts_writes: bool = True,
+        service: str = "",
     ) -> None:
         self.app = app
         self.world = world
         self.options = options
         self.fault = fault
         self.counts_writes = counts_writes
+        self.service = service
+
+    def _rate_limited(self, rps: int) -> Response | None:
+        """The 429 of the ``rate_limit_rps`` fault when this request finds the service's bucket
+        empty, else None (a token was taken)."""
+        with self.world.tx() as conn:
+            wait = take_rate_token(conn, self.service, rps, time.time())
+        return fault_response(429, wait, self.fault) if wait else None
 
     def _fail(self, exc: Exception) -> Response:
         if self.options.get("crash_mode") == "respond":
@@ -125,6 +142,11 @@ class FaultMiddleware:
             return
         if faults["latency_ms"] > 0:
             await asyncio.sleep(faults["latency_ms"] / 1000.0)
+        if faults["rate_limit_rps"] > 0:
+            refused = self._rate_limited(int(faults["rate_limit_rps"]))
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
         if faults["fail_next"] > 0:
             fail = False
             with self.world.tx() as conn:
@@ -195,11 +217,7 @@ def sandbox_routes(world: World, service: str) -> list[Route]:
             except (ValueError, json.JSONDecodeError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
             with world.tx() as conn:
-                current = read_faults(conn)
-                current.update(clean)
-                if "crash_after_writes" in clean:
-                    current["writes"] = 0
-                write_faults(conn, current)
+                merge_faults(conn, clean)
         elif request.method == "DELETE":
             _clear_faults(world.path)
         with world.tx(write=False) as conn:
@@ -367,7 +385,14 @@ def service_app(
         routes=[*sandbox_routes(world, service), *routes],
         middleware=[
             *(middleware or []),
-            Middleware(FaultMiddleware, world=world, options=options, fault=fault, counts_writes=counts_writes),
+            Middleware(
+                FaultMiddleware,
+                world=world,
+                options=options,
+                fault=fault,
+                counts_writes=counts_writes,
+                service=service,
+            ),
         ],
     )
     app.state.sandbox_options = options

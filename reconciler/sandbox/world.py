@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import secrets
 import sqlite3
 import threading
@@ -123,8 +124,10 @@ DEFAULT_FAULTS: dict[str, int] = {
     "fail_status": 503,
     "retry_after": 1,
     "crash_after_writes": 0,
+    "rate_limit_rps": 0,
 }
-_FAULT_STATE = {"writes": 0, "crashed": False}
+_FAULT_STATE = {"writes": 0, "crashed": False, "rate_limited": 0}
+_RATE_BUCKET = "rate_bucket:"  # meta key prefix of the rate_limit_rps fault's token buckets
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -544,33 +547,77 @@ def validate_fault_settings(settings: dict[str, Any]) -> dict[str, int]:
     return out
 
 
+def merge_faults(conn: sqlite3.Connection, clean: dict[str, int]) -> dict[str, Any]:
+    """Merge checked settings (``validate_fault_settings``) into the stored ones in transaction
+    ``conn``; returns the new settings plus state. Setting ``crash_after_writes`` restarts the
+    write count; setting ``rate_limit_rps`` refills every service's bucket and restarts the 429
+    count ``rate_limited``."""
+    faults = read_faults(conn)
+    faults.update(clean)
+    if "crash_after_writes" in clean:
+        faults["writes"] = 0
+    if "rate_limit_rps" in clean:
+        faults["rate_limited"] = 0
+        conn.execute("DELETE FROM meta WHERE key LIKE ?", (_RATE_BUCKET + "%",))
+    write_faults(conn, faults)
+    return faults
+
+
 def set_faults(db_path: Path | str, **settings: Any) -> None:
     """Merge fault settings into the world (shared by every service on ``db_path``).
 
     Keys: ``latency_ms`` (sleep before each request, ms), ``fail_next`` (answer the next K
     requests with ``fail_status``), ``fail_status`` (default 503), ``retry_after`` (seconds, sent as
     ``Retry-After`` with 429, default 1), ``crash_after_writes`` (N > 0: the N-th successful write
-    from now is committed, then the service "dies"; 0 = off). Setting ``crash_after_writes``
-    restarts the write count. Raises ``ValueError`` for unknown keys or bad values.
+    from now is committed, then the service "dies"; 0 = off), ``rate_limit_rps`` (N > 0: each
+    service answers 429 + ``Retry-After`` past N requests per second, see ``take_rate_token``;
+    0 = off). Setting ``crash_after_writes`` restarts the write count, setting ``rate_limit_rps``
+    the 429 count. Raises ``ValueError`` for unknown keys or bad values.
     """
     clean = validate_fault_settings(settings)
     with World(db_path).tx() as conn:
-        faults = read_faults(conn)
-        faults.update(clean)
-        if "crash_after_writes" in clean:
-            faults["writes"] = 0
-        write_faults(conn, faults)
+        merge_faults(conn, clean)
 
 
 def clear_faults(db_path: Path | str) -> None:
     """Reset every fault setting to its default and bring a crashed world back up."""
     with World(db_path).tx() as conn:
         write_faults(conn, {**DEFAULT_FAULTS, **_FAULT_STATE})
+        conn.execute("DELETE FROM meta WHERE key LIKE ?", (_RATE_BUCKET + "%",))
+
+
+def take_rate_token(conn: sqlite3.Connection, service: str, rps: int, now: float) -> int:
+    """The ``rate_limit_rps`` fault for one request to ``service`` arriving at ``now`` (epoch
+    seconds), in write transaction ``conn``.
+
+    A token bucket per service: ``rps`` tokens, refilled at ``rps`` per second (so a burst of
+    ``rps`` after a quiet second, then ``rps`` per second). The bucket is kept in the world (meta
+    key ``rate_bucket:<service>``), so every process serving the same world file shares it, and
+    ``now`` is wall-clock time for the same reason. Returns 0 when a token was taken (the request
+    proceeds), else the ``Retry-After`` to answer: the seconds until the bucket holds a token
+    again, rounded up, at least 1. A refused request takes no token; it adds one to the
+    faults' ``rate_limited`` count.
+    """
+    key = _RATE_BUCKET + service
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    tokens, last = (float(rps), now) if row is None else tuple(json.loads(row[0]))
+    tokens = min(float(rps), tokens + max(0.0, now - last) * rps)
+    wait = 0
+    if tokens >= 1.0:
+        tokens -= 1.0
+    else:
+        wait = max(1, math.ceil((1.0 - tokens) / rps))
+        faults = read_faults(conn)
+        faults["rate_limited"] = int(faults.get("rate_limited", 0)) + 1
+        write_faults(conn, faults)
+    World.meta_set(conn, key, json.dumps([tokens, now]))
+    return wait
 
 
 def get_faults(db_path: Path | str) -> dict[str, Any]:
     """The current fault settings plus state: ``writes`` (successful writes counted since
-    ``crash_after_writes`` was set) and ``crashed`` (bool)."""
+    ``crash_after_writes`` was set), ``crashed`` (bool) and ``rate_limited`` (429s answered by the
+    ``rate_limit_rps`` fault since it was set, all services together)."""
     with World(db_path).tx(write=False) as conn:
         return read_faults(conn)
 

@@ -419,7 +419,7 @@ def test_rate_limit_is_applied(sleeps):
     async def go():
         policy = HttpPolicy(rate_limit_per_s=1000.0)
         async with make_client(lambda r: httpx.Response(200), policy, sleeps) as client:
-            assert client._limiter is not None
+            assert client.limiter is not None
             await asyncio.gather(*(client.request("GET", f"/{i}") for i in range(20)))
             return client
 
