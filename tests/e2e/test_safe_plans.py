@@ -279,7 +279,7 @@ def test_deleting_a_folder_with_assets_is_counted_and_refused_without_the_opt_in
     assert "deletes /content/dam/extra and its 2 assets; apply refuses it unless" in out.output, out.output
     doc = json.loads(cli("plan", "-json", quickstart).output)
     (gone,) = [c for c in doc["resource_changes"] if c["address"] == "folders.extra"]
-    assert gone["actions"] == ["delete"] and gone["content_loss"] == 2
+    assert gone["actions"] == ["delete"] and gone["content_loss"] == 2 and doc["summary"]["content_loss"] == 2
     md = cli("plan", "--format", "markdown", quickstart).output
     assert "its 2 assets" in md
     refused = cli("apply", "--auto-approve", quickstart)
