@@ -471,6 +471,25 @@ def forget_address(state: StateBackend, address: str) -> StateRecord:
     return rec
 
 
+def read_records_offline(path: Path) -> dict[str, StateRecord] | None:
+    """The records of the SQLite state at ``path``, read-only (no key, no lock, nothing written,
+    no network), for offline checks such as ``validate``; None when there is no such file or it is
+    not a state database (the commands that open the state report that)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = db.execute(f"SELECT {StateStore._COLUMNS} FROM resources ORDER BY address").fetchall()
+        return {r[0]: StateRecord.from_row(r) for r in rows}
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+    finally:
+        db.close()
+
+
 _ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
