@@ -31,7 +31,7 @@ def test_renamed_key_with_the_same_path_is_a_move_not_a_delete(quickstart: Path,
     assert "folders.mc-demo has moved to folders.demo" in out.output
     assert "delete" not in out.output.lower().replace("0 to delete", "")
     assert "1 to move" in out.output and "0 to adopt" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     (moved,) = [c for c in doc["resource_changes"] if c["previous_address"]]
     assert moved["address"] == "folders.demo" and moved["previous_address"] == "folders.mc-demo"
     assert doc["summary"]["move"] == 1 and doc["summary"]["delete"] == 0
@@ -87,7 +87,7 @@ def test_adopting_an_ordered_folder_declared_unordered_is_counted_as_a_replace(q
     assert out.exit_code == 0, out.output
     assert "forces replacement" in out.output and "1 to replace" in out.output and "0 to adopt" in out.output
     assert "not created by this tool: replacing it deletes" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     assert doc["summary"]["replace"] == 1 and doc["summary"]["adopt"] == 0
     _applied(quickstart, cli)
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
@@ -198,7 +198,7 @@ def test_renaming_a_cloud_configuration_forgets_the_agents_aem_made(quickstart: 
     assert out.exit_code == 0, out.output
     assert "replication_agents.mac-sync will be replaced (the old object is forgotten and left in place" in out.output
     assert "/etc/replication/agents.author/mac-sync-assets-sync was not created by this tool: it is forgotten" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     agents = {c["address"]: c["actions"] for c in doc["resource_changes"] if c["kind"] == "replication_agents"}
     assert agents == {"replication_agents.mac-sync": ["forget", "create"], "replication_agents.mac-sync-1": ["forget", "create"]}
     applied = cli("apply", "--auto-approve", quickstart)
@@ -277,7 +277,7 @@ def test_deleting_a_folder_with_assets_is_counted_and_refused_without_the_opt_in
     main.write_text(text)  # folders.extra removed from the YAML
     out = cli("plan", quickstart)
     assert "deletes /content/dam/extra and its 2 assets; apply refuses it unless" in out.output, out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     (gone,) = [c for c in doc["resource_changes"] if c["address"] == "folders.extra"]
     assert gone["actions"] == ["delete"] and gone["content_loss"] == 2 and doc["summary"]["content_loss"] == 2
     md = cli("plan", "--format", "markdown", quickstart).output

@@ -204,7 +204,7 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             return {k.split("/", 1)[1] for k in users if k.startswith(ORG + "/")}
 
         def records(self) -> dict[str, dict[str, Any]]:
-            return {r["address"]: r for r in json.loads(cli("state", "pull", "-c", self.dir).output)["resources"]}
+            return {r["address"]: r for r in json.loads(cli("state", "pull", "-c", self.dir).stdout)["resources"]}
 
         def found(self, address: str, remote_id: str, live: bool) -> None:
             """Whether declaring ``address`` (remote id ``remote_id``) creates or adopts it."""
@@ -380,7 +380,7 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             check_counts(text.output, doc, md.output)
             applied = cli("apply", saved)
             check_apply_did_the_plan(doc, applied.output)
-            after = json.loads(cli("plan", "-json", self.dir).output)
+            after = json.loads(cli("plan", "-json", self.dir).stdout)
             left = [c for c in after["resource_changes"] if c["content_loss"] == 0]
             if not after["summary"]["has_changes"]:  # "No changes." (an org only read is listed, not applied)
                 left = [c for c in left if c["actions"] != ["read"]]
