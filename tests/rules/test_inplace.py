@@ -82,3 +82,16 @@ def test_an_adobe_id_name_is_said_never_applied(quickstart: Path, cli: Run) -> N
     line = _line_of(main, "lastname: D")
     assert f"main.yaml:{line}:15: warning: users.dana.lastname cannot be changed by this tool" in out.output, out.output
     assert "error.update.adobeid.no" in out.output and "hint: remove it" in out.output
+
+
+def test_the_readme_lists_the_fields_that_force_a_replacement() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("<!-- replace-fields:start", 1)[1].split("<!-- replace-fields:end -->", 1)[0]
+    listed = {
+        kind: set(re.findall(r"`([a-z_]+)`", fields.split("(", 1)[0]))
+        for kind, fields in re.findall(r"^\s*\| `([a-z_]+)` \| (.*) \|$", table, re.M)
+    }
+    expected = {kind: set(replacement_fields(kind)) for kind in REGISTRY if replacement_fields(kind)}
+    assert listed == expected
