@@ -7,7 +7,8 @@ Two kinds of findings, both warnings (the plan still says what it will do):
   /work/shared/reference/adobe-umapi.md). Reported whenever the configuration sets it.
 * **changed since the last apply** (:func:`rule_changed_in_state`), only when relevant: the local
   state (read-only, ``engine.state.read_records_offline``; nothing when the state is remote or
-  absent) recorded another value for
+  absent) recorded another value (compared in the form the provider derives, :func:`desired_offline`)
+  for
 
   - a field that forces a replacement (the kind's ``Provider.replace_fields``, read from the
     provider class, as YAML field names by :func:`replacement_fields`): the plan will delete the
@@ -29,9 +30,10 @@ from typing import Any
 
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.loader import LoadedConfig, ResourceDecl
+from reconciler.engine import ProviderError, SpecError, Unknown, is_unknown
 from reconciler.engine.backends import BACKEND_ENV, local_state_path
 from reconciler.engine.state import StateRecord, read_records_offline
-from reconciler.kinds import REGISTRY
+from reconciler.kinds import REGISTRY, ProviderContext
 from reconciler.refs import is_unresolved
 
 from .environments import environment
@@ -69,9 +71,6 @@ NOT_APPLIED: dict[str, tuple[NotApplied, ...]] = {
 _ATTR_FIELDS: dict[str, dict[str, str]] = {
     "workfront_linked_folders": {"object_id": "id", "object_name": "name"},
 }
-
-#: kinds whose spec ``name`` defaults to the resource name (``kinds.base.parse_named``)
-_NAMED = frozenset({"applications", "cloud_configs", "replication_agents", "workfront_integrations"})
 
 #: kind -> what a replacement destroys beyond the object itself, for the warning
 _LOSES = {
@@ -113,10 +112,8 @@ def rule_not_applied(loaded: LoadedConfig) -> list[Diagnostic]:
 
 
 def _yaml_value(decl: ResourceDecl, field: str) -> Any:
-    """The value the configuration gives ``field`` (its default when unset); None when unknown offline."""
-    value = decl.data.get(field, getattr(decl.spec, field, None))
-    if value is None and field == "name" and decl.kind in _NAMED:
-        return decl.name
+    """The literal value the configuration gives ``field``; None when unset or unknown offline."""
+    value = decl.data.get(field)
     if isinstance(value, str) and is_unresolved(value):
         return None
     return value if isinstance(value, str | bool | int | float) else None
@@ -134,11 +131,33 @@ def _record_of(decl: ResourceDecl, records: Mapping[str, StateRecord]) -> StateR
     return None
 
 
-def _replacement_warnings(decl: ResourceDecl, rec: StateRecord) -> list[Diagnostic]:
+def desired_offline(loaded: LoadedConfig, decl: ResourceDecl) -> dict[str, Any] | None:
+    """The attributes the kind's provider derives from the declaration (``Provider.desired``, the
+    form the state records and the plan compares: defaults filled in, values normalised), computed
+    offline: no links, no client made; a top-level ``${...}`` reference is passed as an engine
+    ``Unknown`` (known after apply). None when the spec cannot be parsed before references resolve."""
+    kdef = REGISTRY[decl.kind]
+    data = {k: Unknown(None, v) if isinstance(v, str) and is_unresolved(v) else v for k, v in decl.data.items()}
+    try:
+        provider = kdef.provider(ProviderContext(loaded.connections))
+        return dict(provider.desired(provider.parse(decl.address, data)))
+    except (ProviderError, SpecError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and is_unresolved(value)) and not is_unknown(value)
+
+
+def _replacement_warnings(loaded: LoadedConfig, decl: ResourceDecl, rec: StateRecord) -> list[Diagnostic]:
+    fields = replacement_fields(decl.kind)
+    want = desired_offline(loaded, decl) if fields else None
+    if want is None:
+        return []
     out = []
-    for field, attr in replacement_fields(decl.kind).items():
-        new, old = _yaml_value(decl, field), rec.attributes.get(attr)
-        if new is None or old is None or new == old:
+    for field, attr in fields.items():
+        new, old = want.get(attr), rec.attributes.get(attr)
+        if not _known(new) or old is None or new == old:
             continue
         what = _LOSES.get(decl.kind, f"the {decl.kind.removesuffix('s')}")
         if decl.kind == "folders":
@@ -218,7 +237,7 @@ def rule_changed_in_state(loaded: LoadedConfig) -> list[Diagnostic]:
         if home is not None:
             out.append(_home_warning(decl, *home, rec.remote_id))
             continue
-        out.extend(_replacement_warnings(decl, rec))
+        out.extend(_replacement_warnings(loaded, decl, rec))
     return out
 
 

@@ -310,3 +310,21 @@ def test_replacing_a_folder_keeps_its_known_path_in_the_shares_that_reference_it
     assert "folders.mc-demo must be REPLACED" in out.output
     assert "(known after apply)" not in out.output and "${" not in out.output, out.output
     assert "shares.mc-demo-experience-cloud must be REPLACED" not in out.output
+
+
+def test_replacing_a_folder_keeps_the_linked_folders_that_name_its_path(tmp_path: Path, cli: Run) -> None:
+    import shutil
+
+    from tests.helpers import EXAMPLES
+
+    work = tmp_path / "wf"
+    shutil.copytree(EXAMPLES / "workfront", work, ignore=shutil.ignore_patterns(".reconciler"))
+    _applied(work, cli)
+    for fmt in ("text", "markdown"):
+        out = cli("plan", "--replace", "folders.spring-launch", "--format", fmt, work)
+        assert out.exit_code == 0, out.output
+        assert "folders.spring-launch" in out.output
+        assert "workfront_linked_folders.spring-launch" not in out.output, out.output  # folder path known, unchanged
+        assert "(known after apply)" not in out.output and "${" not in out.output, out.output
+    doc = json.loads(cli("plan", "--replace", "folders.spring-launch", "-json", work).stdout)
+    assert [c["address"] for c in doc["resource_changes"]] == ["folders.spring-launch"]

@@ -95,3 +95,17 @@ def test_the_readme_lists_the_fields_that_force_a_replacement() -> None:
     }
     expected = {kind: set(replacement_fields(kind)) for kind in REGISTRY if replacement_fields(kind)}
     assert listed == expected
+
+
+def test_values_are_compared_in_the_form_the_kind_derives(tmp_path: Path, cli: Run) -> None:
+    import shutil
+
+    from tests.helpers import EXAMPLES
+
+    work = tmp_path / "wf"
+    shutil.copytree(EXAMPLES / "workfront", work, ignore=shutil.ignore_patterns(".reconciler"))
+    main = work / "main.yaml"
+    assert "target: ./jcr:content/metadata/dc:description" in main.read_text()  # stored as dc:description
+    assert cli("apply", "--auto-approve", work).exit_code == 0
+    out = cli("validate", work)
+    assert out.exit_code == 0 and "warning" not in out.output, out.output
