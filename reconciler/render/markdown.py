@@ -52,7 +52,8 @@ def _summary(plan: Plan, title: str) -> list[str]:
             "",
         ]
     destructive = n.get("delete", 0) + n.get("replace", 0)
-    parts = [f"{n.get(k, 0)} to {k}" for k in ("create", "adopt", "update", "replace", "delete") if n.get(k)]
+    shown = ("create", "adopt", "update", "replace", "delete", "forget", "move")
+    parts = [f"{n[k]} to {k}" for k in shown if n.get(k)]
     if plan.checks:
         parts.append(f"{len(plan.checks)} to check")
     head = f"### {title}: " + (", ".join(parts) or "health checks only")

@@ -328,3 +328,15 @@ def test_replacing_a_folder_keeps_the_linked_folders_that_name_its_path(tmp_path
         assert "(known after apply)" not in out.output and "${" not in out.output, out.output
     doc = json.loads(cli("plan", "--replace", "folders.spring-launch", "-json", work).stdout)
     assert [c["address"] for c in doc["resource_changes"]] == ["folders.spring-launch"]
+
+
+def test_a_markdown_destroy_plan_never_lists_an_adopted_user_as_gone_for_good(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    md = cli("plan", "-destroy", "--format", "markdown", quickstart)
+    assert md.exit_code == 0, md.output
+    head = md.output.splitlines()[1]
+    assert "7 to delete" in head and "4 to forget" in head, head
+    caution = md.output.split("> [!CAUTION]", 1)[1].split("####", 1)[0]
+    assert "is gone for good" in caution and "`users.jane`" in caution  # created here: deleted (memberships)
+    assert "users.dana" not in caution  # adopted: only forgotten, listed with the other changes
+    assert "<code>/ users.dana</code> forget" in md.output and "the account stays in the org" in md.output
