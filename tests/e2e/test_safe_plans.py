@@ -340,3 +340,19 @@ def test_a_markdown_destroy_plan_never_lists_an_adopted_user_as_gone_for_good(qu
     assert "is gone for good" in caution and "`users.jane`" in caution  # created here: deleted (memberships)
     assert "users.dana" not in caution  # adopted: only forgotten, listed with the other changes
     assert "<code>/ users.dana</code> forget" in md.output and "the account stays in the org" in md.output
+
+
+def test_replacing_the_cloud_configuration_repairs_a_mac_sync_agent_deleted_by_hand(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _delete_in_aem(quickstart, "/etc/replication/agents.author/mac-sync-assets-sync")
+    out = cli("plan", "--replace", "cloud_configs.assets-sync", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "replication_agents.mac-sync will be adopted: will be created by cloud_configs.assets-sync" in out.output
+    applied = cli("apply", "--auto-approve", "--replace", "cloud_configs.assets-sync", quickstart)
+    assert applied.exit_code == 0, applied.output
+    assert "Health check replication_agents.mac-sync: passed" in applied.output
+    assert "Health check replication_agents.mac-sync-1: passed" in applied.output
+    agents = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["agents"]
+    assert {"mac-sync-assets-sync", "mac-sync-assets-sync-1"} <= set(agents)
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
