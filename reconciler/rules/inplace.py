@@ -131,15 +131,21 @@ def _record_of(decl: ResourceDecl, records: Mapping[str, StateRecord]) -> StateR
     return None
 
 
-def desired_offline(loaded: LoadedConfig, decl: ResourceDecl) -> dict[str, Any] | None:
+def desired_offline(
+    loaded: LoadedConfig, decl: ResourceDecl, providers: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The attributes the kind's provider derives from the declaration (``Provider.desired``, the
     form the state records and the plan compares: defaults filled in, values normalised), computed
     offline: no links, no client made; a top-level ``${...}`` reference is passed as an engine
-    ``Unknown`` (known after apply). None when the spec cannot be parsed before references resolve."""
+    ``Unknown`` (known after apply). None when the spec cannot be parsed before references resolve.
+    ``providers``: a cache, kind -> provider, shared by the calls of one check."""
     kdef = REGISTRY[decl.kind]
     data = {k: Unknown(None, v) if isinstance(v, str) and is_unresolved(v) else v for k, v in decl.data.items()}
+    cache = {} if providers is None else providers
     try:
-        provider = kdef.provider(ProviderContext(loaded.connections))
+        if decl.kind not in cache:
+            cache[decl.kind] = kdef.provider(ProviderContext(loaded.connections))
+        provider = cache[decl.kind]
         return dict(provider.desired(provider.parse(decl.address, data)))
     except (ProviderError, SpecError, ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -149,9 +155,11 @@ def _known(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and is_unresolved(value)) and not is_unknown(value)
 
 
-def _replacement_warnings(loaded: LoadedConfig, decl: ResourceDecl, rec: StateRecord) -> list[Diagnostic]:
+def _replacement_warnings(
+    loaded: LoadedConfig, decl: ResourceDecl, rec: StateRecord, providers: dict[str, Any]
+) -> list[Diagnostic]:
     fields = replacement_fields(decl.kind)
-    want = desired_offline(loaded, decl) if fields else None
+    want = desired_offline(loaded, decl, providers) if fields else None
     if want is None:
         return []
     out = []
@@ -229,6 +237,7 @@ def rule_changed_in_state(loaded: LoadedConfig) -> list[Diagnostic]:
     if not records:
         return []
     out: list[Diagnostic] = []
+    providers: dict[str, Any] = {}
     for decl in loaded.resources.values():
         rec = _record_of(decl, records)
         if rec is None or rec.kind != decl.kind:
@@ -237,7 +246,7 @@ def rule_changed_in_state(loaded: LoadedConfig) -> list[Diagnostic]:
         if home is not None:
             out.append(_home_warning(decl, *home, rec.remote_id))
             continue
-        out.extend(_replacement_warnings(loaded, decl, rec))
+        out.extend(_replacement_warnings(loaded, decl, rec, providers))
     return out
 
 
