@@ -13,8 +13,8 @@ Two kinds of findings, both warnings (the plan still says what it will do):
   - a field that forces a replacement (the kind's ``Provider.replace_fields``, read from the
     provider class, as YAML field names by :func:`replacement_fields`): the plan will delete the
     object and create it again, so the warning says what is lost and how to keep the object;
-  - the field that says *where* the object lives (``connection``; a user's ``org``; an org's
-    ``ims_org_id``): a resource never moves to another service, and the plan would keep managing the
+  - the field that says *where* the object lives (``connection``; a user's or an application's
+    ``org``; an org's ``ims_org_id``): a resource never moves to another service, and the plan would keep managing the
     object where it is while the YAML says otherwise, so the warning says how to move it.
 
 Values that are references (``${...}``) are known only at plan time and are not compared here.
@@ -197,13 +197,13 @@ def _home(
     if decl.kind == "orgs":
         new, old = _yaml_value(decl, "ims_org_id"), rec.attributes.get("ims_org_id")
         return ("ims_org_id", str(old), str(new)) if new and old and new != old else None
-    if decl.kind == "users":  # pointed at another org (a changed org's own ims_org_id is its warning)
+    if decl.kind in ("users", "applications"):  # pointed at another org (a changed org is its own warning)
         org = loaded.resources.get(f"orgs.{decl.data.get('org')}")
         new = _yaml_value(org, "ims_org_id") if org is not None else None
-        old = rec.outputs.get("org")
         org_rec = records.get(f"orgs.{decl.data.get('org')}")
         if org_rec is not None and org_rec.attributes.get("ims_org_id") != new:
             return None
+        old = rec.outputs.get("org") if decl.kind == "users" else _ims_of_console_org(records, rec)
         return ("org", str(old), f"{decl.data.get('org')} ({new})") if new and old and new != old else None
     conn, old_conn = decl.data.get("connection"), rec.outputs.get("connection")
     if not isinstance(conn, str) or not isinstance(old_conn, str) or conn == old_conn:
@@ -211,6 +211,16 @@ def _home(
     if environment(loaded, conn) == environment(loaded, old_conn):
         return None
     return ("connection", old_conn, conn)
+
+
+def _ims_of_console_org(records: Mapping[str, StateRecord], rec: StateRecord) -> str | None:
+    """The IMS org id of the org (read into state) whose Console org id ``rec`` was made under."""
+    console = rec.outputs.get("org_console_id")
+    for other in records.values():
+        if other.kind == "orgs" and console is not None and other.outputs.get("console_org_id") == console:
+            value = other.attributes.get("ims_org_id")
+            return str(value) if value is not None else None
+    return None
 
 
 def _home_warning(decl: ResourceDecl, field: str, old: str, new: str, remote_id: str) -> Diagnostic:

@@ -109,3 +109,18 @@ def test_values_are_compared_in_the_form_the_kind_derives(tmp_path: Path, cli: R
     assert cli("apply", "--auto-approve", work).exit_code == 0
     out = cli("validate", work)
     assert out.exit_code == 0 and "warning" not in out.output, out.output
+
+
+def test_pointing_a_user_or_an_application_at_another_org_is_said(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    main = quickstart / "main.yaml"
+    other = "orgs:\n  other:\n    connection: adobe\n    ims_org_id: 0F1E2D3C4B5A69788796A5B4@AdobeOrg\n"
+    text = main.read_text().replace("orgs:\n", other, 1)
+    text = text.replace("  assets-sync:\n    org: acme\n", "  assets-sync:\n    org: other\n", 1)
+    main.write_text(text.replace("  jane:\n    org: acme\n", "  jane:\n    org: other\n", 1))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 0, out.output
+    for address in ("applications.assets-sync", "users.jane"):
+        assert f"warning: {address}: org cannot be changed in place" in out.output, out.output
+    assert "`reconciler state rm users.jane`" in out.output
+    assert "users.dana: org" not in out.output  # still on acme
