@@ -14,8 +14,9 @@ Two kinds of findings, both warnings (the plan still says what it will do):
     provider class, as YAML field names by :func:`replacement_fields`): the plan will delete the
     object and create it again, so the warning says what is lost and how to keep the object;
   - the field that says *where* the object lives (``connection``; a user's or an application's
-    ``org``; an org's ``ims_org_id``): a resource never moves to another service, and the plan would keep managing the
-    object where it is while the YAML says otherwise, so the warning says how to move it.
+    ``org``; an org's ``ims_org_id``): a resource never moves to another service, and the plan
+    would keep managing the object where it is while the YAML says otherwise, so the warning says
+    how to move it.
 
 Values that are references (``${...}``) are known only at plan time and are not compared here.
 """
