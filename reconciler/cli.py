@@ -1243,11 +1243,10 @@ def state_pull(config: Path) -> None:
 
 
 def _snapshot_of(doc: Any) -> Any:
-    from reconciler.engine import Snapshot, StateRecord
+    from reconciler.engine.state import snapshot_from_pull
 
     try:
-        records = {r["address"]: StateRecord.from_json(r) for r in doc["resources"]}
-        return Snapshot(str(doc["lineage"]), int(doc["serial"]), records, doc.get("key_check"))
+        return snapshot_from_pull(doc)  # records and pending create intents
     except (KeyError, TypeError, ValueError) as exc:
         _fail(f"not a state made by `reconciler state pull` ({type(exc).__name__}: {exc})")
 

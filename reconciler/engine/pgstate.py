@@ -126,7 +126,8 @@ class PostgresStateStore(StateBackend):
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM reconciler_resources WHERE workspace=%s ORDER BY address", (self.workspace,)
             ).fetchall()
-        return Snapshot(lineage, serial, {r[0]: StateRecord.from_row(r) for r in rows}, check)
+            intents = self.intents()
+        return Snapshot(lineage, serial, {r[0]: StateRecord.from_row(r) for r in rows}, check, intents)
 
     def get(self, address: str) -> StateRecord | None:
         row = self._db.execute(
@@ -186,6 +187,12 @@ class PostgresStateStore(StateBackend):
         with self._db.transaction(), self._db.cursor() as cur:
             cur.execute("DELETE FROM reconciler_resources WHERE workspace=%s", (self.workspace,))
             cur.executemany(_UPSERT, [(self.workspace, *r.row()) for r in snap.records.values()])
+            cur.execute("DELETE FROM reconciler_intents WHERE workspace=%s", (self.workspace,))
+            cur.executemany(
+                "INSERT INTO reconciler_intents(workspace, address, kind, natural_key, created_at)"
+                " VALUES (%s,%s,%s,%s,%s)",
+                [(self.workspace, i.address, i.kind, i.natural_key, time.time()) for i in snap.intents.values()],
+            )
             cur.execute(
                 "UPDATE reconciler_states SET lineage=%s, serial=%s, key_check=%s WHERE workspace=%s",
                 (snap.lineage, snap.serial, snap.key_check, self.workspace),

@@ -154,6 +154,18 @@ class Intent:
     kind: str
     natural_key: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        """``{"address", "kind", "natural_key"}``, as ``state pull`` writes each pending intent."""
+        return {"address": self.address, "kind": self.kind, "natural_key": self.natural_key}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Intent:
+        """The inverse of ``to_json``; raises KeyError/TypeError/ValueError on a malformed entry."""
+        key = d.get("natural_key")
+        if not isinstance(d["address"], str) or not isinstance(d["kind"], str) or not isinstance(key, str | None):
+            raise TypeError(f"intent entries hold strings (address, kind, natural_key), got {dict(d)!r}")
+        return cls(d["address"], d["kind"], key)
+
 
 @dataclass(frozen=True)
 class LockInfo:
@@ -176,12 +188,25 @@ class LockInfo:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A consistent read of a whole state: lineage, serial and records read in one transaction."""
+    """A consistent read of a whole state: lineage, serial, records and the pending create intents
+    (``Intent`` by address), read in one transaction; what ``state pull`` prints and ``state push``
+    and ``state migrate`` write, so that an interrupted apply's intents survive them (the next run
+    still records the objects it made as managed)."""
 
     lineage: str
     serial: int
     records: dict[str, StateRecord]
     key_check: str | None = None
+    intents: dict[str, Intent] = field(default_factory=dict)
+
+
+def snapshot_from_pull(doc: Mapping[str, Any]) -> Snapshot:
+    """The ``Snapshot`` of a document written by ``StateBackend.pull`` (``state push``). A document
+    without ``intents`` (written before they were exported) has none. Raises KeyError, TypeError or
+    ValueError when ``doc`` is not such a document."""
+    records = {r["address"]: StateRecord.from_json(r) for r in doc["resources"]}
+    intents = {i["address"]: Intent.from_json(i) for i in doc.get("intents") or []}
+    return Snapshot(str(doc["lineage"]), int(doc["serial"]), records, doc.get("key_check"), intents)
 
 
 def holder_fields() -> tuple[str, int, str]:
@@ -298,8 +323,8 @@ class StateBackend(ABC):
 
     @abstractmethod
     def replace_all(self, snap: Snapshot) -> None:
-        """Make the state exactly ``snap`` (lineage, serial, key check, records), atomically: what
-        ``state push`` and ``state migrate`` write."""
+        """Make the state exactly ``snap`` (lineage, serial, key check, records, intents), atomically:
+        what ``state push`` and ``state migrate`` write."""
 
     @abstractmethod
     def set_key_check(self, value: str) -> None:
@@ -386,6 +411,7 @@ class StateBackend(ABC):
             "backend": self.identity,
             "key_check": snap.key_check,
             "resources": [r.to_json() for r in snap.records.values()],
+            "intents": [i.to_json() for i in snap.intents.values()],
         }
 
     @contextmanager
@@ -443,6 +469,25 @@ def forget_address(state: StateBackend, address: str) -> StateRecord:
     state.remove(address)
     state.clear_intent(address)
     return rec
+
+
+def read_records_offline(path: Path) -> dict[str, StateRecord] | None:
+    """The records of the SQLite state at ``path``, read-only (no key, no lock, nothing written,
+    no network), for offline checks such as ``validate``; None when there is no such file or it is
+    not a state database (the commands that open the state report that)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = db.execute(f"SELECT {StateStore._COLUMNS} FROM resources ORDER BY address").fetchall()
+        return {r[0]: StateRecord.from_row(r) for r in rows}
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+    finally:
+        db.close()
 
 
 _ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -533,7 +578,7 @@ class StateStore(StateBackend):
         try:
             rows = self._db.execute(f"SELECT {self._COLUMNS} FROM resources ORDER BY address").fetchall()
             snap = Snapshot(self.lineage, self.serial, {r[0]: StateRecord.from_row(r) for r in rows},
-                            self._meta("key_check"))
+                            self._meta("key_check"), self.intents())
         finally:
             self._db.execute("COMMIT")
         return snap
@@ -595,6 +640,11 @@ class StateStore(StateBackend):
         with self._tx():
             self._db.execute("DELETE FROM resources")
             self._db.executemany(self._INSERT, [r.row() for r in snap.records.values()])
+            self._db.execute("DELETE FROM intents")
+            self._db.executemany(
+                "INSERT INTO intents(address, kind, natural_key, created_at) VALUES (?,?,?,?)",
+                [(i.address, i.kind, i.natural_key, time.time()) for i in snap.intents.values()],
+            )
             self._set_meta("lineage", snap.lineage)
             self._set_meta("serial", str(snap.serial))
             if snap.key_check is not None:

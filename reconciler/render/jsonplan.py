@@ -4,12 +4,12 @@ Format (``format_version`` "1.0")::
 
     {"format_version": "1.0", "tool": {"name", "version"},
      "lineage", "serial", "config_digest", "targets": [...], "replace": [...],
-     "summary": {"create": n, ..., "unchanged": n, "has_changes": bool},
+     "summary": {"create": n, ..., "unchanged": n, "has_changes": bool, "content_loss": n},
      "resource_changes": [{"address", "previous_address", "kind", "actions": [...], "reason",
                            "identity", "waits_for",
                            "before", "after", "after_unknown": [...], "sensitive": [...],
                            "changes": [{"path", "before", "after", "sensitive", "forces_replacement"}],
-                           "notes": [...], "drift": bool}],
+                           "notes": [...], "content_loss": n, "drift": bool}],
      "checks": [...], "warnings": [{"summary", "detail"}], "refresh_only": bool,
      "resource_drift": [{"address", "kind", "deleted", "changes": [{"path", "before", "after"}]}]}
 
@@ -17,7 +17,9 @@ The JSON Schema is ``schemas/plan.schema.json``; a test validates real output ag
 
 ``previous_address`` (as in Terraform's JSON plan) is the address a moved resource's state record
 had; a move with nothing else to do has ``"actions": ["no-op"]``. ``summary.move`` counts moves.
-``content_loss`` is how much user content (a folder's assets) a delete or replacement destroys.
+``content_loss`` is how much user content (a folder's assets) a delete or replacement destroys (its
+note says what: "deletes /content/dam/x and its 37 assets"); ``summary.content_loss`` is the total over
+the plan, so a pipeline can refuse a plan that loses content without reading the notes.
 
 Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
 in ``after_unknown``.
@@ -86,6 +88,7 @@ def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]
     summary["unchanged"] = plan.unchanged
     summary["checks"] = len(plan.checks)
     summary["has_changes"] = plan.has_changes
+    summary["content_loss"] = sum(c.content_loss for c in plan.changes)
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "aem-assets-reconciler", "version": __version__},

@@ -6,8 +6,10 @@ resources and what they wait for. When the whole comment would be too long it de
 always keeping the summary and every destructive action, and says what it left out:
 
 1. drop the Mermaid graph; 2. list non-destructive changes as addresses only (no details);
-3. drop the non-destructive list; 4. list destructive actions as bare addresses; 5. (only past
-about 2,500 destructive actions) cut that list, saying how many are not shown.
+3. drop the non-destructive list; 4. list destructive actions as bare addresses (each still saying
+the user content it destroys, "deletes /content/dam/x and its 37 assets"); 5. (only past about 2,500
+destructive actions) cut that list, saying how many are not shown. The summary line says how much
+user content the plan destroys in total, in every step.
 """
 
 from __future__ import annotations
@@ -50,12 +52,16 @@ def _summary(plan: Plan, title: str) -> list[str]:
             "",
         ]
     destructive = n.get("delete", 0) + n.get("replace", 0)
-    parts = [f"{n.get(k, 0)} to {k}" for k in ("create", "adopt", "update", "replace", "delete") if n.get(k)]
+    shown = ("create", "adopt", "update", "replace", "delete", "forget", "move")
+    parts = [f"{n[k]} to {k}" for k in shown if n.get(k)]
     if plan.checks:
         parts.append(f"{len(plan.checks)} to check")
     head = f"### {title}: " + (", ".join(parts) or "health checks only")
     if destructive:
         head += f" — ⚠️ **{destructive} destructive**"
+    lost = sum(c.content_loss for c in plan.changes)
+    if lost:
+        head += f", **destroys {lost} piece(s) of user content**"
     lines = [MARKER, head, "", "| action | count |", "|---|---:|"]
     for action in (
         Action.CREATE,
@@ -93,9 +99,9 @@ def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
         " is kept is gone for good.",
         "",
     ]
-    if compact:  # grouped, comma-separated: ~20 characters per address
+    if compact:  # grouped, comma-separated: ~20 characters per address (plus what content it loses)
         for verb, action in (("DELETE", Action.DELETE), ("REPLACE", Action.REPLACE)):
-            group = [f"`{c.address}`" for c in changes if c.action == action]
+            group = [f"`{c.address}`" + _loss(c) for c in changes if c.action == action]
             if group:
                 lines += [f"**{verb}** ({len(group)}): " + ", ".join(group), ""]
         return lines
@@ -105,6 +111,23 @@ def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
         lines.append(f"- **{verb}** `{c.address}`" + (f" — {_esc(extra)}" if extra else ""))
     lines.append("")
     return lines
+
+
+def content_loss_note(c: PlannedChange) -> str:
+    """What ``c`` destroys, as the plan's note says it ("deletes /content/dam/x and its 37 assets"),
+    or a count when no such note is there; "" when it destroys no user content."""
+    if c.content_loss <= 0:
+        return ""
+    for note in c.notes:
+        if note.startswith("deletes ") and f" {c.content_loss} " in note:
+            return note.split(";", 1)[0]
+    return f"destroys {c.content_loss} piece(s) of user content"
+
+
+def _loss(c: PlannedChange) -> str:
+    """`` (deletes /content/dam/x and its 2 assets)`` for a change that loses content, else ""."""
+    note = content_loss_note(c)
+    return f" ({_esc(note)})" if note else ""
 
 
 LEGEND = (

@@ -3,7 +3,9 @@
 A rule is a function ``(LoadedConfig) -> list[Diagnostic]``; register it in ``RULES``. Modules:
 :mod:`.identity` (two declarations of one object), :mod:`.scopes` (application scopes),
 :mod:`.agents` (``created_by`` agent names), :mod:`.references` (a reference's attribute fits its
-field), :mod:`.cycles` (dependency cycles with each edge's place), :mod:`.assets` (seeds 000/001),
+field), :mod:`.cycles` (dependency cycles with each edge's place), :mod:`.inplace` (what cannot change in
+place: fields never applied, and replacing or moving changes against the local state, read-only),
+:mod:`.assets` (seeds 000/001),
 :mod:`.workfront` (seed 002); :mod:`.environments` groups connections to one AEM. Rules that
 come from a table in the seeds read it from ``schemas/`` (data-driven). Diagnostics must point at a
 place (``decl.loc`` or ``decl.field_locs[...]``) and say what to do; errors stop the run before
@@ -23,11 +25,11 @@ RULES: list[Rule] = []
 
 
 def _register_assets_rules() -> None:
-    from reconciler.rules import agents, assets, cycles, identity, references, scopes
+    from reconciler.rules import agents, assets, cycles, identity, inplace, references, scopes
 
-    # what is knowable offline (issue 10 item 6): natural keys, scopes, agent names, reference
-    # meanings, dependency cycles; then the seed 000/001 rules
-    for module in (identity, scopes, agents, references, cycles, assets):
+    # what is knowable offline (issue 10 items 5 and 6): natural keys, scopes, agent names, reference
+    # meanings, dependency cycles, what cannot change in place; then the seed 000/001 rules
+    for module in (identity, scopes, agents, references, cycles, inplace, assets):
         RULES.extend(module.RULES)
 
 

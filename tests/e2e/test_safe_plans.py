@@ -31,7 +31,7 @@ def test_renamed_key_with_the_same_path_is_a_move_not_a_delete(quickstart: Path,
     assert "folders.mc-demo has moved to folders.demo" in out.output
     assert "delete" not in out.output.lower().replace("0 to delete", "")
     assert "1 to move" in out.output and "0 to adopt" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     (moved,) = [c for c in doc["resource_changes"] if c["previous_address"]]
     assert moved["address"] == "folders.demo" and moved["previous_address"] == "folders.mc-demo"
     assert doc["summary"]["move"] == 1 and doc["summary"]["delete"] == 0
@@ -87,7 +87,7 @@ def test_adopting_an_ordered_folder_declared_unordered_is_counted_as_a_replace(q
     assert out.exit_code == 0, out.output
     assert "forces replacement" in out.output and "1 to replace" in out.output and "0 to adopt" in out.output
     assert "not created by this tool: replacing it deletes" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     assert doc["summary"]["replace"] == 1 and doc["summary"]["adopt"] == 0
     _applied(quickstart, cli)
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
@@ -198,7 +198,7 @@ def test_renaming_a_cloud_configuration_forgets_the_agents_aem_made(quickstart: 
     assert out.exit_code == 0, out.output
     assert "replication_agents.mac-sync will be replaced (the old object is forgotten and left in place" in out.output
     assert "/etc/replication/agents.author/mac-sync-assets-sync was not created by this tool: it is forgotten" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     agents = {c["address"]: c["actions"] for c in doc["resource_changes"] if c["kind"] == "replication_agents"}
     assert agents == {"replication_agents.mac-sync": ["forget", "create"], "replication_agents.mac-sync-1": ["forget", "create"]}
     applied = cli("apply", "--auto-approve", quickstart)
@@ -277,9 +277,9 @@ def test_deleting_a_folder_with_assets_is_counted_and_refused_without_the_opt_in
     main.write_text(text)  # folders.extra removed from the YAML
     out = cli("plan", quickstart)
     assert "deletes /content/dam/extra and its 2 assets; apply refuses it unless" in out.output, out.output
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
     (gone,) = [c for c in doc["resource_changes"] if c["address"] == "folders.extra"]
-    assert gone["actions"] == ["delete"] and gone["content_loss"] == 2
+    assert gone["actions"] == ["delete"] and gone["content_loss"] == 2 and doc["summary"]["content_loss"] == 2
     md = cli("plan", "--format", "markdown", quickstart).output
     assert "its 2 assets" in md
     refused = cli("apply", "--auto-approve", quickstart)
@@ -310,3 +310,49 @@ def test_replacing_a_folder_keeps_its_known_path_in_the_shares_that_reference_it
     assert "folders.mc-demo must be REPLACED" in out.output
     assert "(known after apply)" not in out.output and "${" not in out.output, out.output
     assert "shares.mc-demo-experience-cloud must be REPLACED" not in out.output
+
+
+def test_replacing_a_folder_keeps_the_linked_folders_that_name_its_path(tmp_path: Path, cli: Run) -> None:
+    import shutil
+
+    from tests.helpers import EXAMPLES
+
+    work = tmp_path / "wf"
+    shutil.copytree(EXAMPLES / "workfront", work, ignore=shutil.ignore_patterns(".reconciler"))
+    _applied(work, cli)
+    for fmt in ("text", "markdown"):
+        out = cli("plan", "--replace", "folders.spring-launch", "--format", fmt, work)
+        assert out.exit_code == 0, out.output
+        assert "folders.spring-launch" in out.output
+        assert "workfront_linked_folders.spring-launch" not in out.output, out.output  # folder path known, unchanged
+        assert "(known after apply)" not in out.output and "${" not in out.output, out.output
+    doc = json.loads(cli("plan", "--replace", "folders.spring-launch", "-json", work).stdout)
+    assert [c["address"] for c in doc["resource_changes"]] == ["folders.spring-launch"]
+
+
+def test_a_markdown_destroy_plan_never_lists_an_adopted_user_as_gone_for_good(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    md = cli("plan", "-destroy", "--format", "markdown", quickstart)
+    assert md.exit_code == 0, md.output
+    head = md.output.splitlines()[1]
+    assert "7 to delete" in head and "4 to forget" in head, head
+    caution = md.output.split("> [!CAUTION]", 1)[1].split("####", 1)[0]
+    assert "is gone for good" in caution and "`users.jane`" in caution  # created here: deleted (memberships)
+    assert "users.dana" not in caution  # adopted: only forgotten, listed with the other changes
+    assert "<code>/ users.dana</code> forget" in md.output and "the account stays in the org" in md.output
+
+
+def test_replacing_the_cloud_configuration_repairs_a_mac_sync_agent_deleted_by_hand(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    _delete_in_aem(quickstart, "/etc/replication/agents.author/mac-sync-assets-sync")
+    out = cli("plan", "--replace", "cloud_configs.assets-sync", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "replication_agents.mac-sync will be adopted: will be created by cloud_configs.assets-sync" in out.output
+    applied = cli("apply", "--auto-approve", "--replace", "cloud_configs.assets-sync", quickstart)
+    assert applied.exit_code == 0, applied.output
+    assert "Health check replication_agents.mac-sync: passed" in applied.output
+    assert "Health check replication_agents.mac-sync-1: passed" in applied.output
+    agents = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["agents"]
+    assert {"mac-sync-assets-sync", "mac-sync-assets-sync-1"} <= set(agents)
+    again = cli("plan", "--detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output

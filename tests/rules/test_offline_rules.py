@@ -327,3 +327,18 @@ def test_validate_prints_the_cycle_and_exits_1() -> None:
     out = CliRunner().invoke(main, ["validate", str(INVALID / "dependency_cycle.yaml")])
     assert out.exit_code == 1
     assert "dependency_cycle.yaml:11:18: error: dependency cycle: folders.a -> folders.b -> folders.a" in out.output
+
+
+@pytest.mark.parametrize("name", ["duplicate_folder", "sync_application_lacks_scope", "unknown_scope",
+                                  "reference_wrong_attribute", "agent_not_created", "creative_cloud_same_aem"])
+def test_validate_refuses_it_through_the_cli_before_any_network_call(name: str, tmp_path: Path) -> None:
+    """Through the CLI, as a user runs it (secrets unset): exit 1, the place and the rule's words."""
+    where, needles = EXPECTED[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text((INVALID / f"{name}.yaml").read_text())
+    out = CliRunner().invoke(main, ["validate", str(path)], env={"AEM_PASSWORD": None, "ADOBE_CLIENT_SECRET": None})
+    assert out.exit_code == 1, out.output
+    assert f"{name}.yaml:{where}: error: " in out.output, out.output
+    for needle in needles:
+        assert needle in out.output
+    assert not (tmp_path / ".reconciler" / "sandbox.db").exists()  # nothing was contacted, not even the sandbox
