@@ -5,10 +5,15 @@
 1. ``PlanRun.start``    rename the records of the ``moved:`` blocks (``explicit_moves``), build the
                         dependency graph (configuration + orphaned state records), its waves, the
                         ``--target`` scope; unknown targets are errors.
+   ``prefetch``         every kind starts, at once, the bulk reads it can place from the state and
+                        the configuration alone (``Provider.prefetch``): the waves below then mostly
+                        read what is already in flight, so a plan costs about one round of requests
+                        per level of real dependency (a token, then the listings), not one per wave.
 2. for every wave of the graph (dependencies first):
    a. ``parse_wave``    resolve each resource's references (one ``Resolver`` for the whole run) and
                         parse its spec, once; invalid specs are errors.
-   b. ``refresh_wave``  observe the wave in one bulk ``Provider.refresh`` per kind, kinds in parallel.
+   b. ``refresh_wave``  observe the wave in one bulk ``Provider.refresh`` per kind, kinds in parallel
+                        (reading the prefetched listings).
    c. ``drift_wave``    compare state with what was observed (changes made outside this tool).
    d. ``decide_wave``   an implicit move first (``find_move``: a new address found the remote
                         object of a record that left the configuration), then diff desired with
@@ -36,8 +41,8 @@ from .actions import PENDING_ACTIONS, decide_desired, decide_orphan, detect_drif
 from .errors import PlanError, SpecError
 from .graph import DependencyGraph
 from .model import Action, DriftItem, Note, Observed, Plan, PlannedChange
-from .provider import Provider, RefreshItem
-from .resolve import Resolver
+from .provider import PrefetchItem, Provider, RefreshItem
+from .resolve import Resolver, resolve_data
 from .state import StateBackend, StateRecord
 
 Providers = Mapping[str, Provider[Any]]
@@ -191,6 +196,26 @@ def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
             run.drift.append(drifted)
         return src
     return None
+
+
+def prefetch(run: PlanRun, shared: dict[Any, Any]) -> None:
+    """Step 1b: hand every provider the plan's resources of its kind (``PrefetchItem``: desired data
+    resolved from what the state knows, and the record) so that it starts its bulk reads now, all
+    kinds together; ``shared`` is the plan's one cache for reads shared between kinds. Kinds
+    without a provider are left to ``parse_wave`` (which reports them)."""
+    by_kind: dict[str, list[PrefetchItem]] = {kind: [] for kind in run.providers}
+    for addr in run.graph.nodes:
+        if run.scope is not None and addr not in run.scope:
+            continue
+        res, rec = run.desired.get(addr), run.records.get(addr)
+        if res is None and rec is None:
+            continue
+        items = by_kind.get(run.kind_of(addr))
+        if items is not None:
+            data = resolve_data(res.data, run.resolver.lookup) if res is not None else None
+            items.append(PrefetchItem(addr, data, rec))
+    for kind, items in by_kind.items():
+        run.providers[kind].prefetch(items, shared)
 
 
 def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]]]:
@@ -376,13 +401,18 @@ async def make_plan(
     run = PlanRun.start(desired, state, providers, targets)
     run.force_replace = force_replace
     sem = asyncio.Semaphore(concurrency)
-    for wave in run.waves:
-        await refresh_wave(run, parse_wave(run, wave), sem)
-        drift_wave(run, wave)
-        decide_wave(run, wave)
-    if run.errors:
-        raise PlanError(run.errors)
-    await count_content_loss(run, sem)
+    shared: dict[Any, Any] = {}
+    try:
+        prefetch(run, shared)
+        for wave in run.waves:
+            await refresh_wave(run, parse_wave(run, wave), sem)
+            drift_wave(run, wave)
+            decide_wave(run, wave)
+        if run.errors:
+            raise PlanError(run.errors)
+        await count_content_loss(run, sem)
+    finally:
+        shared.clear()
     plan = order_plan(run, schedule_checks(run), refresh_only=refresh_only)
     plan.config_digest, plan.targets = config_digest, sorted(targets)
     return PlanResult(

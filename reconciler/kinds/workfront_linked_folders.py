@@ -20,11 +20,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
-from .context import ProviderContext
+from .base import KindDef, KindProvider, Link, Parsed, Read, Spec, by_links, field_check, parse_model, prefetch_value
 
 ObjectType = Literal["project", "portfolio", "program"]
 OBJ_CODES = {"project": "PROJ", "portfolio": "PORT", "program": "PRGM"}
@@ -86,12 +85,10 @@ class LinkedFolderSpec(Spec):
         return self.folder_name if self.folder_name is not None else self.folder.rstrip("/").rsplit("/", 1)[-1]
 
 
-class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
+class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
     kind = "workfront_linked_folders"
     replace_fields = frozenset({"integration_id", "object", "object_id", "object_name", "folder"})
 
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[LinkedFolderSpec]:
         return parse_model(LinkedFolderSpec, address, data)
@@ -175,13 +172,31 @@ class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
             for n in chunk:
                 cache[(conn, obj, n)] = ids.get(n)
 
+    def _linked_read(self, conn: str, integration_id: str) -> Read:
+        """Every AEM-linked folder of the integration: one paged search, one read per plan."""
+
+        def fetch() -> Any:
+            return self.ctx.workfront(conn).search(
+                "DOCFDR",
+                {"linkedFolder:externalIntegrationType": "AEM", "linkedFolder:documentProviderID": integration_id},
+                fields=FIELDS,
+            )
+
+        return ("wf-linked", conn, integration_id), fetch
+
     async def _linked(self, conn: str, integration_id: str) -> list[dict[str, Any]]:
-        """Every AEM-linked folder of the integration, one paged search."""
-        return await self.ctx.workfront(conn).search(
-            "DOCFDR",
-            {"linkedFolder:externalIntegrationType": "AEM", "linkedFolder:documentProviderID": integration_id},
-            fields=FIELDS,
-        )
+        found: list[dict[str, Any]] = await self.read(self._linked_read(conn, integration_id))
+        return found
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        keys = set()
+        for item in items:
+            conn = prefetch_value(item, "workfront", link="workfront")
+            iid = prefetch_value(item, "integration_id", link="integration_id")
+            if conn is not None and iid is not None:
+                keys.add((conn, iid))
+        for conn, iid in sorted(keys):
+            self.start(self._linked_read(conn, iid))
 
     @staticmethod
     def _observed(conn: str, integration_id: str, f: dict[str, Any]) -> Observed:
