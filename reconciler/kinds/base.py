@@ -334,6 +334,11 @@ class SharedListing(Generic[K, R]):
             if old is not None and self._natural_key is not None:
                 self._by_natural[key].pop(self._natural_key(old), None)
 
+    def drop_where(self, key: K, row_ids: Callable[[str], bool]) -> None:
+        """Forget every row of ``key`` whose id ``row_ids(id)`` is true of (e.g. a deleted subtree)."""
+        for row_id in [r for r in self._rows.get(key, {}) if row_ids(r)]:
+            self.drop(key, row_id)
+
 
 #: the key of the plan's ``SharedReads`` in the dict the planner hands ``Provider.prefetch``
 READS_KEY = "kinds.base.reads"

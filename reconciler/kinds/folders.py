@@ -23,6 +23,7 @@ from .base import (
     KindProvider,
     Parsed,
     Read,
+    SharedListing,
     SharedReads,
     Spec,
     by_connection,
@@ -88,6 +89,8 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         super().__init__(ctx)
         # (connection, ancestor path) -> made sure it exists, once per provider (see _ensure_parents)
         self._ancestors: SharedReads[tuple[str, str], bool] = SharedReads()
+        # apply's look-ups of folders to create: one listing per AEM connection, kept current
+        self._live: SharedListing[str, dict[str, Any]] = SharedListing(lambda hit: hit_path(hit) or "")
 
     def parse(self, address: str, data: Any) -> Parsed[FolderSpec]:
         parsed = parse_model(FolderSpec, address, data)
@@ -147,9 +150,16 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         return out
 
     async def lookup(self, spec: Parsed[FolderSpec], record: StateRecord | None, address: str) -> Observed | None:
-        """One folder by path (``GET <path>.1.json``): apply re-checks one object, not the listing."""
-        conn = record.outputs["connection"] if record else spec.model.connection
-        path = record.remote_id if record else self._path(spec)
+        """The live folder right before a write. A managed folder (``record``) is read alone
+        (``GET <path>.1.json``); a folder to create is looked up by path in one listing of its AEM's
+        folders per apply (``folder_listing``, kept current by this run's writes), so N creates
+        cost one query, not N reads."""
+        if record is None:
+            conn, path = spec.model.connection, self._path(spec)
+            _, fetch = folder_listing(self.ctx, conn)
+            hit = await self._live.find(conn, path, fetch)
+            return None if hit is None else self._observed(conn, path, hit)
+        conn, path = record.outputs["connection"], record.remote_id
         node = await self.ctx.aem(conn).get_json(path, depth=1)
         if node is None or node.get("jcr:primaryType") not in (FOLDER, ORDERED):
             return None
@@ -214,6 +224,7 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         path = self._path(spec)
         await self._ensure_parents(spec.model.connection, path)
         await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=True))
+        self._remember(spec.model.connection, path, spec)
         return Observed(
             path,
             self.desired(spec),
@@ -223,6 +234,13 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
                 "primary_type": ORDERED if spec.model.ordered else FOLDER,
             },
         )
+
+    def _remember(self, conn: str, path: str, spec: Parsed[FolderSpec]) -> None:
+        """Keep apply's folder listing current after this run made or changed ``path``."""
+        hit: dict[str, Any] = {"jcr:path": path, "jcr:primaryType": ORDERED if spec.model.ordered else FOLDER}
+        if spec.model.title is not None:
+            hit["jcr:content"] = {"jcr:title": spec.model.title}
+        self._live.put(conn, hit)
 
     async def update(self, address: str, spec: Parsed[FolderSpec], observed: Observed, changes: Any) -> Observed:
         """Set the title; a new ``path`` first moves the folder there (``AemClient.move``: Sling's
@@ -234,6 +252,7 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
             await aem.move(observed.remote_id, path)
             self._forget_below(spec.model.connection, observed.remote_id)
         await aem.sling_post(path, self._params(spec, create=False))
+        self._remember(spec.model.connection, path, spec)
         attrs = dict(observed.attributes)
         attrs.update(self.desired(spec))
         return Observed(path, attrs, {**observed.outputs, "path": path})
@@ -246,6 +265,7 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
     def _forget_below(self, conn: str, path: str) -> None:
         """``path`` and what was below it are gone (deleted or moved): check them again if needed."""
         self._ancestors.forget(lambda key: key[0] == conn and (key[1] == path or key[1].startswith(path + "/")))
+        self._live.drop_where(conn, lambda p: p == path or p.startswith(path + "/"))
 
 
 KIND = KindDef(

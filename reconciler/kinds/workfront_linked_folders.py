@@ -16,6 +16,7 @@ import asyncio
 import json
 import posixpath
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -23,7 +24,19 @@ from pydantic import Field, model_validator
 from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, KindProvider, Link, Parsed, Read, Spec, by_links, field_check, parse_model, prefetch_value
+from .base import (
+    KindDef,
+    KindProvider,
+    Link,
+    Parsed,
+    Read,
+    SharedListing,
+    Spec,
+    by_links,
+    field_check,
+    parse_model,
+    prefetch_value,
+)
 
 ObjectType = Literal["project", "portfolio", "program"]
 OBJ_CODES = {"project": "PROJ", "portfolio": "PORT", "program": "PRGM"}
@@ -83,6 +96,12 @@ class LinkedFolderSpec(Spec):
 
     def effective_folder_name(self) -> str:
         return self.folder_name if self.folder_name is not None else self.folder.rstrip("/").rsplit("/", 1)[-1]
+
+
+def link_key(f: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    """A linked folder's natural key: (object type, object ID, AEM folder) of a ``DOCFDR`` row."""
+    obj = next((o for o, key in ID_FIELDS.items() if f.get(key)), "project")
+    return (obj, f.get(ID_FIELDS[obj]), (f.get("linkedFolder") or {}).get("externalStorageID"))
 
 
 class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
@@ -262,8 +281,17 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
             oid = (await self._object_ids(conn, m.object, {m.name})).get(m.name)
         if oid is None:
             return None
-        found = await self._search_one(conn, iid, m.object, oid, m.folder)
+        _, fetch = self._linked_read(conn, iid)
+        found = await self._live_links().find_natural((conn, iid), (m.object, oid, m.folder), fetch)
         return None if found is None else self._observed(conn, iid, found)
+
+    def _live_links(self) -> SharedListing[tuple[str, str], dict[str, Any]]:
+        """Apply's look-ups of links to make: one search of an integration's linked folders per apply
+        (kept current by this run's writes), indexed by (object, object id, AEM folder)."""
+        live: SharedListing[tuple[str, str], dict[str, Any]] = self.ctx.cache.setdefault(
+            "workfront_linked_folders_live", SharedListing(lambda f: str(f["ID"]), link_key)
+        )
+        return live
 
     async def _search_one(self, conn: str, iid: str, obj: str, oid: str, folder: str) -> dict[str, Any] | None:
         found = await self.ctx.workfront(conn).search(
@@ -309,10 +337,12 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
         if isinstance(made, list) and len(made) == 1:
             folder = await client.get("DOCFDR", str(made[0]), fields=FIELDS)
             if folder is not None and folder.get("linkedFolder"):
+                self._live_links().put((conn, iid), folder)
                 return self._observed(conn, iid, folder)
         found = await self._search_one(conn, iid, m.object, oid, m.folder)
         if found is None:
             raise RuntimeError(f"Workfront did not create the linked folder for {m.folder}")
+        self._live_links().put((conn, iid), found)
         return self._observed(conn, iid, found)
 
     async def update(self, address: str, spec: Parsed[LinkedFolderSpec], observed: Observed, changes: Any) -> Observed:
@@ -324,7 +354,9 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
         return Observed(observed.remote_id, attrs, {**observed.outputs, "integration_id": iid})
 
     async def delete(self, record: StateRecord) -> None:
-        await self.ctx.workfront(record.outputs["workfront"]).delete("DOCFDR", record.remote_id)
+        conn, iid = record.outputs["workfront"], record.outputs["integration_id"]
+        await self.ctx.workfront(conn).delete("DOCFDR", record.remote_id)
+        self._live_links().drop((conn, iid), record.remote_id)
 
 
 KIND = KindDef(
