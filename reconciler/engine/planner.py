@@ -120,6 +120,7 @@ class PlanRun:
     warnings: list[Note] = field(default_factory=list)
     moved: dict[str, str] = field(default_factory=dict)
     moved_away: set[str] = field(default_factory=set)
+    _orphans: dict[tuple[str, str], list[str]] | None = None
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.records)
@@ -138,6 +139,16 @@ class PlanRun:
         run.moved, run.errors = moved, errors
         run.errors.extend((t, "no such resource to target") for t in targets if t not in desired and t not in records)
         return run
+
+    def orphans_by_remote_id(self) -> dict[tuple[str, str], list[str]]:
+        """(kind, remote id) -> addresses of the state records whose resource left the configuration,
+        sorted; built once per plan (``find_move`` asks for every new address that found an object)."""
+        if self._orphans is None:
+            self._orphans = {}
+            for src, rec in sorted(self.records.items()):
+                if src not in self.desired:
+                    self._orphans.setdefault((rec.kind, rec.remote_id), []).append(src)
+        return self._orphans
 
     def kind_of(self, addr: str) -> str:
         """The kind of a configured resource or of a state record."""
@@ -183,9 +194,8 @@ def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
     drift) and returns the old address; None when there is no such record."""
     if obs is None or addr in run.records:
         return None
-    kind = run.kind_of(addr)
-    for src, rec in sorted(run.records.items()):
-        if src in run.desired or src in run.moved_away or rec.kind != kind or rec.remote_id != obs.remote_id:
+    for src in run.orphans_by_remote_id().get((run.kind_of(addr), obs.remote_id), ()):
+        if src in run.moved_away or src not in run.records:
             continue
         run.moved_away.add(src)
         run.records[addr] = _renamed(run.records.pop(src), addr)
@@ -199,10 +209,11 @@ def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
 
 
 def prefetch(run: PlanRun, shared: dict[Any, Any]) -> None:
-    """Step 1b: hand every provider the plan's resources of its kind (``PrefetchItem``: desired data
-    resolved from what the state knows, and the record) so that it starts its bulk reads now, all
-    kinds together; ``shared`` is the plan's one cache for reads shared between kinds. Kinds
-    without a provider are left to ``parse_wave`` (which reports them)."""
+    """Step 1b: hand every provider the plan's resources of its kind (``PrefetchItem``: the record,
+    or for a resource without one its top-level values and links resolved from what the state
+    knows) so that it starts its bulk reads now, all kinds together; ``shared`` is the plan's one
+    cache for reads shared between kinds. Kinds without a provider are left to ``parse_wave``
+    (which reports them)."""
     by_kind: dict[str, list[PrefetchItem]] = {kind: [] for kind in run.providers}
     for addr in run.graph.nodes:
         if run.scope is not None and addr not in run.scope:
@@ -212,10 +223,23 @@ def prefetch(run: PlanRun, shared: dict[Any, Any]) -> None:
             continue
         items = by_kind.get(run.kind_of(addr))
         if items is not None:
-            data = resolve_data(res.data, run.resolver.lookup) if res is not None else None
+            data = _prefetch_data(run, res.data) if res is not None and rec is None else None
             items.append(PrefetchItem(addr, data, rec))
     for kind, items in by_kind.items():
         run.providers[kind].prefetch(items, shared)
+
+
+def _prefetch_data(run: PlanRun, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level strings of ``data`` and its mappings of strings (the kinds' links), resolved
+    from what the state knows: the rest is not needed to place a bulk read, and resolving all of
+    it would cost as much as the parse."""
+    top = {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+    }
+    out: dict[str, Any] = resolve_data(top, run.resolver.lookup)
+    return out
 
 
 def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]]]:

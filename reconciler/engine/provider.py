@@ -43,11 +43,13 @@ class RefreshItem(Generic[SpecT]):
 
 @dataclass
 class PrefetchItem:
-    """One resource of a plan, as known before any refresh: ``data`` is its desired data with the
-    references the state can answer resolved (from the producers' recorded outputs) and the others
-    ``Unknown``, links included; None for a resource only in state. ``record``: its state record,
-    if any. What ``Provider.prefetch`` reads from it is a guess to start reads early; the refresh
-    that follows still decides from the parsed spec."""
+    """One resource of a plan, as known before any refresh. ``record``: its state record, if any
+    (refresh reads such a resource by the record, so that is what a prefetch uses). ``data``: for a
+    resource without a record, the top-level string values of its desired data and its mappings of
+    strings (the kinds' links), with the references the state can answer resolved (from the producers'
+    recorded outputs) and the others ``Unknown``; None when it has a record or is only in state.
+    What ``Provider.prefetch`` reads from it is a guess to start reads early; the refresh that
+    follows still decides from the parsed spec."""
 
     address: str
     data: Mapping[str, Any] | None

@@ -25,7 +25,6 @@ from pydantic import Field, model_validator
 
 from reconciler.config.connections import AemConnection
 from reconciler.engine import ActionFailed, Note, Observed, PrefetchItem, RefreshItem, StateRecord
-from reconciler.engine.addrs import Address
 from reconciler.refs import RefTo
 
 from .base import (
@@ -138,15 +137,29 @@ class ShareKindDef(KindDef):
 
 def waits_for_agents(address: str, data: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Implicit dependencies of a share: the replication agents its cloud configuration makes
-    (``created_by``), so that it is applied after they are adopted and enabled."""
+    (``created_by``), so that it is applied after they are adopted and enabled. The agents of every
+    configuration are indexed once per ``resources`` mapping (callers pass the same mapping for
+    every resource), so N shares cost one pass over the resources, not one each."""
     cfg = data.get("cloud_config")
     if not isinstance(cfg, str):
         return []
-    return sorted(
-        addr
-        for addr, other in resources.items()
-        if Address.parse(addr).kind == "replication_agents" and other.get("created_by") == cfg
-    )
+    return list(_agents_by_config(resources).get(cfg, []))
+
+
+#: [the resources mapping indexed, its size then, {cloud config: agent addresses}]
+_AGENT_INDEX: list[Any] = [None, 0, {}]
+
+
+def _agents_by_config(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    if _AGENT_INDEX[0] is not resources or _AGENT_INDEX[1] != len(resources):
+        index: dict[str, list[str]] = {}
+        for addr, other in resources.items():
+            made_by = other.get("created_by")
+            if addr.startswith("replication_agents.") and isinstance(made_by, str):
+                index.setdefault(made_by, []).append(addr)
+        _AGENT_INDEX[:] = [resources, len(resources), {k: sorted(v) for k, v in index.items()}]
+    found: dict[str, list[str]] = _AGENT_INDEX[2]
+    return found
 
 
 class ShareProvider(KindProvider[Parsed[ShareSpec]]):
