@@ -67,10 +67,13 @@ class DesiredResource:
     allow_content_loss: bool = False
 
 
-@dataclass
+@dataclass(repr=False)
 class PlanResult:
     """The plan plus what apply needs to carry it out: the parsed ``specs`` and the ``resolved``
-    data they were parsed from (by address), the observations, the state records, the graph."""
+    data they were parsed from (by address), the observations, the state records, the graph.
+
+    Its ``repr`` is one short line: a full dataclass repr of 10,000 resources takes a second, and
+    Python 3.11's ``asyncio.run`` builds the repr of its main task (with this result) on exit."""
 
     plan: Plan
     graph: DependencyGraph
@@ -79,6 +82,9 @@ class PlanResult:
     observed: dict[str, Observed | None]
     records: dict[str, StateRecord]
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"PlanResult({len(self.plan.changes)} changes, {len(self.desired)} resources)"
 
 
 def build_graph(desired: Mapping[str, DesiredResource], records: Mapping[str, StateRecord]) -> DependencyGraph:

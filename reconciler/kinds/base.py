@@ -9,6 +9,11 @@ its implicit dependencies (``implicit_deps``), and a factory for its ``Provider`
 Values known only after apply reach a spec as ``reconciler.engine.Unknown``; format checks are
 written with ``field_check``, which skips them (and, when the loader validates, the literal
 ``${...}`` references it has not resolved yet).
+
+Reads: a provider subclasses ``KindProvider``; its bulk reads are ``Read`` pairs ``(key, fetch)``
+that ``start_reads`` starts at the beginning of a plan and ``refresh`` awaits with ``read`` (one
+``SharedReads`` per plan, shared by every kind: reads of one service several kinds need use the
+same key). Apply's look-ups use a ``SharedListing`` per apply, kept current by the run's writes.
 """
 
 from __future__ import annotations
@@ -381,6 +386,8 @@ class KindProvider(Provider[SpecT]):
         self._plan: dict[Any, Any] = {}
 
     def prefetch(self, items: list[PrefetchItem], shared: dict[Any, Any]) -> None:
+        """Keep the plan's ``shared`` dict (its ``SharedReads`` under ``READS_KEY``) for this plan's
+        ``read`` calls, then ``start_reads(items)``."""
         self._plan = shared
         shared.setdefault(READS_KEY, SharedReads())
         self.start_reads(items)
