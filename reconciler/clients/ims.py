@@ -6,6 +6,7 @@ Protocol source: ``docs/api-fidelity.md`` section "IMS" and
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -50,6 +51,25 @@ class ImsClient(ServiceClient):
     ) -> None:
         super().__init__("ims", base_url, transport=transport, policy=policy, secrets=secrets, sleep=sleep)
         self.clock = clock
+        self._token_caches: dict[tuple[str, str, tuple[str, ...]], TokenCache] = {}
+
+    def shared_token_cache(
+        self, client_id: str, client_secret: str, scopes: Sequence[str], *, margin_s: float = 60.0
+    ) -> TokenCache:
+        """The one :class:`TokenCache` of this IMS client for a credential and scope set, so that
+        every service client using the same OAuth Server-to-Server credential (the Developer
+        Console and Workfront of one Adobe connection) shares one token and one fetch in flight,
+        instead of fetching one each. Keyed by client id, a hash of the secret (never kept in clear
+        as a key) and the scopes (order ignored); ``margin_s`` of the first caller applies."""
+        digest = hashlib.sha256(client_secret.encode()).hexdigest()
+        key = (client_id, digest, tuple(sorted(scopes)))
+        if key not in self._token_caches:
+
+            async def fetch() -> AccessToken:
+                return await self.client_credentials_token(client_id, client_secret, scopes)
+
+            self._token_caches[key] = TokenCache(fetch, margin_s=margin_s, clock=self.clock)
+        return self._token_caches[key]
 
     async def client_credentials_token(self, client_id: str, client_secret: str, scopes: Sequence[str]) -> AccessToken:
         """OAuth Server-to-Server token: ``POST /ims/token/v3`` (form).
@@ -125,8 +145,10 @@ class ServerToServerTokenProvider:
     """:class:`~reconciler.clients.TokenProvider` for an OAuth Server-to-Server credential.
 
     Fetches with :meth:`ImsClient.client_credentials_token` and caches the token until 60 s
-    (``margin_s``) before it expires; one fetch in flight at a time. ``invalidate()`` forces a
-    refetch (used after a 401); ``fetch_count`` counts IMS round trips.
+    (``margin_s``) before it expires; one fetch in flight at a time. The cache is the IMS client's
+    one for this credential and scope set (:meth:`ImsClient.shared_token_cache`): providers made
+    for several services of one credential share the token. ``invalidate()`` forces a refetch
+    (used after a 401) for all of them; ``fetch_count`` counts the shared cache's IMS round trips.
     """
 
     def __init__(
@@ -143,10 +165,7 @@ class ServerToServerTokenProvider:
         self._client_secret = client_secret
         self.scopes = tuple(scopes)
         ims.add_secret(client_secret)
-        self._cache = TokenCache(self._fetch, margin_s=margin_s, clock=ims.clock)
-
-    async def _fetch(self) -> AccessToken:
-        return await self.ims.client_credentials_token(self.client_id, self._client_secret, self.scopes)
+        self._cache = ims.shared_token_cache(client_id, client_secret, self.scopes, margin_s=margin_s)
 
     async def token(self) -> str:
         """A valid access token (cached)."""

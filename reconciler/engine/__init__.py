@@ -34,7 +34,7 @@ from .model import (
     is_unknown,
 )
 from .planner import DesiredResource, PlanResult, accept_drift, make_plan
-from .provider import Provider, RefreshItem, SpecT
+from .provider import PrefetchItem, Provider, RefreshItem, SpecT
 from .state import (
     Intent,
     LockInfo,
@@ -72,6 +72,7 @@ __all__ = [
     "PlanError",
     "PlanResult",
     "PlannedChange",
+    "PrefetchItem",
     "Provider",
     "ProviderError",
     "RefreshItem",

@@ -5,10 +5,15 @@
 1. ``PlanRun.start``    rename the records of the ``moved:`` blocks (``explicit_moves``), build the
                         dependency graph (configuration + orphaned state records), its waves, the
                         ``--target`` scope; unknown targets are errors.
+   ``prefetch``         every kind starts, at once, the bulk reads it can place from the state and
+                        the configuration alone (``Provider.prefetch``): the waves below then mostly
+                        read what is already in flight, so a plan costs about one round of requests
+                        per level of real dependency (a token, then the listings), not one per wave.
 2. for every wave of the graph (dependencies first):
    a. ``parse_wave``    resolve each resource's references (one ``Resolver`` for the whole run) and
                         parse its spec, once; invalid specs are errors.
-   b. ``refresh_wave``  observe the wave in one bulk ``Provider.refresh`` per kind, kinds in parallel.
+   b. ``refresh_wave``  observe the wave in one bulk ``Provider.refresh`` per kind, kinds in parallel
+                        (reading the prefetched listings).
    c. ``drift_wave``    compare state with what was observed (changes made outside this tool).
    d. ``decide_wave``   an implicit move first (``find_move``: a new address found the remote
                         object of a record that left the configuration), then diff desired with
@@ -37,8 +42,8 @@ from .errors import PlanError, SpecError
 from .graph import DependencyGraph
 from .imports import check_import
 from .model import Action, DriftItem, Note, Observed, Plan, PlannedChange
-from .provider import Provider, RefreshItem
-from .resolve import Resolver
+from .provider import PrefetchItem, Provider, RefreshItem
+from .resolve import Resolver, resolve_data
 from .state import StateBackend, StateRecord
 
 Providers = Mapping[str, Provider[Any]]
@@ -66,10 +71,13 @@ class DesiredResource:
     import_id: str | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class PlanResult:
     """The plan plus what apply needs to carry it out: the parsed ``specs`` and the ``resolved``
-    data they were parsed from (by address), the observations, the state records, the graph."""
+    data they were parsed from (by address), the observations, the state records, the graph.
+
+    Its ``repr`` is one short line: a full dataclass repr of 10,000 resources takes a second, and
+    Python 3.11's ``asyncio.run`` builds the repr of its main task (with this result) on exit."""
 
     plan: Plan
     graph: DependencyGraph
@@ -78,6 +86,9 @@ class PlanResult:
     observed: dict[str, Observed | None]
     records: dict[str, StateRecord]
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"PlanResult({len(self.plan.changes)} changes, {len(self.desired)} resources)"
 
 
 def build_graph(desired: Mapping[str, DesiredResource], records: Mapping[str, StateRecord]) -> DependencyGraph:
@@ -119,6 +130,7 @@ class PlanRun:
     warnings: list[Note] = field(default_factory=list)
     moved: dict[str, str] = field(default_factory=dict)
     moved_away: set[str] = field(default_factory=set)
+    _orphans: dict[tuple[str, str], list[str]] | None = None
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.records)
@@ -137,6 +149,16 @@ class PlanRun:
         run.moved, run.errors = moved, errors
         run.errors.extend((t, "no such resource to target") for t in targets if t not in desired and t not in records)
         return run
+
+    def orphans_by_remote_id(self) -> dict[tuple[str, str], list[str]]:
+        """(kind, remote id) -> addresses of the state records whose resource left the configuration,
+        sorted; built once per plan (``find_move`` asks for every new address that found an object)."""
+        if self._orphans is None:
+            self._orphans = {}
+            for src, rec in sorted(self.records.items()):
+                if src not in self.desired:
+                    self._orphans.setdefault((rec.kind, rec.remote_id), []).append(src)
+        return self._orphans
 
     def kind_of(self, addr: str) -> str:
         """The kind of a configured resource or of a state record."""
@@ -182,9 +204,8 @@ def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
     drift) and returns the old address; None when there is no such record."""
     if obs is None or addr in run.records:
         return None
-    kind = run.kind_of(addr)
-    for src, rec in sorted(run.records.items()):
-        if src in run.desired or src in run.moved_away or rec.kind != kind or rec.remote_id != obs.remote_id:
+    for src in run.orphans_by_remote_id().get((run.kind_of(addr), obs.remote_id), ()):
+        if src in run.moved_away or src not in run.records:
             continue
         run.moved_away.add(src)
         run.records[addr] = _renamed(run.records.pop(src), addr)
@@ -195,6 +216,40 @@ def find_move(run: PlanRun, addr: str, obs: Observed | None) -> str | None:
             run.drift.append(drifted)
         return src
     return None
+
+
+def prefetch(run: PlanRun, shared: dict[Any, Any]) -> None:
+    """Step 1b: hand every provider the plan's resources of its kind (``PrefetchItem``: the record,
+    or for a resource without one its top-level values and links resolved from what the state
+    knows) so that it starts its bulk reads now, all kinds together; ``shared`` is the plan's one
+    cache for reads shared between kinds. Kinds without a provider are left to ``parse_wave``
+    (which reports them)."""
+    by_kind: dict[str, list[PrefetchItem]] = {kind: [] for kind in run.providers}
+    for addr in run.graph.nodes:
+        if run.scope is not None and addr not in run.scope:
+            continue
+        res, rec = run.desired.get(addr), run.records.get(addr)
+        if res is None and rec is None:
+            continue
+        items = by_kind.get(run.kind_of(addr))
+        if items is not None:
+            data = _prefetch_data(run, res.data) if res is not None and rec is None else None
+            items.append(PrefetchItem(addr, data, rec))
+    for kind, items in by_kind.items():
+        run.providers[kind].prefetch(items, shared)
+
+
+def _prefetch_data(run: PlanRun, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level strings of ``data`` and its mappings of strings (the kinds' links), resolved
+    from what the state knows: the rest is not needed to place a bulk read, and resolving all of
+    it would cost as much as the parse."""
+    top = {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, str) or (isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+    }
+    out: dict[str, Any] = resolve_data(top, run.resolver.lookup)
+    return out
 
 
 def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]]]:
@@ -383,13 +438,18 @@ async def make_plan(
     run = PlanRun.start(desired, state, providers, targets)
     run.force_replace = force_replace
     sem = asyncio.Semaphore(concurrency)
-    for wave in run.waves:
-        await refresh_wave(run, parse_wave(run, wave), sem)
-        drift_wave(run, wave)
-        decide_wave(run, wave)
-    if run.errors:
-        raise PlanError(run.errors)
-    await count_content_loss(run, sem)
+    shared: dict[Any, Any] = {}
+    try:
+        prefetch(run, shared)
+        for wave in run.waves:
+            await refresh_wave(run, parse_wave(run, wave), sem)
+            drift_wave(run, wave)
+            decide_wave(run, wave)
+        if run.errors:
+            raise PlanError(run.errors)
+        await count_content_loss(run, sem)
+    finally:
+        shared.clear()
     plan = order_plan(run, schedule_checks(run), refresh_only=refresh_only)
     plan.config_digest, plan.targets = config_digest, sorted(targets)
     return PlanResult(

@@ -18,7 +18,7 @@ from .errors import SpecError
 from .model import CheckResult, FieldChange, Note, Observed
 from .state import StateRecord
 
-__all__ = ["Provider", "RefreshItem", "SpecError", "SpecT"]
+__all__ = ["PrefetchItem", "Provider", "RefreshItem", "SpecError", "SpecT"]
 
 SpecT = TypeVar("SpecT")
 
@@ -39,6 +39,21 @@ class RefreshItem(Generic[SpecT]):
         (by the refresh convention such an item has a record, and is read by its remote id)."""
         assert self.spec is not None, f"{self.address} has no spec (it is only in state)"
         return self.spec
+
+
+@dataclass
+class PrefetchItem:
+    """One resource of a plan, as known before any refresh. ``record``: its state record, if any
+    (refresh reads such a resource by the record, so that is what a prefetch uses). ``data``: for a
+    resource without a record, the top-level string values of its desired data and its mappings of
+    strings (the kinds' links), with the references the state can answer resolved (from the producers'
+    recorded outputs) and the others ``Unknown``; None when it has a record or is only in state.
+    What ``Provider.prefetch`` reads from it is a guess to start reads early; the refresh that
+    follows still decides from the parsed spec."""
+
+    address: str
+    data: Mapping[str, Any] | None
+    record: StateRecord | None
 
 
 class Provider(ABC, Generic[SpecT]):
@@ -102,6 +117,17 @@ class Provider(ABC, Generic[SpecT]):
         return None
 
     # -- network -----------------------------------------------------------------------------
+    def prefetch(self, items: list[PrefetchItem], shared: dict[Any, Any]) -> None:
+        """Start, without waiting for them, the bulk reads this plan's refresh of ``items`` (every
+        resource of this kind in the plan) will need and that depend on no other refresh: the
+        planner calls it once per kind at the start of a plan, with the event loop running, so that
+        every kind's listings go out in the same round instead of one round per wave of the
+        dependency graph. ``shared``: one dict per plan, the same for every provider: reads several
+        kinds need (one listing per service) are kept there, and ``refresh`` takes them from it. The
+        planner empties it when the plan ends, so no read outlives its plan. Must not raise for an
+        item it cannot place (a value still unknown: skip it); a read that fails is raised by the
+        ``refresh`` that uses it. Default: nothing (``refresh`` reads as it goes)."""
+
     @abstractmethod
     async def refresh(self, items: list[RefreshItem[SpecT]]) -> dict[str, Observed | None]:
         """Observe many resources at once (bulk listing); missing objects map to None.

@@ -27,7 +27,7 @@ def resolve_data(data: Any, lookup: Lookup) -> Any:
     if isinstance(data, list):
         return [resolve_data(v, lookup) for v in data]
     if isinstance(data, str) and not isinstance(data, Unknown):
-        refs = find_refs(data)
+        refs = find_refs(data) if "${" in data else []  # most values hold no reference: no regex
         values = {ref: lookup(ref) for ref in refs}
         for ref, value in values.items():
             if isinstance(value, Unknown):

@@ -17,11 +17,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import Field
 
-from reconciler.engine import Observed, Provider, RefreshItem, StateRecord, is_unknown
+from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord, is_unknown
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, field_check, parse_model
-from .context import ProviderContext
+from .base import KindDef, KindProvider, Link, Parsed, Read, Spec, field_check, parse_model, prefetch_value
 
 
 class ApplicationKeySpec(Spec):
@@ -49,12 +48,9 @@ def fingerprint(pem: str) -> str:
     return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()  # protocol-mandated SHA-1
 
 
-class ApplicationKeyProvider(Provider[Parsed[ApplicationKeySpec]]):
+class ApplicationKeyProvider(KindProvider[Parsed[ApplicationKeySpec]]):
     kind = "application_keys"
     replace_fields = frozenset({"fingerprint"})
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[ApplicationKeySpec]:
         return parse_model(ApplicationKeySpec, address, data)
@@ -69,6 +65,18 @@ class ApplicationKeyProvider(Provider[Parsed[ApplicationKeySpec]]):
     def identity(self, spec: Parsed[ApplicationKeySpec]) -> str:
         fp = self._fingerprint(spec)
         return f"{spec.model.application}:{'(known after apply)' if is_unknown(fp) else fp}"
+
+    def _bindings(self, conn: str, org: str, cred: str) -> Read:
+        """The certificates bound to a credential (``ConsoleClient.list_bindings``)."""
+        return ("console-bindings", conn, org, cred), lambda: self.ctx.console(conn).list_bindings(org, cred)
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        for item in items:
+            conn = prefetch_value(item, "connection", link="connection")
+            org = prefetch_value(item, "org_console_id", link="console_org_id")
+            cred = prefetch_value(item, "credential_id", link="credential_id")
+            if conn is not None and org is not None and cred is not None:
+                self.start(self._bindings(conn, org, cred))
 
     async def refresh(self, items: list[RefreshItem[Parsed[ApplicationKeySpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
@@ -88,7 +96,7 @@ class ApplicationKeyProvider(Provider[Parsed[ApplicationKeySpec]]):
                 fp = self._fingerprint(item.spec)
             key = (conn, org, cred)
             if key not in listed:
-                listed[key] = await self.ctx.console(conn).list_bindings(org, cred)
+                listed[key] = await self.read(self._bindings(conn, org, cred))
             binding = next((b for b in listed[key] if b.get("certificateFingerprint") == fp), None)
             out[item.address] = None if binding is None else self._observed(conn, org, cred, binding)
         return out

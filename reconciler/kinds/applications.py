@@ -20,11 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import Field, field_validator
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem, SpecError, StateRecord
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, SpecError, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, parse_named
-from .context import ProviderContext
+from .base import KindDef, KindProvider, Link, Parsed, Read, Spec, parse_named, prefetch_value
 
 LEGACY_SCOPES = ("dam-read", "dam-sync", "dam-write", "cc-share")
 #: every scope name ``scopes`` accepts (``rules.scopes`` refuses the others offline, with a
@@ -96,12 +95,9 @@ def throwaway_certificate(common_name: str) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
+class ApplicationProvider(KindProvider[Parsed[ApplicationSpec]]):
     kind = "applications"
     replace_fields = frozenset({"name", "credential"})
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[ApplicationSpec]:
         return parse_named(ApplicationSpec, address, data)
@@ -142,6 +138,41 @@ class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
             self.ctx.cache[key] = await self.ctx.console(conn).list_services(org_id)
         return self.ctx.cache[key]
 
+    def _projects(self, conn: str, org_id: str) -> Read:
+        """The projects of a Console org (``ConsoleClient.list_projects``)."""
+        return ("console-projects", conn, org_id), lambda: self.ctx.console(conn).list_projects(org_id)
+
+    def _credentials(self, conn: str, org_id: str, project_id: str, workspace_id: str) -> Read:
+        """The credentials of a project's workspace (``ConsoleClient.list_credentials``)."""
+        console = self.ctx.console
+
+        def fetch() -> Any:
+            return console(conn).list_credentials(org_id, project_id, workspace_id)
+
+        return ("console-credentials", conn, org_id, project_id, workspace_id), fetch
+
+    def _integration(self, conn: str, org_id: str, credential_id: str) -> Read:
+        """A credential's details (``ConsoleClient.get_integration``)."""
+        return (
+            ("console-integration", conn, org_id, credential_id),
+            lambda: self.ctx.console(conn).get_integration(org_id, credential_id),
+        )
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        """The org's projects, and for a recorded application its credentials and their details at
+        once (the record knows their ids), instead of one after the other."""
+        for item in items:
+            conn = prefetch_value(item, "connection", link="connection")
+            org = prefetch_value(item, "org_console_id", link="console_org_id")
+            if conn is None or org is None:
+                continue
+            self.start(self._projects(conn, org))
+            o = item.record.outputs if item.record is not None else {}
+            if o.get("project_id") and o.get("workspace_id"):
+                self.start(self._credentials(conn, org, str(o["project_id"]), str(o["workspace_id"])))
+            if o.get("credential_id"):
+                self.start(self._integration(conn, org, str(o["credential_id"])))
+
     async def refresh(self, items: list[RefreshItem[Parsed[ApplicationSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         projects_by_org: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -156,7 +187,7 @@ class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
                     continue
                 conn, org_id, name = self._conn(item.spec), self._org_id(item.spec), item.spec.model.name
             if (conn, org_id) not in projects_by_org:
-                listed = await self.ctx.console(conn).list_projects(org_id)
+                listed = await self.read(self._projects(conn, org_id))
                 projects_by_org[(conn, org_id)] = {p["name"]: p for p in listed if not p.get("deleted")}
             project = projects_by_org[(conn, org_id)].get(name)
             out[item.address] = None if project is None else await self._observe(conn, org_id, project)
@@ -183,14 +214,14 @@ class ApplicationProvider(Provider[Parsed[ApplicationSpec]]):
         if workspaces:
             ws = workspaces[0]
             outputs["workspace_id"] = str(ws["id"])
-            creds = await console.list_credentials(org_id, project["id"], ws["id"])
+            creds = await self.read(self._credentials(conn, org_id, str(project["id"]), str(ws["id"])))
             if creds:
                 cred = creds[0]
                 cred_id = str(cred.get("id_integration"))
                 ctype = cred.get("integration_type")
                 attrs["credential"] = "service_account_jwt" if ctype == "service" else "oauth_server_to_server"
                 outputs["credential_id"] = cred_id
-                details = await console.get_integration(org_id, cred_id) or {}
+                details = await self.read(self._integration(conn, org_id, cred_id)) or {}
                 outputs["application_id"] = details.get("apikey")
                 outputs["technical_account_id"] = details.get("technicalAccountId")
                 scopes: set[str] = set()

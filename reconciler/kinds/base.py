@@ -9,6 +9,11 @@ its implicit dependencies (``implicit_deps``), and a factory for its ``Provider`
 Values known only after apply reach a spec as ``reconciler.engine.Unknown``; format checks are
 written with ``field_check``, which skips them (and, when the loader validates, the literal
 ``${...}`` references it has not resolved yet).
+
+Reads: a provider subclasses ``KindProvider``; its bulk reads are ``Read`` pairs ``(key, fetch)``
+that ``start_reads`` starts at the beginning of a plan and ``refresh`` awaits with ``read`` (one
+``SharedReads`` per plan, shared by every kind: reads of one service several kinds need use the
+same key). Apply's look-ups use a ``SharedListing`` per apply, kept current by the run's writes.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from reconciler.engine import Provider, RefreshItem, SpecError, Unknown, is_unknown
+from reconciler.engine import PrefetchItem, Provider, RefreshItem, SpecError, SpecT, Unknown, is_unknown
 from reconciler.engine.addrs import Address
 from reconciler.refs import is_unresolved
 
@@ -204,6 +209,70 @@ def by_connection(items: list[Item]) -> dict[str, list[Item]]:
 
 K = TypeVar("K")
 R = TypeVar("R")
+V = TypeVar("V")
+
+
+class SharedReads(Generic[K, V]):
+    """One read per key, shared by every caller that asks for it while the cache lives.
+
+    ``get(key, fetch)`` calls ``fetch()`` once per key: concurrent callers await the same read in
+    flight, later callers get its value. ``start(key, fetch)`` begins the read now in a task of
+    the running loop without waiting for it (a plan's prefetch), so that reads of many kinds go out
+    together. A failed read is raised to every caller waiting for it and is not kept (the next
+    ``get`` reads again); a started read that fails with nobody waiting is dropped quietly.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[K, V] = {}
+        self._inflight: dict[K, asyncio.Future[V]] = {}
+        self.fetches = 0  # reads made (for tests)
+
+    def __contains__(self, key: K) -> bool:
+        return key in self._values or key in self._inflight
+
+    def _claim(self, key: K) -> asyncio.Future[V]:
+        fut: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = fut
+        self.fetches += 1
+        return fut
+
+    async def _fill(self, key: K, fut: asyncio.Future[V], fetch: Callable[[], Awaitable[V]]) -> V:
+        try:
+            value = await fetch()
+        except BaseException as exc:
+            self._inflight.pop(key, None)
+            fut.set_exception(exc)
+            fut.exception()  # waiting callers still get it; no "never retrieved" log
+            raise
+        self._values[key] = value
+        self._inflight.pop(key, None)
+        fut.set_result(value)
+        return value
+
+    async def get(self, key: K, fetch: Callable[[], Awaitable[V]]) -> V:
+        """The value of ``key`` (read with ``fetch()`` on first use). Raises what ``fetch`` raises."""
+        if key in self._values:
+            return self._values[key]
+        if key in self._inflight:
+            return await asyncio.shield(self._inflight[key])
+        return await self._fill(key, self._claim(key), fetch)
+
+    def start(self, key: K, fetch: Callable[[], Awaitable[V]]) -> None:
+        """Begin reading ``key`` now unless it is read or being read; returns at once. Must be
+        called with an event loop running."""
+        if key in self:
+            return
+        task = asyncio.ensure_future(self._fill(key, self._claim(key), fetch))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def forget(self, keys: Callable[[K], bool]) -> None:
+        """Drop the values read for every key ``keys(key)`` is true of (e.g. after a delete)."""
+        for key in [k for k in self._values if keys(k)]:
+            del self._values[key]
+
+    def peek(self, key: K) -> V | None:
+        """The value of ``key`` if it has been read, else None (no read)."""
+        return self._values.get(key)
 
 
 class SharedListing(Generic[K, R]):
@@ -213,45 +282,127 @@ class SharedListing(Generic[K, R]):
     single-object read by natural key, a listing per write makes apply quadratic. ``get(key,
     fetch)`` lists once per key (concurrent callers await the same in-flight listing; a failed
     listing is raised to all of them and not kept), and the kind keeps the copy current with
-    ``put``/``drop`` after its own writes. ``R`` is the row type; rows are keyed by ``row_id``.
+    ``put``/``drop`` after its own writes. ``R`` is the row type; rows are keyed by ``row_id``, and
+    by ``natural_key`` too when given (:meth:`find_natural`), so a lookup costs no scan of the rows.
     """
 
-    def __init__(self, row_id: Callable[[R], str]) -> None:
+    def __init__(self, row_id: Callable[[R], str], natural_key: Callable[[R], Any] | None = None) -> None:
         self._row_id = row_id
+        self._natural_key = natural_key
         self._rows: dict[K, dict[str, R]] = {}
-        self._inflight: dict[K, asyncio.Future[dict[str, R]]] = {}
+        self._by_natural: dict[K, dict[Any, R]] = {}
+        self._reads: SharedReads[K, dict[str, R]] = SharedReads()
+
+    async def _listed(self, key: K, fetch: Callable[[], Awaitable[list[R]]]) -> dict[str, R]:
+        if key not in self._rows:
+
+            async def listing() -> dict[str, R]:
+                return {self._row_id(r): r for r in await fetch()}
+
+            rows = await self._reads.get(key, listing)
+            if key not in self._rows:
+                self._rows[key] = rows
+                if self._natural_key is not None:
+                    self._by_natural[key] = {self._natural_key(r): r for r in rows.values()}
+        return self._rows[key]
 
     async def get(self, key: K, fetch: Callable[[], Awaitable[list[R]]]) -> list[R]:
         """The rows of ``key`` (listed with ``fetch()`` on first use). Raises what ``fetch`` raises."""
-        if key in self._rows:
-            return list(self._rows[key].values())
-        if key in self._inflight:
-            return list((await asyncio.shield(self._inflight[key])).values())
-        fut: asyncio.Future[dict[str, R]] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = fut
-        try:
-            rows = {self._row_id(r): r for r in await fetch()}
-        except BaseException as exc:
-            del self._inflight[key]
-            fut.set_exception(exc)
-            fut.exception()  # waiting callers still get it; no "never retrieved" log
-            raise
-        self._rows[key] = rows
-        del self._inflight[key]
-        fut.set_result(rows)
-        return list(rows.values())
+        return list((await self._listed(key, fetch)).values())
 
     async def find(self, key: K, row_id: str, fetch: Callable[[], Awaitable[list[R]]]) -> R | None:
         """The row ``row_id`` of ``key`` (listing ``key`` once, as :meth:`get`), or None."""
-        await self.get(key, fetch)
-        return self._rows.get(key, {}).get(row_id)
+        return (await self._listed(key, fetch)).get(row_id)
+
+    async def find_natural(self, key: K, natural: Any, fetch: Callable[[], Awaitable[list[R]]]) -> R | None:
+        """The row of ``key`` whose ``natural_key`` is ``natural`` (listing ``key`` once), or None.
+        Raises ValueError when the listing was made without ``natural_key``."""
+        await self._listed(key, fetch)
+        if self._natural_key is None:
+            raise ValueError("this SharedListing has no natural key")
+        return self._by_natural[key].get(natural)
 
     def put(self, key: K, row: R) -> None:
         """Record ``row`` (created or updated by this run) if ``key`` was listed."""
         if key in self._rows:
+            old = self._rows[key].get(self._row_id(row))
+            if old is not None and self._natural_key is not None:
+                self._by_natural[key].pop(self._natural_key(old), None)
             self._rows[key][self._row_id(row)] = row
+            if self._natural_key is not None:
+                self._by_natural[key][self._natural_key(row)] = row
 
     def drop(self, key: K, row_id: str) -> None:
         """Forget the row ``row_id`` (deleted by this run) if ``key`` was listed."""
         if key in self._rows:
-            self._rows[key].pop(row_id, None)
+            old = self._rows[key].pop(row_id, None)
+            if old is not None and self._natural_key is not None:
+                self._by_natural[key].pop(self._natural_key(old), None)
+
+    def drop_where(self, key: K, row_ids: Callable[[str], bool]) -> None:
+        """Forget every row of ``key`` whose id ``row_ids(id)`` is true of (e.g. a deleted subtree)."""
+        for row_id in [r for r in self._rows.get(key, {}) if row_ids(r)]:
+            self.drop(key, row_id)
+
+
+#: the key of the plan's ``SharedReads`` in the dict the planner hands ``Provider.prefetch``
+READS_KEY = "kinds.base.reads"
+#: ``(cache key, fetch)``: a read the plan shares between its steps and kinds (see ``KindProvider``)
+Read = tuple[Any, Callable[[], Awaitable[Any]]]
+
+
+def known_str(value: Any) -> str | None:
+    """``value`` when it is a string known now (not ``Unknown``, no ``${...}`` left), else None."""
+    if isinstance(value, str) and not is_unknown(value) and not is_unresolved(value) and value:
+        return value
+    return None
+
+
+def prefetch_value(item: PrefetchItem, output: str, field: str | None = None, *, link: str | None = None) -> str | None:
+    """What a prefetch can tell of one value of ``item``: the record's output ``output``, else the
+    desired data's ``field`` or link ``link`` when known (None otherwise)."""
+    if item.record is not None:
+        got = item.record.outputs.get(output)
+        return str(got) if got is not None else None
+    if item.data is None:
+        return None
+    if link is not None:
+        return known_str((item.data.get(LINKS_KEY) or {}).get(link))
+    return known_str(item.data.get(field or output))
+
+
+class KindProvider(Provider[SpecT]):
+    """A kind's provider on the clients of a ``ProviderContext``, with the plan's shared reads.
+
+    ``prefetch`` keeps the plan's shared dict and calls ``start_reads`` (override it: call
+    ``start(read)`` for each read the refresh will make). ``read(read)`` inside a plan answers
+    from the plan's one ``SharedReads`` (started or not: a read made by a wave is shared by the
+    later waves and by other kinds); outside a plan (apply's lookups, a refresh on its own) it
+    reads directly, so nothing read for a plan is served later.
+    """
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self._plan: dict[Any, Any] = {}
+
+    def prefetch(self, items: list[PrefetchItem], shared: dict[Any, Any]) -> None:
+        """Keep the plan's ``shared`` dict (its ``SharedReads`` under ``READS_KEY``) for this plan's
+        ``read`` calls, then ``start_reads(items)``."""
+        self._plan = shared
+        shared.setdefault(READS_KEY, SharedReads())
+        self.start_reads(items)
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        """Start the reads the refresh of ``items`` will make (``start``). Default: none."""
+
+    def start(self, read: Read) -> None:
+        """Begin ``read`` now, shared by the plan (nothing outside a plan)."""
+        reads: SharedReads[Any, Any] | None = self._plan.get(READS_KEY)
+        if reads is not None:
+            reads.start(*read)
+
+    async def read(self, read: Read) -> Any:
+        """The value of ``read``: the plan's shared read, or a direct one outside a plan."""
+        key, fetch = read
+        reads: SharedReads[Any, Any] | None = self._plan.get(READS_KEY)
+        return await (reads.get(key, fetch) if reads is not None else fetch())

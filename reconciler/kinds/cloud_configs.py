@@ -15,11 +15,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.config.connections import AemConnection
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Parsed, Spec, by_connection, field_check, parse_named
-from .context import ProviderContext
+from .base import (
+    KindDef,
+    KindProvider,
+    Parsed,
+    Read,
+    Spec,
+    by_connection,
+    field_check,
+    known_str,
+    parse_named,
+    prefetch_value,
+    resource_name,
+)
 
 TENANT_RE = re.compile(r"^https://(?P<tenant>[a-z0-9][a-z0-9-]*)\.experiencecloud\.adobe\.com/?$")
 OLD_TENANT_RE = re.compile(r"^https?://(?P<tenant>[a-z0-9][a-z0-9-]*)\.marketing\.adobe\.com/?$")
@@ -93,12 +105,9 @@ def tenant_of(url: str) -> str | None:
     return m["tenant"] if m else None
 
 
-class CloudConfigProvider(Provider[Parsed[CloudConfigSpec]]):
+class CloudConfigProvider(KindProvider[Parsed[CloudConfigSpec]]):
     kind = "cloud_configs"
     replace_fields = frozenset({"name"})
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[CloudConfigSpec]:
         return parse_named(CloudConfigSpec, address, data)
@@ -136,12 +145,33 @@ class CloudConfigProvider(Provider[Parsed[CloudConfigSpec]]):
     def notes(self, address: str, spec: Parsed[CloudConfigSpec], observed: Observed | None) -> list[Note]:
         return []
 
+    def _tree(self, conn: str) -> Read:
+        """The configurations of ``conn`` (``<mac_service_path>.2.json``): one read per plan."""
+        root = self._root(conn)
+        return ("aem-json", conn, root, 2), lambda: self.ctx.aem(conn).get_json(root, depth=2)
+
+    def _public_key(self, conn: str, path: str) -> Read:
+        """The certificate of the configuration at ``path`` (``<path>.publickey.pem``)."""
+        return ("aem-text", conn, f"{path}.publickey.pem"), lambda: self.ctx.aem(conn).get_text(f"{path}.publickey.pem")
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        for item in items:
+            conn = prefetch_value(item, "connection")
+            if conn is None or not isinstance(self.ctx.connections.get(conn), AemConnection):
+                continue  # not known yet, or not an AEM connection: refresh will say so
+            self.start(self._tree(conn))
+            if item.record is not None:
+                path = item.record.remote_id
+            else:
+                name = known_str((item.data or {}).get("name")) or resource_name(item.address)
+                path = f"{self._root(conn)}/{name}"
+            self.start(self._public_key(conn, path))
+
     async def refresh(self, items: list[RefreshItem[Parsed[CloudConfigSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
-            client = self.ctx.aem(conn)
             root = self._root(conn)
-            tree = await client.get_json(root, depth=2) or {}
+            tree = await self.read(self._tree(conn)) or {}
             for item in group:
                 name = item.record.outputs["name"] if item.record else item.parsed.model.name
                 node = tree.get(name)
@@ -173,7 +203,7 @@ class CloudConfigProvider(Provider[Parsed[CloudConfigSpec]]):
             "client_id": content.get("clientId"),
             "synchronization": "enabled" if sync in (True, "true") else "disabled",
         }
-        public_key = await self.ctx.aem(conn).get_text(f"{path}.publickey.pem")
+        public_key = await self.read(self._public_key(conn, path))
         outputs: dict[str, Any] = {"path": path, "connection": conn, "name": name}
         if public_key:
             outputs["public_key"] = public_key.strip() + "\n"

@@ -17,12 +17,17 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, parse_model
+from .base import KindDef, KindProvider, Link, Parsed, Read, Spec, parse_model, prefetch_value
 from .context import ProviderContext
-from .shares import admin_notes
+from .shares import admin_notes, admin_read
+
+
+def cc_read(ctx: ProviderContext, conn: str) -> Read:
+    """The Creative Cloud connection state of AEM connection ``conn`` (``AemClient.get_cc_connection``)."""
+    return ("aem-cc", conn), lambda: ctx.aem(conn).get_cc_connection()
 
 
 class CreativeCloudConnectionSpec(Spec):
@@ -34,11 +39,11 @@ class CreativeCloudConnectionSpec(Spec):
     )
 
 
-class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpec]]):
+class CreativeCloudConnectionProvider(KindProvider[Parsed[CreativeCloudConnectionSpec]]):
     kind = "creative_cloud_connections"
 
     def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self._state: dict[str, dict[str, Any]] = {}
         self._admin: dict[str, tuple[bool, str]] = {}  # AEM connection -> (is administrator, user)
 
@@ -52,7 +57,14 @@ class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpe
         return f"{spec.model.connection}: Settings > Creative Cloud"
 
     async def _read(self, conn: str) -> dict[str, Any]:
-        return await self.ctx.aem(conn).get_cc_connection()
+        state: dict[str, Any] = await self.read(cc_read(self.ctx, conn))
+        return state
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        self._admin.clear()  # asked again by each plan
+        for conn in sorted({c for i in items if (c := prefetch_value(i, "connection")) is not None}):
+            self.start(admin_read(self.ctx, conn))
+            self.start(cc_read(self.ctx, conn))
 
     async def refresh(
         self, items: list[RefreshItem[Parsed[CreativeCloudConnectionSpec]]]
@@ -61,7 +73,7 @@ class CreativeCloudConnectionProvider(Provider[Parsed[CreativeCloudConnectionSpe
         for item in items:
             conn = item.record.outputs["connection"] if item.record else item.parsed.model.connection
             if conn not in self._admin:
-                self._admin[conn] = await self.ctx.aem(conn).is_administrator()
+                self._admin[conn] = await self.read(admin_read(self.ctx, conn))
             state = await self._read(conn)
             self._state[item.address] = state
             out[item.address] = self._observed(conn, state)

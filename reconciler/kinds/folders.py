@@ -15,10 +15,22 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Parsed, Spec, by_connection, parse_model, resource_name
+from .base import (
+    KindDef,
+    KindProvider,
+    Parsed,
+    Read,
+    SharedListing,
+    SharedReads,
+    Spec,
+    by_connection,
+    parse_model,
+    prefetch_value,
+    resource_name,
+)
 from .context import ProviderContext
 
 DAM_ROOT = "/content/dam"
@@ -53,14 +65,32 @@ class FolderSpec(Spec):
         return v
 
 
-class FolderProvider(Provider[Parsed[FolderSpec]]):
+def folder_listing(ctx: ProviderContext, conn: str) -> Read:
+    """Every folder under /content/dam of AEM connection ``conn`` (subtypes included) in one Query
+    Builder request: the hits with their ``jcr:path``, ``jcr:primaryType`` and ``jcr:content``. One
+    read per plan, shared by ``folders`` and ``shares`` (which needs the folders' types)."""
+    predicates = {"path": DAM_ROOT, "type": FOLDER, "p.hits": "full", "p.nodedepth": "1"}
+    return ("aem-folders", conn), lambda: ctx.aem(conn).query(predicates, page_size=None)
+
+
+def hit_path(hit: dict[str, Any]) -> str | None:
+    """The JCR path of a Query Builder hit."""
+    path = hit.get("jcr:path") or hit.get("path")
+    return str(path) if path else None
+
+
+class FolderProvider(KindProvider[Parsed[FolderSpec]]):
     kind = "folders"
     content_unit = "asset"
     # a path change is a move (Sling :operation=move keeps the assets), not a replacement
     replace_fields = frozenset({"ordered"})
 
     def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
+        # (connection, ancestor path) -> made sure it exists, once per provider (see _ensure_parents)
+        self._ancestors: SharedReads[tuple[str, str], bool] = SharedReads()
+        # apply's look-ups of folders to create: one listing per AEM connection, kept current
+        self._live: SharedListing[str, dict[str, Any]] = SharedListing(lambda hit: hit_path(hit) or "")
 
     def parse(self, address: str, data: Any) -> Parsed[FolderSpec]:
         parsed = parse_model(FolderSpec, address, data)
@@ -106,6 +136,10 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
             ]
         return []
 
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        for conn in sorted({c for i in items if (c := prefetch_value(i, "connection")) is not None}):
+            self.start(folder_listing(self.ctx, conn))
+
     async def refresh(self, items: list[RefreshItem[Parsed[FolderSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
@@ -116,9 +150,16 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
         return out
 
     async def lookup(self, spec: Parsed[FolderSpec], record: StateRecord | None, address: str) -> Observed | None:
-        """One folder by path (``GET <path>.1.json``): apply re-checks one object, not the listing."""
-        conn = record.outputs["connection"] if record else spec.model.connection
-        path = record.remote_id if record else self._path(spec)
+        """The live folder right before a write. A managed folder (``record``) is read alone
+        (``GET <path>.1.json``); a folder to create is looked up by path in one listing of its AEM's
+        folders per apply (``folder_listing``, kept current by this run's writes), so N creates
+        cost one query, not N reads."""
+        if record is None:
+            conn, path = spec.model.connection, self._path(spec)
+            _, fetch = folder_listing(self.ctx, conn)
+            hit = await self._live.find(conn, path, fetch)
+            return None if hit is None else self._observed(conn, path, hit)
+        conn, path = record.outputs["connection"], record.remote_id
         node = await self.ctx.aem(conn).get_json(path, depth=1)
         if node is None or node.get("jcr:primaryType") not in (FOLDER, ORDERED):
             return None
@@ -135,13 +176,10 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
         return Observed(path, attrs, outputs)
 
     async def _list(self, conn: str) -> dict[str, Observed]:
-        """Every folder under /content/dam in one Query Builder request (subtypes included)."""
-        hits = await self.ctx.aem(conn).query(
-            {"path": DAM_ROOT, "type": FOLDER, "p.hits": "full", "p.nodedepth": "1"}, page_size=None
-        )
+        """Every folder under /content/dam (``folder_listing``, shared by the plan) by path."""
         out: dict[str, Observed] = {}
-        for hit in hits:
-            path = hit.get("jcr:path") or hit.get("path")
+        for hit in await self.read(folder_listing(self.ctx, conn)):
+            path = hit_path(hit)
             if path:
                 out[path] = self._observed(conn, path, hit)
         return out
@@ -162,7 +200,10 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
         type (``sling:OrderedFolder`` below ``/content/dam``, ``nt:unstructured`` below a plain
         node), which is not what a user who wrote ``/content/dam/campaigns/2023`` expects: a plain
         folder, shown and shareable in the Assets UI. One ``GET <ancestor>.json`` per ancestor, top
-        down; existing ancestors are left as they are.
+        down; existing ancestors are left as they are. Each ancestor is checked (and made) once per
+        provider: concurrent creates below one parent wait for the same check, so N creates cost
+        one ``GET`` per distinct ancestor, not one per create. Raises ``ApiError`` from the client
+        (a failed check is not kept: the next create checks again).
         """
         aem = self.ctx.aem(connection)
         ancestors = []
@@ -170,16 +211,20 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
         while parent != DAM_ROOT and parent.startswith(DAM_ROOT + "/"):
             ancestors.append(parent)
             parent = posixpath.dirname(parent)
-        missing = False
         for ancestor in reversed(ancestors):
-            if missing or await aem.get_json(ancestor) is None:
-                missing = True  # below a missing folder everything is missing
-                await aem.sling_post(ancestor, [("jcr:primaryType", FOLDER)])
+
+            async def ensure(folder: str = ancestor) -> bool:
+                if await aem.get_json(folder) is None:
+                    await aem.sling_post(folder, [("jcr:primaryType", FOLDER)])
+                return True
+
+            await self._ancestors.get((connection, ancestor), ensure)
 
     async def create(self, address: str, spec: Parsed[FolderSpec]) -> Observed:
         path = self._path(spec)
         await self._ensure_parents(spec.model.connection, path)
         await self.ctx.aem(spec.model.connection).sling_post(path, self._params(spec, create=True))
+        self._remember(spec.model.connection, path, spec)
         return Observed(
             path,
             self.desired(spec),
@@ -190,6 +235,13 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
             },
         )
 
+    def _remember(self, conn: str, path: str, spec: Parsed[FolderSpec]) -> None:
+        """Keep apply's folder listing current after this run made or changed ``path``."""
+        hit: dict[str, Any] = {"jcr:path": path, "jcr:primaryType": ORDERED if spec.model.ordered else FOLDER}
+        if spec.model.title is not None:
+            hit["jcr:content"] = {"jcr:title": spec.model.title}
+        self._live.put(conn, hit)
+
     async def update(self, address: str, spec: Parsed[FolderSpec], observed: Observed, changes: Any) -> Observed:
         """Set the title; a new ``path`` first moves the folder there (``AemClient.move``: Sling's
         ``:operation=move``, the assets move with it), creating missing parents as plain folders."""
@@ -198,13 +250,22 @@ class FolderProvider(Provider[Parsed[FolderSpec]]):
         if observed.remote_id != path:
             await self._ensure_parents(spec.model.connection, path)
             await aem.move(observed.remote_id, path)
+            self._forget_below(spec.model.connection, observed.remote_id)
         await aem.sling_post(path, self._params(spec, create=False))
+        self._remember(spec.model.connection, path, spec)
         attrs = dict(observed.attributes)
         attrs.update(self.desired(spec))
         return Observed(path, attrs, {**observed.outputs, "path": path})
 
     async def delete(self, record: StateRecord) -> None:
-        await self.ctx.aem(record.outputs["connection"]).delete(record.remote_id)
+        conn, path = record.outputs["connection"], record.remote_id
+        await self.ctx.aem(conn).delete(path)
+        self._forget_below(conn, path)
+
+    def _forget_below(self, conn: str, path: str) -> None:
+        """``path`` and what was below it are gone (deleted or moved): check them again if needed."""
+        self._ancestors.forget(lambda key: key[0] == conn and (key[1] == path or key[1].startswith(path + "/")))
+        self._live.drop_where(conn, lambda p: p == path or p.startswith(path + "/"))
 
 
 KIND = KindDef(

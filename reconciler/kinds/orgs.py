@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from reconciler.engine import Note, Observed, Provider, RefreshItem
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem
 from reconciler.refs import RefTo
 
-from .base import KindDef, Parsed, Spec, parse_model
+from .base import KindDef, KindProvider, Parsed, Read, Spec, parse_model, prefetch_value
 from .context import ProviderContext
 
 IMS_ORG_RE = re.compile(r"^[0-9A-F]{24}@AdobeOrg$")
@@ -38,12 +38,14 @@ class OrgSpec(Spec):
         return v
 
 
-class OrgProvider(Provider[Parsed[OrgSpec]]):
+def orgs_listing(ctx: ProviderContext, conn: str) -> Read:
+    """The orgs of Adobe connection ``conn``'s technical account (``ConsoleClient.list_orgs``)."""
+    return ("console-orgs", conn), lambda: ctx.console(conn).list_orgs()
+
+
+class OrgProvider(KindProvider[Parsed[OrgSpec]]):
     kind = "orgs"
     read_only = True
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[OrgSpec]:
         return parse_model(OrgSpec, address, data)
@@ -55,12 +57,12 @@ class OrgProvider(Provider[Parsed[OrgSpec]]):
         return spec.model.ims_org_id
 
     async def orgs(self, conn: str) -> dict[str, dict[str, Any]]:
-        """IMS org id -> Console org entry, one request per connection per run."""
-        key = ("orgs", conn)
-        if key not in self.ctx.cache:
-            listed = await self.ctx.console(conn).list_orgs()
-            self.ctx.cache[key] = {o.get("code"): o for o in listed}
-        return self.ctx.cache[key]
+        """IMS org id -> Console org entry: one request per connection per plan (``orgs_listing``)."""
+        return {o.get("code"): o for o in await self.read(orgs_listing(self.ctx, conn))}
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        for conn in sorted({c for i in items if (c := prefetch_value(i, "connection")) is not None}):
+            self.start(orgs_listing(self.ctx, conn))
 
     async def refresh(self, items: list[RefreshItem[Parsed[OrgSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}

@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
 
-from reconciler.engine import CheckResult, Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import CheckResult, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, by_connection, parse_named
+from .base import KindDef, KindProvider, Link, Parsed, Read, Spec, by_connection, parse_named, prefetch_value
 from .context import ProviderContext
 
 AGENTS_ROOT = "/etc/replication/agents.author"
@@ -86,12 +86,16 @@ class ReplicationAgentSpec(Spec):
     test_connection: bool = Field(default=False, description="Run Test Connection after apply as a health check.")
 
 
-class ReplicationAgentProvider(Provider[Parsed[ReplicationAgentSpec]]):
+def agents_listing(ctx: ProviderContext, conn: str) -> Read:
+    """Every author replication agent of AEM connection ``conn`` (``AemClient.list_agents``, one
+    request): one read per plan, shared by the waves (mac-sync agents come after their
+    configuration, other agents before)."""
+    return ("aem-agents", conn), lambda: ctx.aem(conn).list_agents("author")
+
+
+class ReplicationAgentProvider(KindProvider[Parsed[ReplicationAgentSpec]]):
     kind = "replication_agents"
     replace_fields = frozenset({"name"})
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[ReplicationAgentSpec]:
         return parse_named(ReplicationAgentSpec, address, data)
@@ -132,10 +136,14 @@ class ReplicationAgentProvider(Provider[Parsed[ReplicationAgentSpec]]):
             " transportUri and userId from the tenant), so that Test Connection works"
         ]
 
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        for conn in sorted({c for i in items if (c := prefetch_value(i, "connection")) is not None}):
+            self.start(agents_listing(self.ctx, conn))
+
     async def refresh(self, items: list[RefreshItem[Parsed[ReplicationAgentSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
-            agents = await self.ctx.aem(conn).list_agents("author")
+            agents = await self.read(agents_listing(self.ctx, conn))
             for item in group:
                 name = item.record.outputs["name"] if item.record else item.parsed.model.name
                 props = agents.get(name)

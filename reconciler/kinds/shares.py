@@ -24,12 +24,23 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from reconciler.config.connections import AemConnection
-from reconciler.engine import ActionFailed, Note, Observed, Provider, RefreshItem, StateRecord
-from reconciler.engine.addrs import Address
+from reconciler.engine import ActionFailed, Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import LINKS_KEY, KindDef, Link, Parsed, Spec, parse_model
+from .base import (
+    LINKS_KEY,
+    KindDef,
+    KindProvider,
+    Link,
+    Parsed,
+    Read,
+    SharedListing,
+    Spec,
+    parse_model,
+    prefetch_value,
+)
 from .context import ProviderContext
+from .folders import folder_listing, hit_path
 
 ORDERED = "sling:OrderedFolder"
 OWNERSHIP_RULE = (
@@ -37,6 +48,22 @@ OWNERSHIP_RULE = (
     " in AEM is changed from AEM; one uploaded in {side} is changed from {side}); edits made on the other"
     " side are not synchronized back (seed 000)"
 )
+
+
+def admin_read(ctx: ProviderContext, conn: str) -> Read:
+    """Whether the user of AEM connection ``conn`` is an administrator (``AemClient.is_administrator``):
+    one read per plan, shared by ``shares`` and ``creative_cloud_connections``."""
+    return ("aem-admin", conn), lambda: ctx.aem(conn).is_administrator()
+
+
+def shares_listing(ctx: ProviderContext, conn: str) -> Read:
+    """Every share of AEM connection ``conn`` (``AemClient.list_shares``, one request)."""
+    return ("aem-shares", conn), lambda: ctx.aem(conn).list_shares()
+
+
+def share_id(share: Mapping[str, Any]) -> str:
+    """A share's remote id: ``<folder path>#<target>``."""
+    return f"{share['path']}#{share['target']}"
 
 
 def admin_notes(admin: tuple[bool, str] | None, connection: str, what: str) -> list[Note]:
@@ -110,23 +137,39 @@ class ShareKindDef(KindDef):
 
 def waits_for_agents(address: str, data: Mapping[str, Any], resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Implicit dependencies of a share: the replication agents its cloud configuration makes
-    (``created_by``), so that it is applied after they are adopted and enabled."""
+    (``created_by``), so that it is applied after they are adopted and enabled. The agents of every
+    configuration are indexed once per ``resources`` mapping (callers pass the same mapping for
+    every resource), so N shares cost one pass over the resources, not one each."""
     cfg = data.get("cloud_config")
     if not isinstance(cfg, str):
         return []
-    return sorted(
-        addr
-        for addr, other in resources.items()
-        if Address.parse(addr).kind == "replication_agents" and other.get("created_by") == cfg
-    )
+    return list(_agents_by_config(resources).get(cfg, []))
 
 
-class ShareProvider(Provider[Parsed[ShareSpec]]):
+#: [the resources mapping indexed, its size then, {cloud config: agent addresses}]
+_AGENT_INDEX: list[Any] = [None, 0, {}]
+
+
+def _agents_by_config(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    if _AGENT_INDEX[0] is not resources or _AGENT_INDEX[1] != len(resources):
+        index: dict[str, list[str]] = {}
+        for addr, other in resources.items():
+            made_by = other.get("created_by")
+            if addr.startswith("replication_agents.") and isinstance(made_by, str):
+                index.setdefault(made_by, []).append(addr)
+        _AGENT_INDEX[:] = [resources, len(resources), {k: sorted(v) for k, v in index.items()}]
+    found: dict[str, list[str]] = _AGENT_INDEX[2]
+    return found
+
+
+class ShareProvider(KindProvider[Parsed[ShareSpec]]):
     kind = "shares"
     replace_fields = frozenset({"path", "target"})
 
     def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
+        # apply's look-ups: one listing of an AEM's shares per apply, kept current by its writes
+        self._live: SharedListing[str, dict[str, Any]] = SharedListing(share_id)
         self._folder_types: dict[str, str | None] = {}
         self._admin: dict[str, tuple[bool, str]] = {}  # AEM connection -> (is administrator, user)
         self._conn_of: dict[str, str] = {}  # address -> AEM connection
@@ -187,22 +230,14 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
     # -- observe -------------------------------------------------------------------------------
 
     async def _listing(self, conn: str) -> dict[tuple[str, str], dict[str, Any]]:
-        shares = await self.ctx.aem(conn).list_shares()
+        shares = await self.read(shares_listing(self.ctx, conn))
         return {(s["path"], s["target"]): s for s in shares}
 
-    async def _folder_types_of(self, conn: str, paths: list[str]) -> dict[str, str]:
-        if not paths:
-            return {}
-        hits = await self.ctx.aem(conn).query(
-            {
-                "path": "/content/dam",
-                "type": "sling:Folder",
-                "p.hits": "selective",
-                "p.properties": "jcr:path jcr:primaryType",
-            },
-            page_size=None,
-        )
-        return {h.get("jcr:path", ""): h.get("jcr:primaryType", "") for h in hits}
+    async def _folder_types_of(self, conn: str) -> dict[str, str]:
+        """Folder path -> ``jcr:primaryType`` of every folder of ``conn``, from the folder listing the
+        plan shares with ``folders`` (``folders.folder_listing``), not a query of its own."""
+        hits = await self.read(folder_listing(self.ctx, conn))
+        return {p: str(h.get("jcr:primaryType", "")) for h in hits if (p := hit_path(h)) is not None}
 
     def _only_aem_connection(self) -> str | None:
         """The name of the configuration's only AEM connection, or None (none or several)."""
@@ -210,10 +245,23 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
         return names[0] if len(names) == 1 else None
 
     async def _check_admin(self, conn: str) -> tuple[bool, str]:
-        """(is administrator, user) of AEM connection ``conn``, asked once per provider."""
+        """(is administrator, user) of AEM connection ``conn``, asked once per provider (in a plan,
+        the plan's shared read)."""
         if conn not in self._admin:
-            self._admin[conn] = await self.ctx.aem(conn).is_administrator()
+            self._admin[conn] = await self.read(admin_read(self.ctx, conn))
         return self._admin[conn]
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        self._admin.clear()  # asked again by each plan
+        conns = {c for i in items if (c := prefetch_value(i, "connection", link="connection")) is not None}
+        if any(prefetch_value(i, "connection", link="connection") is None for i in items):
+            only = self._only_aem_connection()
+            if only is not None:
+                conns.add(only)
+        for conn in sorted(conns):
+            self.start(admin_read(self.ctx, conn))
+            self.start(shares_listing(self.ctx, conn))
+            self.start(folder_listing(self.ctx, conn))
 
     async def refresh(self, items: list[RefreshItem[Parsed[ShareSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
@@ -233,23 +281,39 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
             by_conn.setdefault(conn, []).append(item)
         for conn, group in by_conn.items():
             await self._check_admin(conn)
+            listing = await self._listing(conn)
+            types = await self._folder_types_of(conn)
             for item in group:
                 self._conn_of[item.address] = conn
-            listing = await self._listing(conn)
-            paths = [
-                str(i.spec.link("folder_path")) for i in group if i.spec is not None and i.spec.known("folder_path")
-            ]
-            types = await self._folder_types_of(conn, paths)
-            for item in group:
                 if item.spec is not None and item.spec.known("folder_path"):
                     self._folder_types[item.address] = types.get(str(item.spec.link("folder_path")))
-                if item.record is not None:
-                    key = (item.record.outputs["path"], item.record.outputs["target"])
-                else:
-                    key = (str(item.parsed.link("folder_path")), item.parsed.model.target)
-                found = listing.get(key)
-                out[item.address] = None if found is None else self._observed(conn, found)
+                out[item.address] = self._found(conn, item, listing)
         return out
+
+    def _found(
+        self, conn: str, item: RefreshItem[Parsed[ShareSpec]], listing: Mapping[tuple[str, str], dict[str, Any]]
+    ) -> Observed | None:
+        """The share of ``item`` in ``listing``: by its record (remote id), else by folder + target."""
+        if item.record is not None:
+            key = (item.record.outputs["path"], item.record.outputs["target"])
+        else:
+            key = (str(item.parsed.link("folder_path")), item.parsed.model.target)
+        found = listing.get(key)
+        return None if found is None else self._observed(conn, found)
+
+    async def lookup(self, spec: Parsed[ShareSpec], record: StateRecord | None, address: str) -> Observed | None:
+        """The live share before a write, from one listing of its AEM's shares per apply
+        (``GET /libs/dam/mac/shares.json``, kept current by this run's writes): the assumed share
+        endpoints have no read of one share (docs/api-fidelity.md). No folder query."""
+        if record is not None:
+            conn, key = record.outputs["connection"], f"{record.outputs['path']}#{record.outputs['target']}"
+        elif spec.known("connection", "folder_path"):
+            conn, key = str(spec.link("connection")), f"{spec.link('folder_path')}#{spec.model.target}"
+        else:
+            return None  # its folder is created by this apply: nothing to find yet
+        client = self.ctx.aem(conn)
+        found = await self._live.find(conn, key, client.list_shares)
+        return None if found is None else self._observed(conn, found)
 
     @staticmethod
     def _observed(conn: str, share: dict[str, Any]) -> Observed:
@@ -277,7 +341,9 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
             body["members"] = self._members(spec)
         else:
             body["cloudConfig"] = spec.link("cloud_config_path")
-        return self._observed(conn, await self.ctx.aem(conn).save_share(body))
+        saved = await self.ctx.aem(conn).save_share(body)
+        self._live.put(conn, saved)
+        return self._observed(conn, saved)
 
     async def create(self, address: str, spec: Parsed[ShareSpec]) -> Observed:
         return await self._save(spec)
@@ -288,6 +354,7 @@ class ShareProvider(Provider[Parsed[ShareSpec]]):
     async def delete(self, record: StateRecord) -> None:
         o = record.outputs
         await self.ctx.aem(o["connection"]).delete_share(o["path"], o["target"])
+        self._live.drop(o["connection"], f"{o['path']}#{o['target']}")
 
 
 KIND = ShareKindDef(

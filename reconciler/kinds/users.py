@@ -21,10 +21,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from reconciler.clients import ActionResult, user_command
-from reconciler.engine import Note, Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, SharedListing, Spec, parse_model
+from .base import KindDef, KindProvider, Link, Parsed, Read, SharedListing, Spec, parse_model, prefetch_value
 from .context import ProviderContext
 
 ID_TYPES = {"adobe_id": "adobeID", "enterprise_id": "enterpriseID", "federated_id": "federatedID"}
@@ -87,11 +87,21 @@ def _raise_for(result: ActionResult, what: str) -> None:
         raise UserError(f"{what}: " + "; ".join(f"{e.code}: {e.message}" for e in result.errors))
 
 
-class UserProvider(Provider[Parsed[UserSpec]]):
+def users_listing(ctx: ProviderContext, conn: str, org: str) -> Read:
+    """The users of one org (``UmapiClient.list_users``, paged), one read per plan."""
+    return ("umapi-users", conn, org), lambda: ctx.umapi(conn).list_users(org)
+
+
+def groups_listing(ctx: ProviderContext, conn: str, org: str) -> Read:
+    """The product profiles and user groups of one org (``UmapiClient.list_groups``), one read per plan."""
+    return ("umapi-groups", conn, org), lambda: ctx.umapi(conn).list_groups(org)
+
+
+class UserProvider(KindProvider[Parsed[UserSpec]]):
     kind = "users"
 
     def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self._live: dict[str, dict[str, Any] | None] = {}
         self._missing_groups: dict[str, list[str]] = {}
 
@@ -115,17 +125,21 @@ class UserProvider(Provider[Parsed[UserSpec]]):
     # -- observe -------------------------------------------------------------------------------
 
     async def _org_data(self, conn: str, org: str) -> tuple[dict[str, dict[str, Any]], set[str]]:
-        """(email -> user, group names) of one org: one paged listing each, cached for the run."""
-        key = ("umapi-org", conn, org)
-        if key not in self.ctx.cache:
-            client = self.ctx.umapi(conn)
-            users = await client.list_users(org)
-            self.ctx.cache[key] = {str(u.get("email", "")).lower(): u for u in users}
-        gkey = ("umapi-groups", conn, org)
-        if gkey not in self.ctx.cache:
-            groups = await self.ctx.umapi(conn).list_groups(org)
-            self.ctx.cache[gkey] = {str(g.get("groupName")) for g in groups}
-        return self.ctx.cache[key], self.ctx.cache[gkey]
+        """(email -> user, group names) of one org: one paged listing each (shared by the plan)."""
+        users = await self.read(users_listing(self.ctx, conn, org))
+        groups = await self.read(groups_listing(self.ctx, conn, org))
+        return {str(u.get("email", "")).lower(): u for u in users}, {str(g.get("groupName")) for g in groups}
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        keys = set()
+        for item in items:
+            conn = prefetch_value(item, "connection", link="connection")
+            org = prefetch_value(item, "org", link="ims_org_id")
+            if conn is not None and org is not None:
+                keys.add((conn, org))
+        for conn, org in sorted(keys):
+            self.start(users_listing(self.ctx, conn, org))
+            self.start(groups_listing(self.ctx, conn, org))
 
     @staticmethod
     def _where(item: RefreshItem[Parsed[UserSpec]]) -> tuple[str, str, str]:
@@ -137,12 +151,15 @@ class UserProvider(Provider[Parsed[UserSpec]]):
 
     async def refresh(self, items: list[RefreshItem[Parsed[UserSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
+        orgs: dict[tuple[str, str], tuple[dict[str, dict[str, Any]], set[str]]] = {}
         for item in items:
             conn, org, email = self._where(item)
             if item.record is None and not item.parsed.known("connection", "ims_org_id"):
                 out[item.address] = None
                 continue
-            users, groups = await self._org_data(conn, org)
+            if (conn, org) not in orgs:
+                orgs[(conn, org)] = await self._org_data(conn, org)
+            users, groups = orgs[(conn, org)]
             user = users.get(email)
             self._live[item.address] = user
             if item.spec is not None:

@@ -19,10 +19,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Parsed, Spec, field_check, parse_model, resource_name
+from .base import KindDef, KindProvider, Parsed, Read, Spec, field_check, parse_model, prefetch_value, resource_name
 from .context import ProviderContext
 
 IntegrationType = Literal["assets_essentials", "connector", "enhanced_connector", "native"]
@@ -146,12 +146,14 @@ def version_tuple(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
 
-class WorkfrontIntegrationProvider(Provider[Parsed[WorkfrontIntegrationSpec]]):
+def integrations_listing(ctx: ProviderContext, conn: str) -> Read:
+    """The AEM integrations of Workfront connection ``conn`` (``WorkfrontClient.list_integrations``)."""
+    return ("wf-integrations", conn), lambda: ctx.workfront(conn).list_integrations()
+
+
+class WorkfrontIntegrationProvider(KindProvider[Parsed[WorkfrontIntegrationSpec]]):
     kind = "workfront_integrations"
     replace_fields = frozenset({"repository", "type"})
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[WorkfrontIntegrationSpec]:
         parsed = parse_model(WorkfrontIntegrationSpec, address, data)
@@ -224,6 +226,10 @@ class WorkfrontIntegrationProvider(Provider[Parsed[WorkfrontIntegrationSpec]]):
         iid = str(item["ID"])
         return Observed(iid, attrs, {"id": iid, "workfront": conn, "type": item.get("type"), "name": item.get("name")})
 
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        for conn in sorted({c for i in items if (c := prefetch_value(i, "workfront")) is not None}):
+            self.start(integrations_listing(self.ctx, conn))
+
     async def refresh(self, items: list[RefreshItem[Parsed[WorkfrontIntegrationSpec]]]) -> dict[str, Observed | None]:
         by_conn: dict[str, list[RefreshItem]] = {}
         for item in items:
@@ -231,7 +237,7 @@ class WorkfrontIntegrationProvider(Provider[Parsed[WorkfrontIntegrationSpec]]):
             by_conn.setdefault(conn, []).append(item)
         out: dict[str, Observed | None] = {}
         for conn, group in by_conn.items():
-            listed = await self.ctx.workfront(conn).list_integrations()
+            listed = await self.read(integrations_listing(self.ctx, conn))
             by_id = {str(i.get("ID")): i for i in listed}
             by_name = {i.get("name"): i for i in listed}
             for item in group:

@@ -16,15 +16,27 @@ import asyncio
 import json
 import posixpath
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, Spec, by_links, field_check, parse_model
-from .context import ProviderContext
+from .base import (
+    KindDef,
+    KindProvider,
+    Link,
+    Parsed,
+    Read,
+    SharedListing,
+    Spec,
+    by_links,
+    field_check,
+    parse_model,
+    prefetch_value,
+)
 
 ObjectType = Literal["project", "portfolio", "program"]
 OBJ_CODES = {"project": "PROJ", "portfolio": "PORT", "program": "PRGM"}
@@ -86,12 +98,16 @@ class LinkedFolderSpec(Spec):
         return self.folder_name if self.folder_name is not None else self.folder.rstrip("/").rsplit("/", 1)[-1]
 
 
-class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
+def link_key(f: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    """A linked folder's natural key: (object type, object ID, AEM folder) of a ``DOCFDR`` row."""
+    obj = next((o for o, key in ID_FIELDS.items() if f.get(key)), "project")
+    return (obj, f.get(ID_FIELDS[obj]), (f.get("linkedFolder") or {}).get("externalStorageID"))
+
+
+class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
     kind = "workfront_linked_folders"
     replace_fields = frozenset({"integration_id", "object", "object_id", "object_name", "folder"})
 
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[LinkedFolderSpec]:
         return parse_model(LinkedFolderSpec, address, data)
@@ -175,13 +191,31 @@ class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
             for n in chunk:
                 cache[(conn, obj, n)] = ids.get(n)
 
+    def _linked_read(self, conn: str, integration_id: str) -> Read:
+        """Every AEM-linked folder of the integration: one paged search, one read per plan."""
+
+        def fetch() -> Any:
+            return self.ctx.workfront(conn).search(
+                "DOCFDR",
+                {"linkedFolder:externalIntegrationType": "AEM", "linkedFolder:documentProviderID": integration_id},
+                fields=FIELDS,
+            )
+
+        return ("wf-linked", conn, integration_id), fetch
+
     async def _linked(self, conn: str, integration_id: str) -> list[dict[str, Any]]:
-        """Every AEM-linked folder of the integration, one paged search."""
-        return await self.ctx.workfront(conn).search(
-            "DOCFDR",
-            {"linkedFolder:externalIntegrationType": "AEM", "linkedFolder:documentProviderID": integration_id},
-            fields=FIELDS,
-        )
+        found: list[dict[str, Any]] = await self.read(self._linked_read(conn, integration_id))
+        return found
+
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        keys = set()
+        for item in items:
+            conn = prefetch_value(item, "workfront", link="workfront")
+            iid = prefetch_value(item, "integration_id", link="integration_id")
+            if conn is not None and iid is not None:
+                keys.add((conn, iid))
+        for conn, iid in sorted(keys):
+            self.start(self._linked_read(conn, iid))
 
     @staticmethod
     def _observed(conn: str, integration_id: str, f: dict[str, Any]) -> Observed:
@@ -247,8 +281,17 @@ class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
             oid = (await self._object_ids(conn, m.object, {m.name})).get(m.name)
         if oid is None:
             return None
-        found = await self._search_one(conn, iid, m.object, oid, m.folder)
+        _, fetch = self._linked_read(conn, iid)
+        found = await self._live_links().find_natural((conn, iid), (m.object, oid, m.folder), fetch)
         return None if found is None else self._observed(conn, iid, found)
+
+    def _live_links(self) -> SharedListing[tuple[str, str], dict[str, Any]]:
+        """Apply's look-ups of links to make: one search of an integration's linked folders per apply
+        (kept current by this run's writes), indexed by (object, object id, AEM folder)."""
+        live: SharedListing[tuple[str, str], dict[str, Any]] = self.ctx.cache.setdefault(
+            "workfront_linked_folders_live", SharedListing(lambda f: str(f["ID"]), link_key)
+        )
+        return live
 
     async def _search_one(self, conn: str, iid: str, obj: str, oid: str, folder: str) -> dict[str, Any] | None:
         found = await self.ctx.workfront(conn).search(
@@ -294,10 +337,12 @@ class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
         if isinstance(made, list) and len(made) == 1:
             folder = await client.get("DOCFDR", str(made[0]), fields=FIELDS)
             if folder is not None and folder.get("linkedFolder"):
+                self._live_links().put((conn, iid), folder)
                 return self._observed(conn, iid, folder)
         found = await self._search_one(conn, iid, m.object, oid, m.folder)
         if found is None:
             raise RuntimeError(f"Workfront did not create the linked folder for {m.folder}")
+        self._live_links().put((conn, iid), found)
         return self._observed(conn, iid, found)
 
     async def update(self, address: str, spec: Parsed[LinkedFolderSpec], observed: Observed, changes: Any) -> Observed:
@@ -309,7 +354,9 @@ class LinkedFolderProvider(Provider[Parsed[LinkedFolderSpec]]):
         return Observed(observed.remote_id, attrs, {**observed.outputs, "integration_id": iid})
 
     async def delete(self, record: StateRecord) -> None:
-        await self.ctx.workfront(record.outputs["workfront"]).delete("DOCFDR", record.remote_id)
+        conn, iid = record.outputs["workfront"], record.outputs["integration_id"]
+        await self.ctx.workfront(conn).delete("DOCFDR", record.remote_id)
+        self._live_links().drop((conn, iid), record.remote_id)
 
 
 KIND = KindDef(

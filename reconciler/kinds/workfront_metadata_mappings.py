@@ -12,14 +12,27 @@ target + applies_to; any change of those replaces the mapping.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from reconciler.engine import Observed, Provider, RefreshItem, StateRecord
+from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
-from .base import KindDef, Link, Parsed, SharedListing, Spec, by_links, field_check, parse_model
+from .base import (
+    KindDef,
+    KindProvider,
+    Link,
+    Parsed,
+    Read,
+    SharedListing,
+    Spec,
+    by_links,
+    field_check,
+    parse_model,
+    prefetch_value,
+)
 from .context import ProviderContext
 
 METADATA_PREFIX = "./jcr:content/metadata/"
@@ -65,12 +78,19 @@ class MetadataMappingSpec(Spec):
         return v
 
 
-class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
+def natural_key(row: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """A mapping row's natural key within its integration: (source, target, appliesTo)."""
+    return (row.get("source"), row.get("target"), row.get("appliesTo"))
+
+
+def mappings_listing(ctx: ProviderContext, conn: str, integration_id: str) -> Read:
+    """The mappings of one integration (``WorkfrontClient.list_metadata_mappings``), one read per plan."""
+    return ("wf-mappings", conn, integration_id), lambda: ctx.workfront(conn).list_metadata_mappings(integration_id)
+
+
+class MetadataMappingProvider(KindProvider[Parsed[MetadataMappingSpec]]):
     kind = "workfront_metadata_mappings"
     replace_fields = frozenset({"integration_id", "source", "target", "applies_to"})
-
-    def __init__(self, ctx: ProviderContext) -> None:
-        self.ctx = ctx
 
     def parse(self, address: str, data: Any) -> Parsed[MetadataMappingSpec]:
         return parse_model(MetadataMappingSpec, address, data)
@@ -105,11 +125,21 @@ class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
         mid = str(row["ID"])
         return Observed(mid, attrs, {"id": mid, "workfront": conn, "integration_id": iid})
 
+    def start_reads(self, items: list[PrefetchItem]) -> None:
+        keys = set()
+        for item in items:
+            conn = prefetch_value(item, "workfront", link="workfront")
+            iid = prefetch_value(item, "integration_id", link="integration_id")
+            if conn is not None and iid is not None:
+                keys.add((conn, iid))
+        for conn, iid in sorted(keys):
+            self.start(mappings_listing(self.ctx, conn, iid))
+
     async def refresh(self, items: list[RefreshItem[Parsed[MetadataMappingSpec]]]) -> dict[str, Observed | None]:
         groups, pending = by_links(items, ("workfront", "integration_id"))
         out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
         for (conn, iid), group in groups.items():
-            rows = [self._observed(conn, iid, r) for r in await self.ctx.workfront(conn).list_metadata_mappings(iid)]
+            rows = [self._observed(conn, iid, r) for r in await self.read(mappings_listing(self.ctx, conn, iid))]
             by_id = {o.remote_id: o for o in rows}
             by_key = {(o.attributes["source"], o.attributes["target"], o.attributes["applies_to"]): o for o in rows}
             for item in group:
@@ -121,9 +151,10 @@ class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
         return out
 
     def _live(self) -> SharedListing[tuple[str, str], dict[str, Any]]:
-        """The integrations' mapping listings for this run's writes (one listing per integration)."""
+        """The integrations' mapping listings for this run's writes (one listing per integration),
+        indexed by id and by natural key."""
         live: SharedListing[tuple[str, str], dict[str, Any]] = self.ctx.cache.setdefault(
-            "workfront_metadata_mappings_live", SharedListing(lambda row: str(row["ID"]))
+            "workfront_metadata_mappings_live", SharedListing(lambda row: str(row["ID"]), natural_key)
         )
         return live
 
@@ -132,7 +163,8 @@ class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
     ) -> Observed | None:
         """The live mapping before a write, by remote id (managed) or natural key (source, target,
         applies_to), from one listing of its integration per apply, kept current by this run's
-        writes: the Workfront integrations API has no read of one mapping by natural key."""
+        writes and indexed both ways (no scan per write): the Workfront integrations API has no
+        read of one mapping by natural key."""
         if record is not None:
             conn, iid = record.outputs["workfront"], record.outputs["integration_id"]
         elif spec.known("workfront", "integration_id"):
@@ -140,16 +172,16 @@ class MetadataMappingProvider(Provider[Parsed[MetadataMappingSpec]]):
         else:
             return None  # its integration is created by this apply: nothing to find yet
         client = self.ctx.workfront(conn)
-        rows = await self._live().get((conn, iid), lambda: client.list_metadata_mappings(iid))
-        found = [self._observed(conn, iid, r) for r in rows]
+
+        def fetch() -> Any:
+            return client.list_metadata_mappings(iid)
+
         if record is not None:
-            return next((o for o in found if o.remote_id == record.remote_id), None)
-        m = spec.model
-        want = (m.source, m.target, m.applies_to)
-        return next(
-            (o for o in found if (o.attributes["source"], o.attributes["target"], o.attributes["applies_to"]) == want),
-            None,
-        )
+            row = await self._live().find((conn, iid), record.remote_id, fetch)
+        else:
+            m = spec.model
+            row = await self._live().find_natural((conn, iid), (m.source, m.target, m.applies_to), fetch)
+        return None if row is None else self._observed(conn, iid, row)
 
     async def create(self, address: str, spec: Parsed[MetadataMappingSpec]) -> Observed:
         conn, iid = str(spec.link("workfront")), str(spec.link("integration_id"))

@@ -138,6 +138,28 @@ def test_ims_error_names_code_without_secret(caplog):
     assert "WRONGWRONG" not in caplog.text and "WRONGWRONG" not in str(err)
 
 
+def test_providers_of_one_credential_and_scope_set_share_one_token():
+    """The Console and Workfront clients of one Adobe connection each get a provider; they share
+    one token (one IMS request), while another scope set (the User Management API's) gets its own."""
+    requests: list[httpx.Request] = []
+
+    async def go():
+        ims = ImsClient("https://ims.test", transport=httpx.MockTransport(ims_handler(requests)), clock=Clock())
+        console = ServerToServerTokenProvider(ims, CLIENT_ID, CLIENT_SECRET, ["openid", "AdobeID"])
+        workfront = ServerToServerTokenProvider(ims, CLIENT_ID, CLIENT_SECRET, ["AdobeID", "openid"])
+        umapi = ServerToServerTokenProvider(ims, CLIENT_ID, CLIENT_SECRET, ["openid", "user_management_sdk"])
+        got = await asyncio.gather(console.token(), workfront.token(), umapi.token(), console.token())
+        workfront.invalidate()  # a 401 on one service: the shared token is fetched again, once
+        again = await asyncio.gather(console.token(), workfront.token())
+        await ims.aclose()
+        return got, again, console.fetch_count
+
+    got, again, fetches = run(go())
+    assert got[0] == got[1] == got[3] != got[2]
+    assert again[0] == again[1] != got[0]
+    assert len(requests) == 3 and fetches == 2
+
+
 def test_server_to_server_provider_caches_until_expiry():
     requests: list[httpx.Request] = []
     clock = Clock()
