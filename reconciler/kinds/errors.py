@@ -4,7 +4,9 @@ meets one during refresh stops with its message.
 
     ProviderError (reconciler.engine)
     └── KindError
-        └── ConnectionMissing   a spec names a connection that does not exist or has another type
+        ├── ConnectionMissing   a spec names a connection that does not exist or has another type
+        └── NotFound            a spec names an object the service does not have (the message lists
+                                what it has, with did-you-mean)
 """
 
 from __future__ import annotations
@@ -18,3 +20,8 @@ class KindError(ProviderError):
 
 class ConnectionMissing(KindError):
     """A spec names a connection that does not exist or has the wrong type."""
+
+
+class NotFound(KindError):
+    """A spec names an object (a Workfront project, a group) the service does not have; the
+    message names it and lists what exists (``config.diagnostics.not_found``)."""

@@ -67,25 +67,16 @@ class OrgProvider(KindProvider[Parsed[OrgSpec]]):
     async def refresh(self, items: list[RefreshItem[Parsed[OrgSpec]]]) -> dict[str, Observed | None]:
         out: dict[str, Observed | None] = {}
         for item in items:
-            if item.spec is None:
+            # a resource only in state (it left the YAML; a destroy plan) is read through its record
+            if item.spec is not None:
+                conn, ims_org_id = item.spec.model.connection, item.spec.model.ims_org_id
+            elif item.record is not None and item.record.outputs.get("connection") in self.ctx.connections:
+                conn, ims_org_id = str(item.record.outputs["connection"]), str(item.record.outputs.get("ims_org_id"))
+            else:
                 out[item.address] = None
                 continue
-            m = item.spec.model
-            org = (await self.orgs(m.connection)).get(m.ims_org_id)
-            if org is None:
-                out[item.address] = None
-                continue
-            out[item.address] = Observed(
-                str(org["id"]),
-                {"ims_org_id": m.ims_org_id},
-                {
-                    "console_org_id": str(org["id"]),
-                    "name": org.get("name", ""),
-                    "ims_org_id": m.ims_org_id,
-                    "connection": m.connection,
-                    "role": org.get("role", ""),
-                },
-            )
+            org = (await self.orgs(conn)).get(ims_org_id)
+            out[item.address] = None if org is None else _observed(org, conn, ims_org_id)
         return out
 
     def notes(self, address: str, spec: Parsed[OrgSpec], observed: Observed | None) -> list[Note]:
@@ -99,6 +90,18 @@ class OrgProvider(KindProvider[Parsed[OrgSpec]]):
                 )
             ]
         return []
+
+
+def _observed(org: dict[str, Any], conn: str, ims_org_id: str) -> Observed:
+    """The org as the Console lists it (``org``: one entry of ``list_orgs``)."""
+    outputs = {
+        "console_org_id": str(org["id"]),
+        "name": org.get("name", ""),
+        "ims_org_id": ims_org_id,
+        "connection": conn,
+        "role": org.get("role", ""),
+    }
+    return Observed(str(org["id"]), {"ims_org_id": ims_org_id}, outputs)
 
 
 KIND = KindDef(

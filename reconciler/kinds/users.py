@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from reconciler.clients import ActionResult, user_command
+from reconciler.config.diagnostics import did_you_mean, listing
 from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
@@ -104,6 +105,7 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
         super().__init__(ctx)
         self._live: dict[str, dict[str, Any] | None] = {}
         self._missing_groups: dict[str, list[str]] = {}
+        self._org_groups: dict[str, list[str]] = {}
 
     def parse(self, address: str, data: Any) -> Parsed[UserSpec]:
         return parse_model(UserSpec, address, data)
@@ -164,6 +166,7 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
             self._live[item.address] = user
             if item.spec is not None:
                 self._missing_groups[item.address] = [g for g in item.spec.model.groups if g not in groups]
+                self._org_groups[item.address] = sorted(groups)
             out[item.address] = None if user is None else self._observed(item, conn, org, user)
         return out
 
@@ -217,10 +220,14 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
         notes = []
         missing = self._missing_groups.get(address) or []
         if missing:
+            known = self._org_groups.get(address, [])
+            near = [n for n in (did_you_mean(g, known) for g in missing) if n]
             notes.append(
                 Note(
                     "error",
-                    f"group(s) {', '.join(missing)} not found in org {spec.link('ims_org_id')}",
+                    f"group(s) {', '.join(missing)} not found in org {spec.link('ims_org_id')}"
+                    + (f"; did you mean {', '.join(near)}?" if near else "")
+                    + f"; the org has: {listing(known) or 'no groups'}",
                     "name an existing product profile or user group exactly as the Admin Console shows it",
                 )
             )

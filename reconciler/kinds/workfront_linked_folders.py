@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from reconciler.config.diagnostics import did_you_mean, listing
 from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
@@ -37,6 +38,7 @@ from .base import (
     parse_model,
     prefetch_value,
 )
+from .errors import NotFound
 
 ObjectType = Literal["project", "portfolio", "program"]
 OBJ_CODES = {"project": "PROJ", "portfolio": "PORT", "program": "PRGM"}
@@ -57,6 +59,8 @@ FIELDS = [
 ]
 #: longest URI Workfront's CDN accepts is 8892 bytes; keep name lookups well below
 _MAX_QUERY = 6000
+#: how many existing objects a "no project named X" error lists (one search of that many)
+_LISTED = 50
 
 
 class LinkedFolderSpec(Spec):
@@ -313,7 +317,14 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
         assert m.name is not None
         found = await self._object_ids(conn, m.object, {m.name})
         if m.name not in found:
-            raise ValueError(f"Workfront has no {m.object} named {m.name!r}")
+            known = await self.ctx.workfront(conn).search(OBJ_CODES[m.object], fields=["name"], limit=_LISTED)
+            names = sorted(str(o.get("name")) for o in known)
+            near = did_you_mean(m.name, names)
+            first = f" (the first {_LISTED})" if len(names) >= _LISTED else ""
+            raise NotFound(
+                f"Workfront has no {m.object} named {m.name!r}" + (f"; did you mean {near}?" if near else "")
+                + f"; {m.object}s{first}: {listing(names) or 'none'}"
+            )
         return found[m.name]
 
     async def create(self, address: str, spec: Parsed[LinkedFolderSpec]) -> Observed:

@@ -47,6 +47,7 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     assert "  / orgs.acme" in plan.output and "  / users.dana" in plan.output  # adopted: forgotten, never deleted
     assert "  - users.jane" in plan.output  # created by this tool
     assert "to create" in plan.output and "0 to create" in plan.output
+    assert "deleted outside the reconciler" not in plan.output  # the org is read through its record
     assert cli("state", "list", "-c", quickstart).output.strip()  # plan changed nothing
     assert cli("plan", "-destroy", "-target=folders.mc-demo", quickstart).exit_code == 1
 

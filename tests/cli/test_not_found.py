@@ -125,6 +125,9 @@ def test_workfront_project_not_found_against_the_sandbox_suggests_the_seeded_pro
     out = cli("apply", "-auto-approve", config)
     assert out.exit_code == 1 and "Workfront has no project named 'Spring Lanch'" in out.output
     assert "hint: did you mean 'Spring Launch'? (a Workfront project of the sandbox)" in out.output
+    # the kind itself lists what Workfront has (against the real service too, not only the sandbox)
+    assert "Workfront has no project named 'Spring Lanch'; did you mean Spring Launch?" in out.output
+    assert "Spring Launch" in out.output.split("; projects: ", 1)[1]
 
 
 def test_sandbox_hints_stay_quiet_for_unrelated_errors() -> None:

@@ -215,6 +215,7 @@ def test_unknown_group_is_a_plan_error(quickstart: Path, cli: Run) -> None:
     _edit(quickstart, "    groups: [Marketing Cloud]\n  dana:", "    groups: [Marketing Clud]\n  dana:")
     out = cli("plan", quickstart)
     assert out.exit_code == 1 and f"group(s) Marketing Clud not found in org {ORG}" in out.output
+    assert "; did you mean Marketing Cloud?; the org has: " in out.output  # what the org has, from the listing
 
 
 # -- request budget ----------------------------------------------------------------------------------
