@@ -32,6 +32,7 @@ connections:
     url: sandbox://aem
     username: admin
     password: ${{env:AEM_PASSWORD:-admin}}
+    rate_limit_per_s: 0  # the embedded sandbox: no server to protect; the benchmark measures the reconciler
   adobe:
     type: adobe
     ims_url: sandbox://ims
@@ -42,6 +43,7 @@ connections:
   workfront:
     type: workfront
     url: sandbox://workfront
+    rate_limit_per_s: 0
     api_version: "21.0"
     auth: ims
     adobe: adobe

@@ -498,6 +498,8 @@ def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
     list those that exist."""
     from reconciler.config.diagnostics import not_found
 
+    if not addresses:
+        return
     known = set(ws.desired) | set(ws.state.records())
     unknown = [a for a in addresses if a not in known]
     if unknown:

@@ -119,6 +119,9 @@ class PostgresStateStore(StateBackend):
     def serial(self) -> int:
         return self._meta()[1]
 
+    def stored_key_check(self) -> str | None:
+        return self._meta()[2]
+
     def snapshot(self) -> Snapshot:
         with self._db.transaction():
             self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -156,10 +156,19 @@ def _known(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and is_unresolved(value)) and not is_unknown(value)
 
 
+def _plain_equal(spec_value: Any, recorded: Any) -> bool:
+    """True when a spec field's value is a plain scalar equal to the recorded attribute (the
+    cheap check before parsing the spec the way the provider does; anything else is parsed)."""
+    plain = isinstance(spec_value, str | bool | int | float)
+    return plain and type(spec_value) is type(recorded) and spec_value == recorded
+
+
 def _replacement_warnings(
     loaded: LoadedConfig, decl: ResourceDecl, rec: StateRecord, providers: dict[str, Any]
 ) -> list[Diagnostic]:
     fields = replacement_fields(decl.kind)
+    if all(_plain_equal(getattr(decl.spec, f, None), rec.attributes.get(a)) for f, a in fields.items()):
+        return []  # the validated spec (defaults filled in) holds what was applied: no need to parse it
     want = desired_offline(loaded, decl, providers) if fields else None
     if want is None:
         return []

@@ -142,7 +142,9 @@ def test_state_migrate_sqlite_to_postgresql_then_no_changes(tmp_path: Path, serv
     local = env_for(None)
     del local["RECONCILER_SECRET_KEY"]  # the local default: .reconciler/secret.key
     assert run(a, local, "apply", "infra", "--auto-approve").returncode == 0
-    pulled = json.loads(run(a, local, "state", "pull", "-c", "infra").stdout)
+    pulled_local = run(a, local, "state", "pull", "-c", "infra")
+    assert pulled_local.returncode == 0 and pulled_local.stdout.startswith("{"), pulled_local.stdout + pulled_local.stderr
+    pulled = json.loads(pulled_local.stdout)
     migrated = run(a, local, "state", "migrate", "-c", "infra", "--to", pg_url)
     assert migrated.returncode == 0, migrated.stderr
     assert f"serial {pulled['serial']}" in migrated.stdout
@@ -151,7 +153,9 @@ def test_state_migrate_sqlite_to_postgresql_then_no_changes(tmp_path: Path, serv
     shared = env_for(pg_url, RECONCILER_SECRET_KEY_FILE=str(key_file))
     del shared["RECONCILER_SECRET_KEY"]
     b = checkout(tmp_path / "b", served)  # another checkout: only the database and the key are shared
-    on_pg = json.loads(run(b, shared, "state", "pull", "-c", "infra").stdout)
+    pulled_pg = run(b, shared, "state", "pull", "-c", "infra")
+    assert pulled_pg.returncode == 0 and pulled_pg.stdout.startswith("{"), pulled_pg.stdout + pulled_pg.stderr
+    on_pg = json.loads(pulled_pg.stdout)
     assert (on_pg["lineage"], on_pg["serial"]) == (pulled["lineage"], pulled["serial"])
     plan = run(b, shared, "plan", "infra", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr
