@@ -240,6 +240,18 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
                     " or migrate the account in the Admin Console",
                 )
             )
+        live_country = str((self._live.get(address) or {}).get("country") or "")
+        if observed is not None and spec.model.country and spec.model.country.upper() != live_country.upper():
+            notes.append(
+                Note(
+                    "warning",
+                    f"{spec.model.email}: country {spec.model.country} is not applied: the account's country"
+                    f" is {live_country or 'not set'}, and the User Management API cannot change it"
+                    " (error.update.country.no_update)",
+                    "set country to what the account has (or remove it); a country is chosen once, when the"
+                    " account is created",
+                )
+            )
         if spec.model.type == "federated_id" and observed is None and spec.model.country is None:
             notes.append(Note("error", "country is required to create a Federated ID (it cannot be changed later)"))
         return notes

@@ -269,3 +269,13 @@ def test_noop_plan_over_500_users_makes_a_constant_number_of_requests(
     small = _noop_plan_umapi_requests(tmp_path, 5)
     large = _noop_plan_umapi_requests(tmp_path, 500)
     assert large == small == 2  # one users page + one groups page for the org
+
+
+def test_a_country_the_api_cannot_change_is_said_not_silently_ignored(quickstart: Path, cli: Run) -> None:
+    _apply(cli, quickstart)
+    _edit(quickstart, "    country: US\n", "    country: DE\n")
+    out = cli("plan", "--detailed-exitcode", quickstart)
+    assert out.exit_code == 0, out.output  # nothing to do: the API cannot change it...
+    assert "jane.doe@acme.example: country DE is not applied: the account's country is US" in out.output  # ...said
+    _edit(quickstart, "    country: DE\n", "    country: us\n")
+    assert "is not applied" not in cli("plan", quickstart).output
