@@ -247,10 +247,11 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        """Normal plans: any action or health check. Refresh-only plans: any drift."""
+        """Normal plans: any action (a *read* too: it records a read-only object, such as an org,
+        that the state lacks), move or health check. Refresh-only plans: any drift."""
         if self.refresh_only:
             return bool(self.drift)
-        return any(c.action.is_change or c.is_move for c in self.changes) or bool(self.checks)
+        return any(c.action != Action.NOOP or c.is_move for c in self.changes) or bool(self.checks)
 
     def counts(self) -> dict[str, int]:
         """Number of planned actions by action name (``create``, ``update``, ...); a move with

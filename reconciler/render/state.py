@@ -10,6 +10,8 @@ from typing import Any
 
 from reconciler.engine import StateRecord
 
+from .text import summary_line
+
 
 def state_summary(dump: dict[str, Any]) -> str:
     """``StateStore.dump()`` as a header line and one line per resource (address, remote id, owner)."""
@@ -78,10 +80,8 @@ def saved_plan_text(doc: dict[str, Any]) -> str:
         for f in c["changes"]:
             lines.append(f"      {f['path']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}")
     s = doc["summary"]
-    lines.append(
-        f"Plan: {s.get('create', 0)} to create, {s.get('adopt', 0)} to adopt, {s.get('update', 0)} to update,"
-        f" {s.get('replace', 0)} to replace, {s.get('delete', 0)} to delete. {s.get('unchanged', 0)} unchanged."
-    )
+    counts = {k: v for k, v in s.items() if isinstance(v, int) and not isinstance(v, bool)}
+    lines.append(summary_line(counts, s.get("unchanged", 0), s.get("checks", 0)))
     if not s.get("has_changes"):
         lines = ["No changes."]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ Sensitive values never reach this module in clear: the engine masks them as ``(s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -190,23 +191,7 @@ class TextRenderer:
 
     @staticmethod
     def summary(plan: Plan) -> str:
-        n = plan.counts()
-        parts = [
-            f"{n.get('create', 0)} to create",
-            f"{n.get('adopt', 0)} to adopt",
-            f"{n.get('update', 0)} to update",
-            f"{n.get('replace', 0)} to replace",
-            f"{n.get('delete', 0)} to delete",
-        ]
-        if n.get("forget"):
-            parts.append(f"{n['forget']} to forget")
-        if n.get("read"):
-            parts.append(f"{n['read']} to read")
-        if n.get("move"):
-            parts.append(f"{n['move']} to move")
-        if plan.checks:
-            parts.append(f"{len(plan.checks)} to check")
-        return f"Plan: {', '.join(parts)}. {plan.unchanged} unchanged."
+        return summary_line(plan.counts(), plan.unchanged, len(plan.checks))
 
     def event(self, e: ApplyEvent) -> str | None:
         """One progress line for an apply event, or None for events not shown."""
@@ -263,3 +248,14 @@ class TextRenderer:
                 lines.append(f"  {addr}: {msg}")
             lines.append("What completed is recorded in the state; fix the cause and run apply again.")
         return "\n".join(lines)
+
+
+def summary_line(n: Mapping[str, int], unchanged: int, checks: int) -> str:
+    """``Plan: 1 to create, 0 to adopt, ... N unchanged.``: ``n`` is the count per action name
+    (``Plan.counts()``, or the ``summary`` of a JSON plan); forget, read, move and check only when
+    there are any."""
+    parts = [f"{n.get(a, 0)} to {a}" for a in ("create", "adopt", "update", "replace", "delete")]
+    parts += [f"{n[a]} to {a}" for a in ("forget", "read", "move") if n.get(a)]
+    if checks:
+        parts.append(f"{checks} to check")
+    return f"Plan: {', '.join(parts)}. {unchanged} unchanged."

@@ -66,3 +66,24 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     assert "# users.dana will be updated in place: already exists (not created by this tool)" in again
     assert "# orgs.acme will be read" in again
     assert "No changes" in cli("plan", "-destroy", quickstart).output
+
+
+def test_a_plan_that_only_reads_an_org_is_applied_and_recorded(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    assert cli("state", "rm", "-c", quickstart, "orgs.acme").exit_code == 0
+    plan = cli("plan", "-detailed-exitcode", quickstart)
+    assert plan.exit_code == 2 and "1 to read" in plan.output  # listed and counted as a change
+    done = cli("apply", "-auto-approve", quickstart)
+    assert done.exit_code == 0 and "Apply complete! 1 read." in done.output, done.output
+    assert "orgs.acme" in cli("state", "list", "-c", quickstart).output.split()
+    assert cli("plan", "-detailed-exitcode", quickstart).exit_code == 0
+
+
+def test_show_of_a_saved_destroy_plan_counts_what_it_forgets(quickstart: Path, cli: Run, tmp_path: Path) -> None:
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    saved = tmp_path / "destroy.json"
+    assert cli("plan", "-destroy", "-out", saved, quickstart).exit_code == 0
+    shown = cli("show", saved).output
+    summary = next(line for line in shown.splitlines() if line.startswith("Plan: "))
+    planned = next(line for line in cli("plan", "-destroy", quickstart).output.splitlines() if line.startswith("Plan: "))
+    assert summary == planned and "to forget" in summary  # the same line as the plan printed

@@ -126,8 +126,8 @@ def check_apply_did_the_plan(doc: dict[str, Any], output: str) -> None:
     """Every listed action was done as planned, or refused because it would lose content (and what
     waits for it skipped); nothing else was done."""
     planned = {c["address"]: _action(c) for c in doc["resource_changes"] if c["actions"] != ["no-op"]}
-    if not doc["summary"]["has_changes"]:  # a plan of reads only (orgs): apply has nothing to do
-        assert set(planned.values()) <= {"read"} and "No changes. Nothing to apply." in output, (planned, output)
+    if not doc["summary"]["has_changes"]:
+        assert planned == {} and "No changes. Nothing to apply." in output, (planned, output)
         return
     done = {m.group(1): DONE[m.group(2)] for m in map(DONE_RE.match, output.splitlines()) if m}
     failed = {m.group(1): m.group(2) for m in map(FAILED_RE.match, output.splitlines()) if m}
@@ -382,8 +382,6 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             check_apply_did_the_plan(doc, applied.output)
             after = json.loads(cli("plan", "-json", self.dir).stdout)
             left = [c for c in after["resource_changes"] if c["content_loss"] == 0]
-            if not after["summary"]["has_changes"]:  # "No changes." (an org only read is listed, not applied)
-                left = [c for c in left if c["actions"] != ["read"]]
             assert left == [], left
             self.check_nothing_lost()
 
