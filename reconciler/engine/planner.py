@@ -269,7 +269,7 @@ def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]
                 run.errors.extend((addr, m) for m in exc.messages)
                 continue
             run.specs[addr] = spec
-            run.resolver.known[addr] = run.providers[kind].desired(spec)
+            run.resolver.known[addr] = run.providers[kind].planned_outputs(spec)
         if kind not in run.providers:
             run.errors.append((addr, f"no provider for kind {kind!r}"))
             continue

@@ -83,6 +83,12 @@ class Provider(ABC, Generic[SpecT]):
     def desired(self, spec: SpecT) -> dict[str, Any]:
         """Managed, non-sensitive attributes in the form ``Observed.attributes`` uses."""
 
+    def planned_outputs(self, spec: SpecT) -> dict[str, Any]:
+        """Values the spec alone determines, known at plan time even while the object is created or
+        replaced (references to them never show ``(known after apply)``): by default the desired
+        attributes; a kind adds outputs derived from its spec (a cloud configuration's ``path``)."""
+        return self.desired(spec)
+
     def secrets(self, spec: SpecT) -> dict[str, str]:
         """Sensitive attributes, name -> clear value (hashed by the engine, never stored)."""
         return {}

@@ -41,12 +41,12 @@ class Resolver:
     """The reference resolver of one plan or one apply.
 
     A reference ``${kind.name.attr}`` takes, in this order: the producer's own resolved desired
-    value of ``attr`` (a scalar set in its configuration); a known scalar of its provider's desired
-    attributes (``known``: e.g. a folder's default ``path``, known at plan time even while the
-    folder is replaced); ``Unknown(ref)`` when the producer is
-    ``pending`` (it will be created, so its outputs are known only after apply); the producer's
-    latest outputs (observed in this run, or returned by its apply); its outputs in state; else
-    ``Unknown(ref)``.
+    value of ``attr`` (a scalar set in its configuration); a known scalar of its provider's planned
+    outputs (``known``: ``Provider.planned_outputs``, e.g. a folder's default ``path`` or a cloud
+    configuration's JCR path, known at plan time even while the object is replaced);
+    ``Unknown(ref)`` when the producer is ``pending`` (it will be created, so its outputs are known
+    only after apply); the producer's latest outputs (observed in this run, or returned by its
+    apply); its outputs in state; else ``Unknown(ref)``.
 
     ``records``: the state records by address (read only). The planner marks producers pending as
     it decides their actions; the applier starts from the plan's resolved data and observations and

@@ -118,6 +118,11 @@ class CloudConfigProvider(KindProvider[Parsed[CloudConfigSpec]]):
     def path(self, spec: Parsed[CloudConfigSpec]) -> str:
         return f"{self._root(spec.model.connection)}/{spec.model.name}"
 
+    def planned_outputs(self, spec: Parsed[CloudConfigSpec]) -> dict[str, Any]:
+        """The desired attributes and the JCR ``path`` (from the connection and ``name``): a
+        replacement keeps it, so the shares that name this configuration keep it too."""
+        return {**self.desired(spec), "path": self.path(spec)}
+
     def desired(self, spec: Parsed[CloudConfigSpec]) -> dict[str, Any]:
         m = spec.model
         return {

@@ -356,3 +356,12 @@ def test_replacing_the_cloud_configuration_repairs_a_mac_sync_agent_deleted_by_h
     assert {"mac-sync-assets-sync", "mac-sync-assets-sync-1"} <= set(agents)
     again = cli("plan", "--detailed-exitcode", quickstart)
     assert again.exit_code == 0 and "No changes." in again.output, again.output
+
+
+def test_replacing_a_cloud_configuration_keeps_its_known_path_for_the_shares(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    out = cli("plan", "-replace", "cloud_configs.assets-sync", quickstart)
+    assert out.exit_code == 0, out.output
+    assert "-/+ cloud_configs.assets-sync" in out.output
+    assert "shares.mc-demo-experience-cloud" not in out.output  # its cloud_config path is known: unchanged
+    assert "cloud_config = " not in out.output
