@@ -26,7 +26,7 @@ from typing import Any, get_args
 
 from reconciler.kinds.cloud_configs import OLD_TENANT_RE, SECRET_LIKE, agent_names
 from reconciler.kinds.folders import DAM_ROOT, ORDERED
-from reconciler.kinds.replication_agents import AGENTS_ROOT, PROPS, ReplicationAgentSpec
+from reconciler.kinds.replication_agents import AGENTS_ROOT, PROPS, ReplicationAgentSpec, prop_value
 from reconciler.refs import NAME_RE
 
 from .context import BuildContext, sorted_by
@@ -102,16 +102,12 @@ def _agent(bc: BuildContext, snap: AemSnapshot, node: str, props: dict[str, Any]
     for field_name, prop in PROPS.items():
         if prop not in props:
             continue
-        value = props[prop]
-        if field_name == "enabled":
-            value = value in (True, "true")
-        elif field_name == "retry_delay_ms":
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                entry.commented.append(f"retry_delay_ms: {value!r}  # not a number in AEM: left out")
-                continue
-        elif field_name == "log_level" and value not in _LOG_LEVELS:
+        try:
+            value = prop_value(field_name, props[prop])
+        except (TypeError, ValueError):
+            entry.commented.append(f"{field_name}: {props[prop]!r}  # not a number in AEM: left out")
+            continue
+        if field_name == "log_level" and value not in _LOG_LEVELS:
             entry.commented.append(f"log_level: {value}  # not one of {', '.join(sorted(_LOG_LEVELS))}: left out")
             continue
         entry.data[field_name] = value

@@ -58,6 +58,18 @@ def mac_sync_properties(name: str, config_path: str, tenant_url: str) -> dict[st
     }
 
 
+def prop_value(field_name: str, raw: Any) -> Any:
+    """The attribute value of the agent property behind ``field_name`` (:data:`PROPS`) as AEM
+    stores it in ``raw``: ``enabled`` as a boolean (AEM answers ``"true"``/``true``),
+    ``retry_delay_ms`` as an int (raises ``ValueError``/``TypeError`` when it is not a number), the
+    others as they are."""
+    if field_name == "enabled":
+        return raw in (True, "true")
+    if field_name == "retry_delay_ms":
+        return int(raw)
+    return raw
+
+
 class ReplicationAgentSpec(Spec):
     """A replication agent on the author instance. Unset attributes are left as they are."""
 
@@ -166,15 +178,10 @@ class ReplicationAgentProvider(KindProvider[Parsed[ReplicationAgentSpec]]):
         attrs: dict[str, Any] = {"name": name}
         for field_name, prop in PROPS.items():
             if prop in props:
-                value = props[prop]
-                if field_name == "enabled":
-                    value = value in (True, "true")
-                elif field_name == "retry_delay_ms":
-                    try:
-                        value = int(value)
-                    except (TypeError, ValueError):
-                        pass
-                attrs[field_name] = value
+                try:
+                    attrs[field_name] = prop_value(field_name, props[prop])
+                except (TypeError, ValueError):
+                    attrs[field_name] = props[prop]  # not a number in AEM: shown as it is (a change)
         path = f"{AGENTS_ROOT}/{name}"
         outputs = {"path": path, "connection": conn, "name": name}
         if props.get("macConfig"):
