@@ -129,3 +129,4 @@ def test_meta_keys_parse_and_report(tmp_path):
         "depends_on cannot name a connection (connections.aem)",
         "invalid depends_on entry 'bad' in folders.f",
     ]
+    assert findings.diags[1].detail == "declared folders: folders.g"  # what exists is listed
