@@ -78,6 +78,10 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `reconciler plan | head`: the reader left; stop quietly, as git does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except ConfigError as exc:
             color = _color(sys.stderr)
             for d in exc.diagnostics:

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.refs import AttrRef, find_refs, is_unresolved, substitute
 
-from .model import Observed, Unknown, is_unknown
+from .model import Observed, Unknown
 from .state import StateRecord
 
 Lookup = Callable[[AttrRef], Any]
@@ -102,8 +102,10 @@ def unresolved_paths(attributes: Mapping[str, Any]) -> set[str]:
 
 
 def _contains_unresolved(value: Any) -> bool:
+    if isinstance(value, str):  # Unknown is a str too; most values are plain strings: no regex
+        return isinstance(value, Unknown) or ("${" in value and is_unresolved(value))
     if isinstance(value, dict):
         return any(_contains_unresolved(v) for v in value.values())
     if isinstance(value, list | tuple | set | frozenset):
         return any(_contains_unresolved(v) for v in value)
-    return is_unknown(value) or is_unresolved(value)
+    return False
