@@ -304,10 +304,19 @@ class _Command(_WholeOptionNames, click.Command):
 
 
 class _Group(_WholeOptionNames, click.Group):
-    """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s."""
+    """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s; a command made
+    elsewhere and registered with ``add_command`` (``export``) gets Terraform's spellings too."""
 
     command_class = _Command
     group_class: Any = type  # a subgroup is of this same class
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None and not isinstance(cmd, _Command | click.Group):
+            for param in cmd.params:
+                if isinstance(param, click.Option):
+                    _terraform_spellings(param)
+        return cmd
 
 
 class _Main(_Group):

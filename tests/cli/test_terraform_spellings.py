@@ -44,6 +44,10 @@ CASES = [
     ((("apply", "--auto-approve", "{d}"),), ("show", "-json", "-c", "{d}"), ("show", "--json", "--config", "{d}")),
     ((("apply", "--auto-approve", "{d}"),), ("output", "-json", "-config={d}"), ("output", "--json", "-c", "{d}")),
     ((), ("version", "-json"), ("version", "--json")),
+    ((("apply", "--auto-approve", "{d}"),), ("export", "{d}", "-out={d}/x", "-kind=folders"),
+     ("export", "{d}", "--out", "{d}/x", "--kind", "folders")),
+    ((("apply", "--auto-approve", "{d}"),), ("import", "-config={d}", "folders.mc-demo", "/content/dam/mc-demo"),
+     ("import", "--config", "{d}", "folders.mc-demo", "/content/dam/mc-demo")),
     ((), ("validate", "-recursive", "{d}"), ("validate", "--recursive", "{d}")),
 ]
 
