@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diff import diff_attributes
+from .diff import diff_attributes, observed_attributes
 from .errors import ActionFailed, SpecError, TemporaryError
 from .model import Action, CheckResult, Observed, PlannedChange
 from .planner import PlanResult
@@ -341,12 +341,6 @@ async def apply_plan(
     await asyncio.gather(*(run.run(a, c) for a, c in run.changes.items()))
     await run.run_checks()
     return run.out
-
-
-def observed_attributes(want: Mapping[str, Any], obs: Observed) -> dict[str, Any]:
-    """The managed attributes (the keys of ``want``) as ``obs`` reports them; a key the service did
-    not report keeps its desired value."""
-    return {k: obs.attributes.get(k, v) for k, v in want.items()}
 
 
 async def _wait_for(provider: Provider[Any], spec: Any, rec: StateRecord | None, addr: str) -> Observed | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from .model import UNKNOWN, FieldChange
+from .model import UNKNOWN, FieldChange, Observed
 
 
 def normalise(value: Any) -> Any:
@@ -89,3 +89,9 @@ def _explain(before: Any, after: Any) -> str:
             shown = [_pretty_path(str(p)) for p in items]
         parts.append(f"{label}: {', '.join(sorted(shown))}")
     return "; ".join(parts)
+
+
+def observed_attributes(want: Mapping[str, Any], obs: Observed) -> dict[str, Any]:
+    """The managed attributes (the keys of ``want``) as ``obs`` reports them; a key the service did
+    not report keeps its desired value."""
+    return {k: obs.attributes.get(k, v) for k, v in want.items()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .diff import observed_attributes
 from .model import Action, Observed, PlannedChange
 from .state import StateRecord
 
@@ -79,6 +80,6 @@ def imported_record(
         managed=False,
         prevent_destroy=prevent_destroy,
         outputs=dict(obs.outputs),
-        attributes={k: obs.attributes.get(k, v) for k, v in want.items()},
+        attributes=observed_attributes(want, obs),
         dependencies=sorted(dependencies),
     )
