@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._entry import Entry, describe
-from .diagnostics import did_you_mean, listing
+from .diagnostics import did_you_mean
 
 if TYPE_CHECKING:
     from .report import Findings
@@ -60,15 +60,11 @@ def parse_depends_on(entry: Entry, value: Any, resources: Mapping[str, Entry], f
                 address=entry.address,
             )
         elif item not in resources:
-            suggestion = did_you_mean(item, resources)
-            kind = item.split(".", 1)[0] + "."
-            same = sorted(a for a in resources if a.startswith(kind))
-            findings.undeclared(
+            kind = item.split(".", 1)[0]
+            findings.undeclared_name(
                 f"depends_on names {item}, which is not declared",
-                loc,
-                detail=f"declared {kind[:-1]}: {listing(same)}" if same else f"declared: {listing(sorted(resources))}",
+                loc, name=item, declared=sorted(a for a in resources if a.startswith(kind + ".")), what=kind,
                 address=entry.address,
-                hint=f"did you mean '{suggestion}'?" if suggestion else None,
             )
         else:
             out.add(item)

@@ -22,7 +22,7 @@ from reconciler.refs import AttrRef, RefTo, find_refs, is_unresolved
 
 from ._entry import Entry, Registry, dotted, leaves, where
 from ._types import find_typed_refs, model_fields_by_key
-from .diagnostics import SourceLoc, did_you_mean, listing
+from .diagnostics import SourceLoc, did_you_mean
 from .report import Findings
 
 if TYPE_CHECKING:
@@ -83,12 +83,9 @@ class RefChecker:
                 if not ctype or (isinstance(c.raw, dict) and c.raw.get("type") == ctype)
             ]
             what = f"{ctype} connection" if ctype else "connection"
-            self.findings.undeclared(
+            self.findings.undeclared_name(
                 f"{place} names {what} '{name}', which is not declared",
-                loc,
-                detail=f"declared {what}s: {listing(candidates)}" if candidates else f"no {what} is declared",
-                address=entry.address,
-                hint=_did_you_mean(name, candidates),
+                loc, name=name, declared=candidates, what=f"{what}s", address=entry.address,
             )
             return
         actual = conn.raw.get("type") if isinstance(conn.raw, dict) else None
@@ -108,13 +105,9 @@ class RefChecker:
             return
         address = f"{ref.kind}.{name}"
         if address not in self.registry.resources:
-            names = self.registry.names_of(ref.kind)
-            self.findings.undeclared(
+            self.findings.undeclared_name(
                 f"{place} refers to {address}, which is not declared",
-                loc,
-                detail=f"declared {ref.kind}: {listing(names)}" if names else f"no {ref.kind} are declared",
-                address=entry.address,
-                hint=_did_you_mean(name, names),
+                loc, name=name, declared=self.registry.names_of(ref.kind), what=ref.kind, address=entry.address,
             )
             return
         depends.add(address)
@@ -136,13 +129,9 @@ class RefChecker:
             )
             return False
         if ref.address not in self.registry.resources:
-            names = self.registry.names_of(ref.kind)
-            self.findings.undeclared(
+            self.findings.undeclared_name(
                 f"{raw} refers to {ref.address}, which is not declared",
-                loc,
-                detail=f"declared {ref.kind}: {listing(names)}" if names else f"no {ref.kind} are declared",
-                address=entry.address,
-                hint=_did_you_mean(ref.name, names),
+                loc, name=ref.name, declared=self.registry.names_of(ref.kind), what=ref.kind, address=entry.address,
             )
             return False
         kind = self.kinds[ref.kind]

@@ -22,7 +22,7 @@ from reconciler.refs import is_unresolved, tokenize
 
 from ._entry import Entry, Path_, describe, dotted, get_at, leaves, where
 from ._types import is_bool, is_secret, model_fields_by_key, models_in, type_at
-from .diagnostics import Diagnostic, SourceLoc, did_you_mean
+from .diagnostics import Diagnostic, SourceLoc, did_you_mean, listing
 from .meta import META_KEYS
 
 __all__ = ["MIN_REDACT_LEN", "Findings", "ValidationReport", "looks_secret"]
@@ -83,6 +83,22 @@ class Findings:
             self.unchecked += 1
             return
         self.error(summary, loc, detail=detail, address=address, hint=hint)
+
+    def undeclared_name(
+        self, summary: str, loc: SourceLoc | None, *, name: str, declared: list[str], what: str,
+        address: str | None = None,
+    ) -> None:
+        """:meth:`undeclared`, saying what exists: the ``declared`` names of ``what`` (e.g.
+        ``folders``) in the detail (at most ten, see ``listing``) and the closest to ``name`` as a
+        did-you-mean hint."""
+        near = did_you_mean(name, declared)
+        self.undeclared(
+            summary,
+            loc,
+            detail=f"declared {what}: {listing(declared)}" if declared else f"no {what} are declared",
+            address=address,
+            hint=f"did you mean '{near}'?" if near else None,
+        )
 
     def note_unchecked(self) -> None:
         """After the checks: one warning saying how many names were not checked and why (none when
