@@ -140,16 +140,22 @@ def get_at(data: Any, path: Path_) -> Any:
     return data
 
 
-def leaves(data: Any, path: Path_ = ()) -> Iterable[tuple[Path_, Any]]:
+def leaves(data: Any, path: Path_ = ()) -> list[tuple[Path_, Any]]:
     """Every non-container value in ``data`` with its path, depth first in order."""
+    out: list[tuple[Path_, Any]] = []
+    _leaves(data, path, out)
+    return out
+
+
+def _leaves(data: Any, path: Path_, out: list[tuple[Path_, Any]]) -> None:
     if isinstance(data, dict):
         for k, v in data.items():
-            yield from leaves(v, (*path, k))
+            _leaves(v, (*path, k), out)
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from leaves(v, (*path, i))
+            _leaves(v, (*path, i), out)
     else:
-        yield path, data
+        out.append((path, data))
 
 
 def describe(value: Any) -> str:

@@ -175,6 +175,7 @@ _Plan = tuple[Any, str, Any]
 _NONE_TYPE = type(None)
 
 
+@_memo
 def _plan(tp: Any) -> _Plan:
     """How :func:`_walk` goes through a value of type ``tp`` (models are planned lazily)."""
     base, metadata = split_annotated(tp)
@@ -233,3 +234,83 @@ def _walk(value: Any, plan: _Plan, path: Path_, out: list[tuple[Path_, RefTo, st
     elif what == "map" and isinstance(value, dict):
         for key, item in value.items():
             _walk(item, below, (*path, str(key)), out)
+
+
+# -- string leaves whose type is a secret or a bool (the loader's per-value checks) ------------
+#: ``_below`` answer for types whose child type depends on the key (unions, fixed tuples)
+_PER_KEY = object()
+_FLAGGING: set[Any] = set()  # types whose may_flag is being computed (recursive models)
+
+
+@_memo
+def may_flag(tp: Any) -> bool:
+    """True if a value of type ``tp`` may hold a string whose type is a secret or a bool."""
+    if tp in _FLAGGING:
+        return False  # a recursive model: its other fields answer
+    _FLAGGING.add(tp)
+    try:
+        return is_secret(tp) or is_bool(tp) or _below(tp, False) is not None or _below(tp, True) is not None
+    finally:
+        _FLAGGING.discard(tp)
+
+
+@_memo
+def _below(tp: Any, in_list: bool) -> Any:
+    """What :func:`child_type` answers below ``tp`` for the items of a dict (``in_list`` False) or
+    list value, pruned to the children that :func:`may_flag`: a dict key -> type (a model's
+    fields), one type for every item, ``_PER_KEY`` (ask ``child_type`` per key), or None (none)."""
+    base, _ = split_annotated(tp)
+    if is_union(base):
+        return _PER_KEY
+    if isinstance(base, type) and issubclass(base, BaseModel):
+        if in_list:
+            return None
+        keys = {key: ft for key, fi in model_fields_by_key(base).items() if may_flag(ft := field_type(fi))}
+        return keys or None
+    origin, args = get_origin(base), get_args(base)
+    child: Any = None
+    if in_list and origin in _SEQ_ORIGINS and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return _PER_KEY
+        child = args[0]
+    elif origin in _MAP_ORIGINS and len(args) == 2:
+        child = args[1]
+    return child if child is not None and may_flag(child) else None
+
+
+def flagged_strings(data: Any, tp: Any) -> list[tuple[Path_, str, Any]]:
+    """``(path, value, type)`` for every string in ``data`` whose type (``type_at(tp, path)``) is a
+    secret or a bool, depth first in order; subtrees whose type holds neither are not visited (the
+    same answers as checking every leaf of ``data`` with ``type_at``, without walking them)."""
+    out: list[tuple[Path_, str, Any]] = []
+    _flag_walk(data, tp, (), out)
+    return out
+
+
+def _flag_walk(data: Any, tp: Any, path: Path_, out: list[tuple[Path_, str, Any]]) -> None:
+    if isinstance(data, str):
+        if is_secret(tp) or is_bool(tp):
+            out.append((path, data, tp))
+        return
+    items: Any
+    if isinstance(data, dict):
+        below, items = _below(tp, False), data.items()
+    elif isinstance(data, list):
+        below, items = _below(tp, True), enumerate(data)
+    else:
+        return
+    if below is None:
+        return
+    if isinstance(below, dict):
+        for key, value in items:
+            child = below.get(key if isinstance(key, str) else str(key))
+            if child is not None:
+                _flag_walk(value, child, (*path, key), out)
+    elif below is _PER_KEY:
+        for key, value in items:
+            child = child_type(tp, key)
+            if child is not None and may_flag(child):
+                _flag_walk(value, child, (*path, key), out)
+    else:
+        for key, value in items:
+            _flag_walk(value, below, (*path, key), out)

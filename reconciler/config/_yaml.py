@@ -178,7 +178,7 @@ def parse_yaml(text: str, display: str) -> ParsedYaml:
 
 
 def _loc(display: str, mark: Any) -> SourceLoc:
-    return SourceLoc(display, int(mark.line) + 1, int(mark.column) + 1)
+    return SourceLoc(display, mark.line + 1, mark.column + 1)  # both parsers' marks hold ints
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, display: str, lines: list[str]) -> Diagnostic:

@@ -30,7 +30,7 @@ import difflib
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["ConfigError", "Diagnostic", "SourceLoc", "did_you_mean", "listing", "not_found"]
 
@@ -40,11 +40,12 @@ _COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m"}
 _DIM_CYAN = "\x1b[36m"
 
 
-@dataclass(frozen=True)
-class SourceLoc:
+class SourceLoc(NamedTuple):
     """A position in a configuration file; ``line`` and ``col`` are 1-based.
 
-    ``str(loc)`` is ``"file:line:col"``, the form editors and CI annotators recognise.
+    ``str(loc)`` is ``"file:line:col"``, the form editors and CI annotators recognise. A named
+    tuple, not a dataclass: the YAML reader makes two per value (200,000 for 10,000 resources), and
+    a tuple is built in half the time.
     """
 
     file: str

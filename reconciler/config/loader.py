@@ -46,10 +46,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.refs import AttrRef, is_unresolved
+from reconciler.refs import AttrRef, RefTo, is_unresolved
 
-from ._entry import Entry, Registry, describe, dotted, leaves, where
-from ._types import find_typed_refs
+from ._entry import Entry, Path_, Registry, describe, dotted, leaves, where
 from .connections import CONNECTION_MODELS, AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
 from .discovery import find_files, read_files
@@ -380,7 +379,7 @@ class _Loader:
                 continue  # already reported: not a mapping
             spec = self._spec(entry, model)
             attr_refs = refs.attr_refs(entry, depends)
-            refs.typed_refs(entry, spec if spec is not None else data, model, depends)
+            typed = refs.typed_refs(entry, spec if spec is not None else data, model, depends)
             if address in depends:
                 self.findings.error(
                     f"{address} refers to itself",
@@ -390,7 +389,7 @@ class _Loader:
                 )
             if spec is not None:
                 out[address] = self._decl(entry, spec, depends, attr_refs, lifecycle)
-                out[address].edges = _edges(entry, spec, model, attr_refs, explicit, depends)
+                out[address].edges = _edges(entry, typed, attr_refs, explicit, depends)
         return out
 
     def _spec(self, entry: Entry, model: type[BaseModel]) -> BaseModel | None:
@@ -433,16 +432,16 @@ class _Loader:
 
 def _edges(
     entry: Entry,
-    spec: BaseModel,
-    model: type[BaseModel],
+    typed: list[tuple[Path_, RefTo, str]],
     attr_refs: list[tuple[str, AttrRef]],
     explicit: Any,
     depends: set[str],
 ) -> dict[str, tuple[str, SourceLoc]]:
-    """Where each edge of ``depends`` comes from (see ``ResourceDecl.edges``): typed references,
-    then attribute references, then explicit ``depends_on`` entries; the first place wins."""
+    """Where each edge of ``depends`` comes from (see ``ResourceDecl.edges``): typed references
+    (``typed``: ``find_typed_refs`` of the validated spec), then attribute references, then explicit
+    ``depends_on`` entries; the first place wins."""
     out: dict[str, tuple[str, SourceLoc]] = {}
-    for path, ref, name in find_typed_refs(spec, model):
+    for path, ref, name in typed:
         address = f"{ref.kind}.{name}"
         if address in depends and entry.locs(path) is not None:
             out.setdefault(address, (dotted(path), entry.value_loc(path)))

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from reconciler.refs import AttrRef, RefTo, find_refs, is_unresolved
 
-from ._entry import Entry, Registry, dotted, leaves, where
+from ._entry import Entry, Path_, Registry, dotted, leaves, where
 from ._types import find_typed_refs, model_fields_by_key
 from .diagnostics import SourceLoc, did_you_mean
 from .report import Findings
@@ -44,9 +44,13 @@ class RefChecker:
         self.registry = registry
         self.findings = findings
 
-    def typed_refs(self, entry: Entry, value: Any, model: type[BaseModel], depends: set[str]) -> None:
-        """Check every ``RefTo`` field of ``value`` (a model instance or plain data of ``model``)."""
-        for path, ref, name in find_typed_refs(value, model):
+    def typed_refs(
+        self, entry: Entry, value: Any, model: type[BaseModel], depends: set[str]
+    ) -> list[tuple[Path_, RefTo, str]]:
+        """Check every ``RefTo`` field of ``value`` (a model instance or plain data of ``model``).
+        Returns what ``find_typed_refs(value, model)`` found: ``(path, RefTo, name)``."""
+        found = find_typed_refs(value, model)
+        for path, ref, name in found:
             if is_unresolved(name):
                 continue  # an attribute reference; checked and recorded as such
             loc = entry.value_loc(path)
@@ -58,6 +62,7 @@ class RefChecker:
                 self._connection_ref(entry, ref, name, loc, place)
             else:
                 self._name_ref(entry, ref, name, loc, place, depends)
+        return found
 
     def attr_refs(self, entry: Entry, depends: set[str]) -> list[tuple[str, AttrRef]]:
         """``(dotted path, ref)`` of each valid ``${kind.name.attr}`` in the entry's data."""

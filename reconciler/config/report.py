@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from reconciler.refs import is_unresolved, tokenize
 
-from ._entry import Entry, Path_, describe, dotted, get_at, leaves, where
-from ._types import is_bool, is_secret, model_fields_by_key, models_in, type_at
+from ._entry import Entry, Path_, describe, dotted, get_at, where
+from ._types import flagged_strings, is_bool, is_secret, model_fields_by_key, models_in, type_at
 from .diagnostics import Diagnostic, SourceLoc, did_you_mean, listing
 from .meta import META_KEYS
 
@@ -187,10 +187,8 @@ class ValidationReport:
 
     def check_clear_secrets(self, entry: Entry, model: type[BaseModel]) -> None:
         """Warn for each secret field given literally (not by ``${env:}``/``${file:}``)."""
-        for path, value in leaves(entry.data):
-            if not isinstance(value, str) or not value or path in entry.from_expr:
-                continue
-            if is_unresolved(value) or not is_secret(type_at(model, path)):
+        for path, value, tp in flagged_strings(entry.data, model):
+            if not value or path in entry.from_expr or is_unresolved(value) or not is_secret(tp):
                 continue
             self.findings.add_sensitive(value)
             self.findings.warn(
@@ -203,8 +201,8 @@ class ValidationReport:
     def check_strict_bools(self, entry: Entry, model: type[BaseModel]) -> bool:
         """YAML 1.2: a string is never a boolean (pydantic would take 'yes'/'on'); True if all fine."""
         ok = True
-        for path, value in leaves(entry.data):
-            if not isinstance(value, str) or is_unresolved(value) or not is_bool(type_at(model, path)):
+        for path, value, tp in flagged_strings(entry.data, model):
+            if is_unresolved(value) or not is_bool(tp):
                 continue
             ok = False
             sensitive = self._is_sensitive(entry, model, path)

@@ -25,9 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from reconciler import data as data_files
+from reconciler.config._yaml import parse_yaml
 from reconciler.config.diagnostics import Diagnostic, did_you_mean
 from reconciler.config.loader import LoadedConfig, ResourceDecl
 from reconciler.refs import is_unresolved
@@ -53,13 +52,18 @@ DEPLOYMENT_LABELS = {
 
 @functools.cache
 def load_matrix(path: Path | None = None) -> dict[str, Any]:
-    """The feature matrix (see the data file's header for the cell values), parsed once.
+    """The feature matrix (see the data file's header for the cell values), parsed once by the
+    loader's YAML parser (YAML 1.2). Raises RuntimeError when the file does not parse to a mapping.
 
     ``path`` reads another copy of the file (tests); by default the one packaged in
     ``reconciler.data`` is read through :mod:`importlib.resources`, so an installed wheel works.
     """
     text = path.read_text(encoding="utf-8") if path else data_files.read_text("workfront-features")
-    data: dict[str, Any] = YAML(typ="safe").load(text)
+    parsed = parse_yaml(text, str(path or "reconciler/data/workfront-features.yaml"))
+    if parsed.diagnostics or not isinstance(parsed.data, dict):  # a packaging error, not the user's
+        problems = "; ".join(f"{d.loc}: {d.summary}" for d in parsed.diagnostics) or "not a mapping"
+        raise RuntimeError(f"the Workfront feature matrix is unreadable: {problems}")
+    data: dict[str, Any] = parsed.data
     return data
 
 
