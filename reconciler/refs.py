@@ -25,6 +25,7 @@ for which :func:`is_unresolved` is true.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -210,11 +211,16 @@ def _classify(body: str, raw: str, start: int, end: int) -> Token:
 
 def find_refs(value: str) -> list[AttrRef]:
     """All ``${kind.name.attr}`` references in ``value``, in order (escaped ``$${`` excluded)."""
-    return [
+    return list(_refs_in(value))
+
+
+@functools.lru_cache(maxsize=8192)  # loading, rules and the plan ask for the same strings many times
+def _refs_in(value: str) -> tuple[AttrRef, ...]:
+    return tuple(
         AttrRef(m.group("kind"), m.group("name"), m.group("attr"))
         for m in _SUBST_PATTERN.finditer(value)
         if m.group("esc") is None
-    ]
+    )
 
 
 def is_unresolved(value: object) -> bool:
@@ -222,7 +228,7 @@ def is_unresolved(value: object) -> bool:
 
     Kind validators use this to skip format checks until the referenced value is known.
     """
-    return isinstance(value, str) and "${" in value and bool(find_refs(value))
+    return isinstance(value, str) and "${" in value and bool(_refs_in(value))
 
 
 def _render(value: object) -> str:

@@ -20,6 +20,7 @@ from reconciler.config.diagnostics import ConfigError
 from reconciler.config.loader import LoadedConfig, load_config
 from reconciler.engine import BACKEND_ENV, WORKSPACE_ENV, DesiredResource, Provider, StateBackend, open_state
 from reconciler.kinds import REGISTRY, ProviderContext
+from reconciler.kinds.base import LINKS_KEY
 
 
 def state_dir(root: Path) -> Path:
@@ -78,16 +79,18 @@ def desired_resources(loaded: LoadedConfig) -> dict[str, DesiredResource]:
     for addr, decl in loaded.resources.items():
         kind = REGISTRY[decl.kind]
         implicit = kind.implicit_deps(addr, decl.data, data) if kind.implicit_deps else ()
+        injected = kind.inject_links(dict(decl.data))
         out[addr] = DesiredResource(
             address=addr,
             kind=decl.kind,
             name=decl.name,
-            data=kind.inject_links(dict(decl.data)),
+            data=injected,
             depends_on=set(decl.depends_on) | set(implicit),
             prevent_destroy=decl.lifecycle.prevent_destroy,
             moved_from=list(decl.moved_from),
             import_id=decl.import_id,
             allow_content_loss=decl.lifecycle.allow_content_loss,
+            has_refs=bool(decl.attr_refs) or LINKS_KEY in injected,
         )
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .diff import diff_attributes, normalise
+from .diff import diff_attributes, same_value
 from .model import SENSITIVE_MASK, UNKNOWN, Action, DriftItem, FieldChange, Observed, PlannedChange
 from .provider import Provider
 from .resolve import unresolved_paths
@@ -31,7 +31,7 @@ def detect_drift(addr: str, rec: StateRecord, obs: Observed | None) -> DriftItem
     changed = [
         FieldChange(k, v, obs.attributes.get(k))
         for k, v in sorted(rec.attributes.items())
-        if normalise(v) != normalise(obs.attributes.get(k))
+        if not same_value(v, obs.attributes.get(k))
     ]
     return DriftItem(addr, rec.kind, changed) if changed else None
 
@@ -170,16 +170,12 @@ def _decide_existing(
             if not c.sensitive
             and c.path not in unknown
             and c.path in rec.attributes
-            and _same(rec.attributes[c.path], want.get(c.path))
+            and same_value(rec.attributes[c.path], want.get(c.path))
         ]
         if drifted and len(drifted) == len([c for c in diffs if not c.sensitive]):
             pc.reason = "drift: changed outside this tool: " + ", ".join(drifted)
         else:
             pc.reason = "configuration changed"
-
-
-def _same(a: Any, b: Any) -> bool:
-    return bool(normalise(a) == normalise(b))
 
 
 def decide_orphan(

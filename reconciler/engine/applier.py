@@ -220,11 +220,12 @@ class _Apply:
     def spec_for(self, addr: str) -> Any:
         """The spec of ``addr`` with what is known now: the plan's parsed spec when resolving gives
         the same data as at plan time, else a new parse. Raises ActionFailed for an invalid spec."""
-        data = self.resolver.resolve(addr, self.result.desired[addr].data)
+        desired = self.result.desired[addr]
+        data = self.resolver.resolve(addr, desired.data, refs=desired.has_refs)
         if addr in self.result.specs and data == self.result.resolved.get(addr):
             return self.result.specs[addr]
         try:
-            return self.providers[self.result.desired[addr].kind].parse(addr, data)
+            return self.providers[desired.kind].parse(addr, data)
         except SpecError as exc:
             raise ActionFailed("invalid once references were resolved: " + "; ".join(exc.messages)) from None
 

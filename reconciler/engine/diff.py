@@ -11,9 +11,10 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from .model import UNKNOWN, FieldChange, Observed
+
+#: types ``normalise`` returns unchanged and compares with ``==`` (exact types: no subclasses)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def normalise(value: Any) -> Any:
@@ -31,6 +32,13 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """``normalise(a) == normalise(b)``, without normalising two equal scalars."""
+    if type(a) in _SCALARS and type(b) in _SCALARS:
+        return bool(a == b)
+    return bool(normalise(a) == normalise(b))
+
+
 def diff_attributes(
     desired: Mapping[str, Any],
     observed: Mapping[str, Any],
@@ -46,8 +54,10 @@ def diff_attributes(
     """
     out: list[FieldChange] = []
     for key in sorted(desired):
-        want = normalise(desired[key])
-        have = normalise(observed.get(key))
+        want, have = desired[key], observed.get(key)
+        if type(want) in _SCALARS and type(have) in _SCALARS and key not in unknown and want == have:
+            continue  # the common case: equal scalars (normalise keeps scalars as they are)
+        want, have = normalise(want), normalise(have)
         force = key in replace_fields
         if key in unknown:
             out.append(FieldChange(key, have, UNKNOWN, forces_replacement=force))
@@ -70,6 +80,8 @@ def _pretty_path(path: str) -> str:
 def _explain(before: Any, after: Any) -> str:
     """A short sentence for a reviewer: list items added/removed by value, keys by name, other
     changes by their path (``members[1].role``)."""
+    from deepdiff import DeepDiff  # imported when a change needs explaining (30 ms at start-up otherwise)
+
     dd = DeepDiff(before, after, ignore_order=False, verbose_level=1)
     parts = []
     for kind, label, by_value in (

@@ -58,6 +58,8 @@ class DesiredResource:
     references, attribute references, explicit ``depends_on``, a kind's implicit dependencies).
     ``import_id``: set by an ``import:`` block (or ``reconciler import``): the existing object this
     resource must adopt (``engine.imports.check_import``); the plan never creates it.
+    ``has_refs``: False when the loader found no ``${kind.name.attr}`` reference anywhere in
+    ``data`` (resolving it then gives ``data`` itself: plan and apply skip the walk).
     """
 
     address: str
@@ -69,6 +71,7 @@ class DesiredResource:
     moved_from: list[str] = field(default_factory=list)
     allow_content_loss: bool = False
     import_id: str | None = None
+    has_refs: bool = True
 
 
 @dataclass(repr=False)
@@ -264,7 +267,7 @@ def parse_wave(run: PlanRun, wave: list[str]) -> dict[str, list[RefreshItem[Any]
         kind, spec = run.kind_of(addr), None
         if res is not None:
             try:
-                spec = run.providers[kind].parse(addr, run.resolver.resolve(addr, res.data))
+                spec = run.providers[kind].parse(addr, run.resolver.resolve(addr, res.data, refs=res.has_refs))
             except SpecError as exc:
                 run.errors.extend((addr, m) for m in exc.messages)
                 continue

@@ -83,10 +83,12 @@ class Resolver:
             return rec.outputs[ref.attr]
         return Unknown(ref)
 
-    def resolve(self, address: str, data: dict[str, Any]) -> dict[str, Any]:
+    def resolve(self, address: str, data: dict[str, Any], *, refs: bool = True) -> dict[str, Any]:
         """``data`` (the desired data of ``address``) with every known reference substituted; the
-        result is kept, so resources that reference ``address`` see its resolved values."""
-        out: dict[str, Any] = resolve_data(data, self.lookup)
+        result is kept, so resources that reference ``address`` see its resolved values.
+        ``refs=False``: the caller knows ``data`` holds no reference (``DesiredResource.has_refs``);
+        ``data`` itself is kept and returned, not a copy (never mutated: callers copy first)."""
+        out: dict[str, Any] = resolve_data(data, self.lookup) if refs else data
         self.resolved[address] = out
         return out
 

@@ -8,6 +8,7 @@ folder's natural key, ...) groups by :func:`environment` instead of by connectio
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from reconciler.config.loader import LoadedConfig
@@ -16,6 +17,7 @@ from reconciler.config.loader import LoadedConfig
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text; asked once per folder, share, ...
 def normalise_url(url: str) -> str:
     """``url`` with the scheme and host lowercased, the scheme's default port and trailing slashes
     dropped: ``HTTPS://Author.Example.com:443/`` -> ``https://author.example.com``.

@@ -119,3 +119,25 @@ def test_thousand_writes_fast_on_both(backend: StateBackend) -> None:
     assert time.perf_counter() - start < 20  # benchmarks/RESULTS.md: about 0.1 s on the dev box
     assert backend.serial == 1000
     backend.close()
+
+
+def test_offline_read_hands_its_records_to_the_next_identical_read_only(tmp_path: Path) -> None:
+    """A plan decodes the state's records once: the offline rule's read, then the plan's under the
+    lock, reuse the decoded records only while the rows are exactly the same."""
+    from reconciler.engine.state import read_records_offline
+
+    store = StateStore(tmp_path / "state.db", key=b"k")
+    store.put(rec("folders.a", outputs={"path": "/a"}, attributes={"title": "A"}))
+    offline = read_records_offline(tmp_path / "state.db")
+    assert offline is not None and offline["folders.a"].attributes == {"title": "A"}
+    handed = store.records()
+    assert handed["folders.a"] is offline["folders.a"]  # decoded once
+    assert store.records()["folders.a"] is not offline["folders.a"]  # handed over once only
+
+    offline = read_records_offline(tmp_path / "state.db")
+    assert offline is not None
+    store.put(rec("folders.a", outputs={"path": "/a"}, attributes={"title": "B"}))  # a write in between
+    fresh = store.records()
+    assert fresh["folders.a"] is not offline["folders.a"]
+    assert fresh["folders.a"].attributes == {"title": "B"} and offline["folders.a"].attributes == {"title": "A"}
+    store.close()
