@@ -510,13 +510,14 @@ async def _plan(
     _check_addresses(ws, targets, "-target")
     _check_addresses(ws, replace, "-replace")
     return await make_plan(
-        {} if destroy else ws.desired,
+        ws.desired,
         ws.state,
         progress.providers(ws.providers) if progress is not None else ws.providers,
         config_digest=ws.loaded.digest,
         targets=targets,
         force_replace=replace,
         refresh_only=refresh_only,
+        destroy=destroy,
     )
 
 

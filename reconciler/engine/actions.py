@@ -178,33 +178,39 @@ def _decide_existing(
             pc.reason = "configuration changed"
 
 
+#: why a resource only in state leaves it (``decide_orphan``'s ``leaving``)
+REMOVED = "removed from the configuration"
+DESTROY_REQUESTED = "destroy requested (plan -destroy)"
+
+
 def decide_orphan(
-    addr: str, rec: StateRecord, provider: Provider[Any], obs: Observed | None, errors: Errors
+    addr: str, rec: StateRecord, provider: Provider[Any], obs: Observed | None, errors: Errors,
+    *, leaving: str = REMOVED,
 ) -> PlannedChange | None:
-    """Delete or forget a resource that left the configuration; None (and an error) when
+    """Delete or forget a resource that leaves the state's management (``leaving``: why, the start
+    of every reason: ``REMOVED`` or ``DESTROY_REQUESTED``); None (and an error) when
     ``prevent_destroy`` keeps it."""
     pc = PlannedChange(address=addr, kind=rec.kind, action=Action.DELETE, before=obs.attributes if obs else None)
     if not rec.managed:
         pc.action = Action.FORGET
-        pc.reason = "removed from the configuration; not created by this tool, so only forgotten (left in place)"
+        pc.reason = f"{leaving}; not created by this tool, so only forgotten (left in place)"
         note = provider.forget_note(rec) if obs is not None else None
         if note:
             pc.notes.append(note)
         return pc
     if obs is None:
         pc.action = Action.FORGET
-        pc.reason = "removed from the configuration and already gone"
+        pc.reason = f"{leaving} and already gone"
         return pc
     if rec.prevent_destroy:
-        errors.append(
-            (
-                addr,
-                "removed from the configuration, but lifecycle.prevent_destroy is set (kept in state);"
-                " put it back, or set prevent_destroy: false and apply before removing it",
-            )
+        fix = (
+            "set prevent_destroy: false and apply before destroying it"
+            if leaving == DESTROY_REQUESTED
+            else "put it back, or set prevent_destroy: false and apply before removing it"
         )
+        errors.append((addr, f"{leaving}, but lifecycle.prevent_destroy is set (kept in state); {fix}"))
         return None
-    pc.reason = "removed from the configuration"
+    pc.reason = leaving
     note = provider.destroy_note(rec)
     if note:
         pc.notes.append(note)

@@ -37,7 +37,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import PENDING_ACTIONS, decide_desired, decide_orphan, detect_drift
+from .actions import DESTROY_REQUESTED, PENDING_ACTIONS, REMOVED, decide_desired, decide_orphan, detect_drift
 from .errors import PlanError, SpecError
 from .graph import DependencyGraph
 from .imports import check_import
@@ -124,6 +124,7 @@ class PlanRun:
     waves: list[list[str]]
     scope: set[str] | None
     force_replace: Collection[str] = ()
+    leaving: str = REMOVED  # why a resource only in state leaves (``decide_orphan``)
     resolver: Resolver = field(init=False)
     specs: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, Observed | None] = field(default_factory=dict)
@@ -322,7 +323,7 @@ def decide_wave(run: PlanRun, wave: list[str]) -> None:
             )  # fmt: skip
             _collect_notes(run, addr, provider.notes(addr, run.specs[addr], obs))
         else:
-            change = decide_orphan(addr, run.records[addr], provider, obs, run.errors)
+            change = decide_orphan(addr, run.records[addr], provider, obs, run.errors, leaving=run.leaving)
         if change is None:
             continue
         import_id = run.desired[addr].import_id if addr in run.desired else None
@@ -428,18 +429,24 @@ async def make_plan(
     force_replace: Collection[str] = (),
     concurrency: int = 10,
     refresh_only: bool = False,
+    destroy: bool = False,
 ) -> PlanResult:
     """Refresh every resource and compute the plan (the steps of the module docstring).
 
     ``targets``: limit the plan to these addresses and what they depend on. ``force_replace``:
     addresses to replace even if unchanged. ``concurrency``: bulk refreshes at once.
     ``refresh_only``: plan no action, only report drift (changes made outside this tool since the
-    last apply; accept them with ``accept_drift``). Raises CycleError on a dependency cycle and
+    last apply; accept them with ``accept_drift``). ``destroy``: plan as if ``desired`` were empty
+    (``plan -destroy``): every resource in state leaves, and the reasons say a destroy was asked
+    for. Raises CycleError on a dependency cycle and
     PlanError with every problem found (invalid specs once resolved, provider notes of severity
     ``error``, ``prevent_destroy`` violations). Provider/client exceptions during refresh propagate.
     """
+    if destroy:
+        desired = {}
     run = PlanRun.start(desired, state, providers, targets)
     run.force_replace = force_replace
+    run.leaving = DESTROY_REQUESTED if destroy else REMOVED
     sem = asyncio.Semaphore(concurrency)
     shared: dict[Any, Any] = {}
     try:

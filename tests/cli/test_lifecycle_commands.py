@@ -48,6 +48,8 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     assert "  - users.jane" in plan.output  # created by this tool
     assert "to create" in plan.output and "0 to create" in plan.output
     assert "deleted outside the reconciler" not in plan.output  # the org is read through its record
+    assert "destroy requested (plan -destroy)" in plan.output
+    assert "removed from the configuration" not in plan.output  # it is still declared
     assert cli("state", "list", "-c", quickstart).output.strip()  # plan changed nothing
     assert cli("plan", "-destroy", "-target=folders.mc-demo", quickstart).exit_code == 1
 
