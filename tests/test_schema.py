@@ -41,14 +41,14 @@ def test_every_packaged_data_file_is_declared() -> None:
 def test_schema_command_prints_the_packaged_schema(which: str) -> None:
     result = CliRunner().invoke(main, ["schema", which])
     assert result.exit_code == 0, result.output
-    printed = json.loads(result.output)
+    printed = json.loads(result.stdout)
     assert printed == json.loads(data.read_text(which))
     jsonschema.Draft202012Validator.check_schema(printed)
 
 
 def test_schema_command_defaults_to_config_and_refuses_unknown() -> None:
     runner = CliRunner()
-    assert json.loads(runner.invoke(main, ["schema"]).output)["title"] == json.loads(data.read_text("config"))["title"]
+    assert json.loads(runner.invoke(main, ["schema"]).stdout)["title"] == json.loads(data.read_text("config"))["title"]
     bad = runner.invoke(main, ["schema", "state"])
     assert bad.exit_code == 2 and "'state' is not one of 'config', 'plan'" in bad.output
 

@@ -64,7 +64,7 @@ def test_import_of_a_differing_object_writes_nothing_and_the_next_plan_shows_the
     assert "differs from the object (title)" in done.output and "shows the update" in done.output
     assert 'title               = "Old title"' in _state(quickstart, cli, "folders.campaigns")
     plan = cli("plan", "--format", "json", quickstart)
-    changes = {c["address"]: c["actions"] for c in json.loads(plan.output)["resource_changes"]}
+    changes = {c["address"]: c["actions"] for c in json.loads(plan.stdout)["resource_changes"]}
     assert changes == {"folders.campaigns": ["update"]}
 
 
@@ -96,7 +96,7 @@ def test_an_import_block_adopts_at_plan_time_and_never_creates(quickstart: Path,
     assert "/content/dam/campaigns" not in _nodes(quickstart)
     _clickops_folder(quickstart)
     plan = cli("plan", "--format", "json", quickstart)
-    doc = json.loads(plan.output)
+    doc = json.loads(plan.stdout)
     assert [(c["address"], c["actions"]) for c in doc["resource_changes"]] == [("folders.campaigns", ["adopt"])]
     assert cli("apply", "--auto-approve", quickstart).exit_code == 0
     assert "managed             = false" in _state(quickstart, cli, "folders.campaigns")

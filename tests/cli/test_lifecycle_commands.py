@@ -12,7 +12,7 @@ from tests.helpers import Run
 def test_version(cli: Run) -> None:
     out = cli("version")
     assert out.exit_code == 0 and out.output.startswith(f"reconciler v{__version__}\n")
-    doc = json.loads(cli("version", "-json").output)
+    doc = json.loads(cli("version", "-json").stdout)
     assert doc["reconciler_version"] == __version__ and doc["plan_format_version"] == "1.0"
     assert set(doc) == {"reconciler_version", "platform", "python_version", "plan_format_version"}
 
@@ -24,14 +24,14 @@ def test_output(quickstart: Path, cli: Run) -> None:
     assert key.exit_code == 0
     assert key.output.startswith("-----BEGIN CERTIFICATE-----\n")
     assert key.output.endswith("-----END CERTIFICATE-----\n")
-    one = json.loads(cli("output", "-json", "-c", quickstart, "cloud_configs.assets-sync").output)
+    one = json.loads(cli("output", "-json", "-c", quickstart, "cloud_configs.assets-sync").stdout)
     assert one["path"] == "/etc/cloudservices/marketingcloud/assets-sync" and one["public_key"].startswith("-----")
-    every = json.loads(cli("output", "-json", "-c", quickstart).output)
+    every = json.loads(cli("output", "-json", "-c", quickstart).stdout)
     assert every["cloud_configs.assets-sync"] == one and "folders.mc-demo" in every
     text = cli("output", "-c", quickstart).output
     assert 'folders.mc-demo.path = "/content/dam/mc-demo"' in text
     assert 'cloud_configs.assets-sync.public_key = "-----BEGIN CERTIFICATE----- ..."' in text
-    assert json.loads(cli("output", "-json", "-c", quickstart, "folders.mc-demo.path").output) == "/content/dam/mc-demo"
+    assert json.loads(cli("output", "-json", "-c", quickstart, "folders.mc-demo.path").stdout) == "/content/dam/mc-demo"
     bad_attr = cli("output", "-c", quickstart, "cloud_configs.assets-sync.nope")
     assert bad_attr.exit_code == 1 and "has no output 'nope'" in bad_attr.output
     assert "outputs of cloud_configs.assets-sync: connection, name, path, public_key" in bad_attr.output

@@ -21,14 +21,14 @@ def test_sandbox_info_lists_the_seeded_world(cli: Run) -> None:
     assert "Spring Launch" in text and "sandbox-workfront-api-key" in text and "admin/admin" in text
     for service in REGISTRY.values():
         assert f"sandbox://{service.name}" in text and f"port {service.port}" in text
-    doc = json.loads(cli("sandbox", "info", "-json").output)
+    doc = json.loads(cli("sandbox", "info", "-json").stdout)
     assert doc["client"]["client_id"] == SEED["reconciler_credential"]["client_id"]
     assert {"name": "Spring Launch", "portfolio": "Spring Campaigns", "program": "Launch 2026"} in doc["workfront"]["projects"]
     assert [s["port"] for s in doc["services"]] == [s.port for s in REGISTRY.values()]
 
 
 def test_the_quickstart_uses_what_sandbox_info_lists(quickstart: Path, cli: Run) -> None:
-    info = json.loads(cli("sandbox", "info", "-json").output)
+    info = json.loads(cli("sandbox", "info", "-json").stdout)
     main = (quickstart / "main.yaml").read_text()
     assert info["client"]["client_id"] in main and info["orgs"][0]["ims_org_id"] in main
 

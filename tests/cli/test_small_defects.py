@@ -53,8 +53,8 @@ def test_drift_accept_does_not_tell_to_run_itself(quickstart: Path, cli: Run) ->
 
 def test_show_json_format_version_is_the_plans(quickstart: Path, cli: Run) -> None:
     assert cli("apply", "-auto-approve", quickstart).exit_code == 0
-    state = json.loads(cli("show", "-json", "-c", quickstart).output)
-    plan = json.loads(cli("plan", "-json", quickstart).output)
+    state = json.loads(cli("show", "-json", "-c", quickstart).stdout)
+    plan = json.loads(cli("plan", "-json", quickstart).stdout)
     assert state["format_version"] == plan["format_version"] == "1.0"
 
 

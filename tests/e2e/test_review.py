@@ -15,9 +15,9 @@ PLAN_SCHEMA = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
 
 def test_plan_json_validates_against_the_schema(quickstart: Path, cli: Run, tmp_path: Path) -> None:
     first = cli("plan", "-json", quickstart, "-out", tmp_path / "saved.plan")
-    doc = json.loads(first.output)
+    doc = json.loads(first.stdout)
     jsonschema.validate(doc, PLAN_SCHEMA)
-    shown = json.loads(cli("show", "-json", tmp_path / "saved.plan").output)
+    shown = json.loads(cli("show", "-json", tmp_path / "saved.plan").stdout)
     jsonschema.validate(shown, PLAN_SCHEMA)
     assert shown == doc
     assert doc["summary"]["create"] >= 4 and doc["summary"]["has_changes"]
@@ -27,9 +27,9 @@ def test_plan_json_validates_against_the_schema(quickstart: Path, cli: Run, tmp_
     edit_in_aem(quickstart / ".reconciler" / "sandbox.db", "/content/dam/mc-demo/jcr:content", **{"jcr:title": "Edited"})
     main = quickstart / "main.yaml"
     main.write_text(main.read_text().replace("title: Assets sync", "title: Assets sync v2"))
-    second = json.loads(cli("plan", "--format", "json", quickstart).output)
+    second = json.loads(cli("plan", "--format", "json", quickstart).stdout)
     jsonschema.validate(second, PLAN_SCHEMA)
-    refresh = json.loads(cli("plan", "-json", "--refresh-only", quickstart).output)
+    refresh = json.loads(cli("plan", "-json", "--refresh-only", quickstart).stdout)
     jsonschema.validate(refresh, PLAN_SCHEMA)
     assert refresh["refresh_only"] and refresh["resource_changes"] == []
 
@@ -48,7 +48,7 @@ def test_drift_made_in_the_sandbox_is_reported_as_drift(quickstart: Path, cli: R
     assert drift_at < action_at
     assert '~ tenant_url = "https://acme.experiencecloud.adobe.com" -> "https://other.experiencecloud.adobe.com"' in plan.output
 
-    doc = json.loads(cli("plan", "-json", quickstart).output)
+    doc = json.loads(cli("plan", "-json", quickstart).stdout)
     (change,) = doc["resource_changes"]
     assert change["drift"] is True and change["reason"].startswith("drift")
     assert [d["address"] for d in doc["resource_drift"]] == ["cloud_configs.assets-sync"]

@@ -42,7 +42,7 @@ def test_renamed_key_with_the_same_path_is_a_move_not_a_delete(quickstart: Path,
     assert "/content/dam/mc-demo" in nodes  # the folder (and its assets) are still there
     again = cli("plan", "--detailed-exitcode", quickstart)
     assert again.exit_code == 0 and "No changes." in again.output, again.output
-    state = json.loads(cli("state", "pull", "-c", quickstart).output)
+    state = json.loads(cli("state", "pull", "-c", quickstart).stdout)
     addrs = {r["address"]: r for r in state["resources"]}
     assert "folders.mc-demo" not in addrs and addrs["folders.demo"]["managed"] is True
 
@@ -107,13 +107,13 @@ def test_adopting_a_folder_with_another_title_is_an_update_and_then_no_drift(qui
     _applied(quickstart, cli)
     again = cli("plan", "--detailed-exitcode", quickstart)
     assert again.exit_code == 0 and "No changes." in again.output, again.output
-    state = json.loads(cli("state", "pull", "-c", quickstart).output)
+    state = json.loads(cli("state", "pull", "-c", quickstart).stdout)
     (folder,) = [r for r in state["resources"] if r["address"] == "folders.mc-demo"]
     assert folder["managed"] is False  # adopted: never deleted by this tool
 
 
 def _managed(cli: Run, path: Path) -> dict[str, bool]:
-    state = json.loads(cli("state", "pull", "-c", path).output)
+    state = json.loads(cli("state", "pull", "-c", path).stdout)
     return {r["address"]: r["managed"] for r in state["resources"]}
 
 
@@ -222,7 +222,7 @@ def test_editing_an_applications_title_and_description_updates_the_console_proje
     _applied(quickstart, cli)
     again = cli("plan", "--detailed-exitcode", quickstart)
     assert again.exit_code == 0 and "No changes." in again.output, again.output
-    state = json.loads(cli("state", "pull", "-c", quickstart).output)
+    state = json.loads(cli("state", "pull", "-c", quickstart).stdout)
     (app,) = [r for r in state["resources"] if r["address"] == "applications.assets-sync"]
     assert app["attributes"]["title"] == "AEM Assets sync (prod)" and app["attributes"]["description"] == "Sync"
 

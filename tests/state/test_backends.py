@@ -86,7 +86,7 @@ def test_pull_push_refusals(pg_url: str, tmp_path: Path, cli, monkeypatch: pytes
     st.put(rec("folders.a"))
     pulled = cli("state", "pull", "-c", tmp_path)
     assert pulled.exit_code == 0, pulled.output
-    doc = json.loads(pulled.output)
+    doc = json.loads(pulled.stdout)
     assert doc["serial"] == 1 and doc["resources"][0]["address"] == "folders.a"
     st.put(rec("folders.b"))  # the state moved on: the pulled copy is older
     (tmp_path / "old.json").write_text(json.dumps(doc))
@@ -106,7 +106,7 @@ def test_backend_block_in_the_configuration(pg_url: str, tmp_path: Path, cli, mo
     monkeypatch.setenv("STATE_DB", pg_url)
     monkeypatch.setenv("RECONCILER_SECRET_KEY", "k")
     assert cli("apply", tmp_path, "--auto-approve").exit_code == 0
-    doc = json.loads(cli("state", "pull", "-c", tmp_path).output)
+    doc = json.loads(cli("state", "pull", "-c", tmp_path).stdout)
     assert doc["backend"].endswith("#prod") and not (tmp_path / ".reconciler" / "state.db").exists()
 
 

@@ -52,7 +52,7 @@ def test_pull_prints_intents_and_push_writes_them(tmp_path: Path, cli: Run, key:
     st.close()
     pulled = cli("state", "pull", "-c", src)
     assert pulled.exit_code == 0, pulled.output
-    doc = json.loads(pulled.output)
+    doc = json.loads(pulled.stdout)
     assert doc["intents"] == [{"address": "folders.y", "kind": "folders", "natural_key": "author:/content/dam/y"}]
     (tmp_path / "s.json").write_text(pulled.output)
     pushed = cli("state", "push", tmp_path / "s.json", "-c", dst)
@@ -111,6 +111,6 @@ def test_an_interrupted_create_is_managed_after_the_state_was_pulled_and_pushed(
     assert cli("state", "push", tmp_path / "s.json", "-c", work).exit_code == 0
     applied = cli("apply", "--auto-approve", work)
     assert applied.exit_code == 0, applied.output
-    doc = json.loads(cli("state", "pull", "-c", work).output)
+    doc = json.loads(cli("state", "pull", "-c", work).stdout)
     (kept,) = doc["resources"]
     assert kept["managed"] is True and doc["intents"] == []
