@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,6 +49,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.refs import AttrRef, RefTo, is_unresolved
 
 from ._entry import Entry, Path_, Registry, describe, dotted, leaves, where
+from ._types import model_fields_by_key
 from .connections import CONNECTION_MODELS, AdobeConnection, AemConnection, Connection, WorkfrontConnection
 from .diagnostics import ConfigError, Diagnostic, SourceLoc, did_you_mean
 from .discovery import find_files, read_files
@@ -204,6 +205,8 @@ def load_config(
 _ConnectionModel = type[AemConnection | AdobeConnection | WorkfrontConnection]
 
 
+#: every field a connection of some type has (a dedented one is found by its name)
+_CONNECTION_KEYS = frozenset(key for model in CONNECTION_MODELS.values() for key in model_fields_by_key(model))
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-(.*?))?\}")
 
 
@@ -224,6 +227,8 @@ class _Loader:
         top_keys = ["version", "backend", "connections", *META_SECTIONS, *self.kinds] if path.is_dir() else None
         files, digest = read_files(found, self.findings, top_keys=top_keys)
         registry = collect(files, self.kinds, self.findings, require_version=top_keys is None)
+        self._dedented_fields(registry.connections, lambda _e: _CONNECTION_KEYS)
+        self._dedented_fields(registry.resources, lambda e: set(model_fields_by_key(self.kinds[e.section].model)))
         for entry in [*registry.connections.values(), *registry.resources.values()]:
             entry.data = self.interpolator.entry(entry)
         refs = RefChecker(self.kinds, registry, self.findings)
@@ -248,6 +253,36 @@ class _Loader:
             warnings=diags,
             backend=backend,
         )
+
+    def _dedented_fields(self, entries: dict[str, Entry], fields_of: Callable[[Entry], Collection[str]]) -> None:
+        """An entry whose name is a field of the entry above it (same file and section) and whose
+        value is not a mapping is that field indented too little (``url:`` at the level of the
+        connection names): one error there, and the field is read as the entry's above, so that
+        one does not also miss it. ``entries`` is changed in place (file order)."""
+        above: dict[tuple[str, str], Entry] = {}
+        for key, entry in list(entries.items()):
+            place = (entry.file.display, entry.section)
+            prev = above.get(place)
+            if isinstance(entry.raw, dict) or entry.raw is None:
+                above[place] = entry
+                continue
+            if prev is None or not isinstance(prev.raw, dict) or entry.name in prev.raw:
+                continue
+            if entry.name not in fields_of(prev):
+                continue
+            what = "connection" if entry.section == "connections" else "resource"
+            under = prev.file.locs_under(prev.base)
+            cols = [under[(k,)][0].col for k in prev.raw if (k,) in under]
+            column = f"column {cols[0]}" if cols else "the column of its other fields"
+            self.findings.error(
+                f"'{entry.name}' is indented as a {what} of its own, but it is a field of {prev.address}",
+                entry.key_loc,
+                detail=f"{prev.address} starts at {prev.key_loc}",
+                address=prev.address,
+                hint=f"indent '{entry.name}' under {prev.name!r}, at {column} like its other fields",
+            )
+            prev.raw = {**prev.raw, entry.name: entry.raw}
+            del entries[key]
 
     def _moves(self, registry: Registry, resources: Mapping[str, ResourceDecl]) -> None:
         """Check each ``moved:`` block (``to`` declared, ``from`` a valid address of the same kind that

@@ -105,3 +105,34 @@ def test_bad_indentation_says_which_lines_disagree(write: Writer, text: str, hin
     diags = _diags(write("main.yaml", text))
     assert len(diags) == 1 and diags[0].summary.startswith("YAML syntax error")
     assert diags[0].hint == hint
+
+
+def test_a_field_indented_as_an_entry_of_its_own_is_one_error_at_that_field(write: Writer, tmp_path: Path) -> None:
+    """``url:`` written at the level of the connection names is the connection's field indented too
+    little: one error there, and the connection above does not also miss its url."""
+    write("main.yaml", """\
+        version: 1
+        connections:
+          aem:
+            type: aem
+            username: admin
+            password: ${env:AEM_PASSWORD:-admin}
+          url: sandbox://aem
+        folders:
+          f:
+            path: /content/dam/f
+          title: F
+        """)
+    diags = [d for d in _diags(tmp_path) if d.severity == "error"]
+    assert [(d.summary, d.loc.line if d.loc else None) for d in diags] == [
+        ("'url' is indented as a connection of its own, but it is a field of connections.aem", 7),
+        ("'title' is indented as a resource of its own, but it is a field of folders.f", 11),
+    ]
+    assert diags[0].hint == "indent 'url' under 'aem', at column 5 like its other fields"
+    assert "connections.aem starts at" in diags[0].detail and ":3:3" in diags[0].detail
+
+
+def test_an_entry_named_like_a_field_but_declared_as_a_mapping_is_an_entry(write: Writer, tmp_path: Path) -> None:
+    write("main.yaml", "version: 1\n" + CONNECTIONS_YAML + "folders:\n  f:\n    path: /p\n  title:\n    path: /t\n")
+    loaded = load_config(tmp_path, kinds=TOY_KINDS, environ={})
+    assert sorted(loaded.resources) == ["folders.f", "folders.title"]
