@@ -348,6 +348,67 @@ def _collect_notes(run: PlanRun, addr: str, notes: list[Note]) -> None:
             run.warnings.append(Note("warning", f"{addr}: {note.summary}", note.detail))
 
 
+def contained_changes(run: PlanRun) -> None:
+    """Step 2e: what deleting or replacing an object deletes with it (``Provider.holds_subtree``:
+    an AEM folder's subfolders and the shares on them, by ``Provider.location``). A declared
+    resource inside an object that is replaced is replaced too (it is made again once its holder
+    is, which it now waits for); inside an object that is deleted, it is an error (it would be
+    deleted although the configuration keeps it)."""
+    holders: dict[tuple[str, str], str] = {}
+    for addr, change in run.changes.items():
+        provider = run.providers[change.kind]
+        if not provider.holds_subtree or change.keeps_previous:
+            continue
+        if change.action not in (Action.REPLACE, Action.DELETE):
+            continue
+        rec = run.records.get(addr)  # what is deleted: the recorded object, else the one found
+        where = provider.location(None, rec) if rec is not None else provider.location(run.specs.get(addr), None)
+        if where is not None:
+            holders[where] = addr
+    if not holders:
+        return
+    for addr, change in run.changes.items():
+        if addr not in run.desired or addr not in run.specs:
+            continue
+        where = run.providers[change.kind].location(run.specs[addr], None)
+        holder = _holder_of(holders, where, addr) if where is not None else None
+        if holder is not None:
+            _goes_with(run, addr, change, holder, where[1] if where else "")
+
+
+def _holder_of(holders: Mapping[tuple[str, str], str], where: tuple[str, str], addr: str) -> str | None:
+    """The address in ``holders`` at ``where`` or at one of its ancestors (not ``addr`` itself)."""
+    space, path = where
+    while path:
+        found = holders.get((space, path))
+        if found is not None and found != addr:
+            return found
+        path = path.rsplit("/", 1)[0]
+    return None
+
+
+def _goes_with(run: PlanRun, addr: str, change: PlannedChange, holder: str, path: str) -> None:
+    held = run.changes[holder]
+    if held.action == Action.DELETE:
+        run.errors.append((
+            addr,
+            f"{holder} is deleted ({held.reason}), and {addr} is inside it ({path}): deleting {holder} would"
+            f" delete {addr} too; remove {addr} from the configuration as well, or keep {holder}",
+        ))  # fmt: skip
+        return
+    if addr in run.graph.all_dependencies([holder]):  # an edge back would be a cycle
+        run.errors.append((addr, f"{addr} is inside {holder}, which is replaced, but {holder} depends on it"))
+        return
+    run.graph.add_edge(addr, holder)  # made again only once its holder is
+    if holder not in change.waits_for:
+        change.waits_for = sorted({*change.waits_for, holder})
+    if change.action in (Action.NOOP, Action.UPDATE, Action.ADOPT):
+        change.action = Action.REPLACE
+        change.keeps_previous = False
+        change.reason = f"{holder} is replaced, which deletes this object with it ({path}); made again after it"
+        run.resolver.pending.add(addr)
+
+
 async def count_content_loss(run: PlanRun, sem: asyncio.Semaphore) -> None:
     """Step 3b: for every delete and replacement (of an object this tool deletes), how much user
     content it destroys (``Provider.content_loss``), as ``content_loss`` and a note."""
@@ -455,6 +516,7 @@ async def make_plan(
             await refresh_wave(run, parse_wave(run, wave), sem)
             drift_wave(run, wave)
             decide_wave(run, wave)
+        contained_changes(run)
         if run.errors:
             raise PlanError(run.errors)
         await count_content_loss(run, sem)

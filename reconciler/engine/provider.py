@@ -61,7 +61,8 @@ class Provider(ABC, Generic[SpecT]):
 
     Class attributes: ``kind`` (section name, e.g. ``folders``); ``read_only`` (never created or
     deleted: verified and read, like ``orgs``); ``replace_fields`` (attributes that cannot change in
-    place); ``adopt_timeout_s`` (how long apply waits for an object another resource creates);
+    place); ``holds_subtree`` (deleting the object deletes what lives below it, see ``location``);
+    ``adopt_timeout_s`` (how long apply waits for an object another resource creates);
     ``content_unit`` (what ``content_loss`` counts, singular: ``asset``).
     Errors: raise ``SpecError`` from ``parse``, ``TemporaryError`` from a write that may succeed
     later (the applier retries it), anything else for a permanent failure (see ``errors``).
@@ -72,6 +73,9 @@ class Provider(ABC, Generic[SpecT]):
     read_only: bool = False
     replace_fields: frozenset[str] = frozenset()
     adopt_timeout_s: float = 10.0
+    #: deleting this kind's object deletes every object whose ``location`` is at or below its own
+    #: (an AEM folder: its subfolders and the shares on them)
+    holds_subtree: bool = False
 
     # -- pure, no network ---------------------------------------------------------------------
     @abstractmethod
@@ -112,6 +116,14 @@ class Provider(ABC, Generic[SpecT]):
     def change_notes(self, address: str, spec: SpecT, observed: Observed | None) -> list[str]:
         """Sentences a reviewer must read when this resource changes (e.g. ownership rules)."""
         return []
+
+    def location(self, spec: SpecT | None, record: StateRecord | None) -> tuple[str, str] | None:
+        """Where the object lives, as ``(space, path)`` with a ``/``-separated ``path`` (an AEM
+        connection name and a JCR path): from ``spec`` when the resource is declared, else from its
+        state ``record``; None (the default) when it lives in nothing another resource manages, or
+        the place is not known yet. With ``holds_subtree``, the planner sees what deleting or
+        replacing an object deletes with it (``engine.planner.contained_changes``)."""
+        return None
 
     def destroy_note(self, record: StateRecord) -> str | None:
         """What deleting this object also destroys, for the plan (e.g. a folder's assets)."""

@@ -84,6 +84,7 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
     content_unit = "asset"
     # a path change is a move (Sling :operation=move keeps the assets), not a replacement
     replace_fields = frozenset({"ordered"})
+    holds_subtree = True  # Sling's :operation=delete removes the node's whole subtree
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
@@ -91,6 +92,13 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         self._ancestors: SharedReads[tuple[str, str], bool] = SharedReads()
         # apply's look-ups of folders to create: one listing per AEM connection, kept current
         self._live: SharedListing[str, dict[str, Any]] = SharedListing(lambda hit: hit_path(hit) or "")
+
+    def location(self, spec: Parsed[FolderSpec] | None, record: StateRecord | None) -> tuple[str, str] | None:
+        if spec is not None:
+            return (spec.model.connection, spec.model.path) if spec.model.path else None
+        if record is not None and "connection" in record.outputs:
+            return str(record.outputs["connection"]), record.remote_id
+        return None
 
     def parse(self, address: str, data: Any) -> Parsed[FolderSpec]:
         parsed = parse_model(FolderSpec, address, data)

@@ -197,6 +197,16 @@ class ShareProvider(KindProvider[Parsed[ShareSpec]]):
             out["cloud_config"] = spec.link("cloud_config_path")
         return out
 
+    def location(self, spec: Parsed[ShareSpec] | None, record: StateRecord | None) -> tuple[str, str] | None:
+        """A share lives on its folder: deleting the folder stops the share."""
+        if spec is not None:
+            if not spec.known("connection", "folder_path"):
+                return None
+            return str(spec.link("connection")), str(spec.link("folder_path"))
+        if record is not None and {"connection", "path"} <= set(record.outputs):
+            return str(record.outputs["connection"]), str(record.outputs["path"])
+        return None
+
     def identity(self, spec: Parsed[ShareSpec]) -> str:
         return f"folders.{spec.model.folder} -> {spec.model.target}"
 

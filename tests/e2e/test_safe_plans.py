@@ -309,7 +309,48 @@ def test_replacing_a_folder_keeps_its_known_path_in_the_shares_that_reference_it
     assert out.exit_code == 0, out.output
     assert "folders.mc-demo must be REPLACED" in out.output
     assert "(known after apply)" not in out.output and "${" not in out.output, out.output
-    assert "shares.mc-demo-experience-cloud must be REPLACED" not in out.output
+    # the shares go with the folder (deleting it stops them): replaced for that reason, not for a value
+    assert "shares.mc-demo-experience-cloud must be REPLACED" in out.output
+    assert "folders.mc-demo is replaced, which deletes this object with it (/content/dam/mc-demo)" in out.output
+
+
+def test_replacing_a_folder_replaces_the_shares_and_subfolders_that_go_with_it(quickstart: Path, cli: Run) -> None:
+    """Deleting a folder deletes its subtree: the plan says so, apply makes them again, and the next
+    plan finds nothing deleted outside this tool."""
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace(
+        "folders:\n", "folders:\n  inner:\n    connection: author\n    path: /content/dam/mc-demo/inner\n", 1))
+    _applied(quickstart, cli)
+    plan = cli("plan", "-replace=folders.mc-demo", "-json", quickstart)
+    assert plan.exit_code == 0, plan.output
+    actions = {c["address"]: c["actions"] for c in json.loads(plan.stdout)["resource_changes"]}
+    assert actions == {
+        "folders.mc-demo": ["delete", "create"],
+        "folders.inner": ["delete", "create"],
+        "shares.mc-demo-experience-cloud": ["delete", "create"],
+        "shares.mc-demo-creative-cloud": ["delete", "create"],
+    }, actions
+    done = cli("apply", "-replace=folders.mc-demo", "-auto-approve", "--allow-content-loss", quickstart)
+    assert done.exit_code == 0, done.output
+    again = cli("plan", "-detailed-exitcode", quickstart)
+    assert again.exit_code == 0 and "No changes." in again.output, again.output
+    assert "deleted outside" not in again.output
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert "/content/dam/mc-demo/inner" in nodes
+
+
+def test_removing_a_folder_that_holds_a_declared_folder_is_an_error(quickstart: Path, cli: Run) -> None:
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    outer = "folders:\n  outer:\n    connection: author\n  inner:\n    connection: author\n    path: /content/dam/outer/in\n"
+    main.write_text(text.replace("folders:\n", outer, 1))
+    _applied(quickstart, cli)
+    main.write_text(text.replace("folders:\n", "folders:\n  inner:\n    connection: author\n    path: /content/dam/outer/in\n", 1))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 1
+    assert "folders.outer is deleted (removed from the configuration), and folders.inner is inside it" in out.output
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert "/content/dam/outer/in" in nodes
 
 
 def test_replacing_a_folder_keeps_the_linked_folders_that_name_its_path(tmp_path: Path, cli: Run) -> None:
