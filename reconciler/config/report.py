@@ -4,11 +4,16 @@
 :class:`Findings` collects every diagnostic of one load together with the *sensitive* values seen
 on the way (values from ``${env:}``/``${file:}``, values of secret fields, values shaped like
 credentials); :meth:`Findings.finish` replaces each of them by ``(sensitive)`` in every
-diagnostic and sorts the diagnostics by file order, line and column.
+diagnostic and sorts the diagnostics by file order, line and column. One mistake is one error:
+it also records the values already in error (:meth:`Findings.value_failed`) and the errors that
+leave entries undeclared (:meth:`Findings.may_declare`, unparsed files), which keep knock-on
+errors out.
 
 :class:`ValidationReport` turns a spec model's ``ValidationError`` into diagnostics (missing
-field, unknown key with a did-you-mean, invalid value with what was expected), and adds the two
-checks pydantic does not make: YAML 1.2 strict booleans and secrets written in clear.
+field, unknown key with a did-you-mean, a value not among a ``Literal``/enum's choices with the
+allowed ones and a did-you-mean, other invalid values with what was expected), and adds the two
+checks pydantic does not make: YAML 1.2 strict booleans (pydantic's own error for such a value is
+then left out) and secrets written in clear.
 """
 
 from __future__ import annotations
