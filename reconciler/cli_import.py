@@ -52,12 +52,14 @@ def import_command(address: str, import_id: str, config: Path, lock: bool, lock_
         _print_warnings(ws)
         if address not in ws.desired:
             _not_declared(ws, address, import_id, _run(lambda: _suggested_block(ws, address, import_id)))
-        ws.desired[address].import_id = import_id
+        # the plan looks the object up by the declaration's natural key; the id is checked here, with
+        # messages for the command line (an import: block's are the engine's, engine.imports)
+        ws.desired[address].import_id = None
 
         async def go() -> tuple[Any, str]:
             try:
                 with _state_lock(ws, "import", lock, lock_timeout):
-                    return _record(ws, await _plan(ws, (address,), ()), address)
+                    return _record(ws, await _plan(ws, (address,), ()), address, import_id)
             finally:
                 await ws.aclose()
 
@@ -74,15 +76,22 @@ def import_command(address: str, import_id: str, config: Path, lock: bool, lock_
         )
 
 
-def _record(ws: Any, result: Any, address: str) -> tuple[Any, str]:
+def _record(ws: Any, result: Any, address: str, import_id: str) -> tuple[Any, str]:
     """Write the imported record (under the caller's lock). Returns ``(planned change or None,
-    message)``; None when the address was already in the state as that object."""
+    message)``; None when the address was already in the state as that object. Fails (exit 1,
+    nothing written) when ``import_id`` does not name the object (:func:`_check_id`)."""
     from reconciler.engine.imports import imported_record
 
+    change = next((c for c in result.plan.changes if c.address == address), None)
+    spec = result.specs.get(address)
+    identity = change.identity if change is not None else None
+    if identity is None and spec is not None:
+        identity = ws.providers[ws.desired[address].kind].identity(spec)
+    _check_id(address, import_id, identity, change, result.observed.get(address), result.records.get(address))
     if address in result.records:
         rec = result.records[address]
         return None, f"{address} is already in the state (id {rec.remote_id}); nothing to import."
-    change = next(c for c in result.plan.changes if c.address == address)
+    assert change is not None  # _check_id failed otherwise
     res, obs = ws.desired[address], result.observed[address]
     want = ws.providers[res.kind].desired(result.specs[address])
     ws.state.put(
@@ -92,6 +101,44 @@ def _record(ws: Any, result: Any, address: str) -> tuple[Any, str]:
         f"Imported {address} (id {obs.remote_id}) as adopted: this tool will not delete it; removing it from the"
         " configuration only forgets it."
     )
+
+
+_EXPORT = "`reconciler export` lists the existing objects with their keys"
+
+
+def _check_id(address: str, import_id: str, identity: str | None, change: Any, obs: Any, rec: Any) -> None:
+    """Fail unless ``import_id`` names the object the declaration of ``address`` finds: the recorded
+    one when ``rec`` (its state record) exists, else the one ``obs`` observed at the declaration's
+    natural key ``identity`` (``change``: the plan's change, a create when nothing is there). Each
+    message says what was looked up and how to find the right id (engine.imports.id_matches: the
+    remote id, or the natural key with or without its prefix)."""
+    from reconciler.engine.imports import id_matches
+    from reconciler.engine.model import Action
+
+    if rec is not None:
+        if not id_matches(import_id, rec.remote_id, identity):
+            _fail(
+                f"{address} is already in the state as {rec.remote_id}, which {import_id!r} does not name;"
+                " nothing was imported"
+                f"\n  hint: to put another object under {address}, declare its key (a user's e-mail, a folder's path),"
+                f" run `reconciler state rm {address}` (the recorded object is left in place), then import again;"
+                f" {_EXPORT}"
+            )
+        return
+    if obs is None or change is None or change.action == Action.CREATE:
+        _fail(
+            f"{address}: no object with id {import_id!r} was found; nothing was imported"
+            + (f"\n  the declaration looks its object up by its natural key, {identity}: nothing is there" if identity
+               else "")
+            + "\n  hint: an import takes the object the declaration names: declare that object's key (a user's"
+            f" e-mail, a folder's path) and give its id or that key as ID; {_EXPORT}"
+        )
+    if not id_matches(import_id, obs.remote_id, identity):
+        _fail(
+            f"{address}: the id {import_id!r} does not name the object the declaration finds"
+            f" ({identity or obs.remote_id}, id {obs.remote_id}); nothing was imported"
+            f"\n  hint: import it with the id {obs.remote_id}, or make the declaration's key match {import_id!r}"
+        )
 
 
 def _not_declared(ws: Any, address: str, import_id: str, block: str | None) -> None:

@@ -9,7 +9,9 @@ returned in *template form* (``$${`` escapes kept, ``${`` in substituted values 
 
 Every substituted value is registered as sensitive (never shown in a diagnostic) and its path
 recorded in :attr:`~._entry.Entry.tainted`. Unset variables, unreadable files and malformed
-expressions become diagnostics; nothing here raises. With ``require_env=False`` (``validate`` and
+expressions become diagnostics, and the value is recorded in
+:attr:`~.report.Findings.failed` so that what is left of it is not judged again (one mistake, one
+error); nothing here raises. With ``require_env=False`` (``validate`` and
 ``graph``, which never send a secret anywhere) an unset variable without a default is a warning
 instead: it stands for an empty string and its path is recorded in :attr:`~._entry.Entry.unset`,
 so the loader does not judge that value.
@@ -103,6 +105,7 @@ class Interpolator:
                     hint=f"export {tok.var}=... before plan or apply",
                 )
                 return [("secret", "")]
+            self.findings.value_failed(entry.address, path)
             self.findings.error(
                 f"environment variable {tok.var} is not set",
                 loc,
@@ -113,12 +116,19 @@ class Interpolator:
             return []
         if tok.type == "file":
             content = self._read_file(entry, tok.path, tok.raw, loc)
-            return [] if content is None else [("secret", content)]
+            if content is None:
+                self.findings.value_failed(entry.address, path)
+                return []
+            return [("secret", content)]
+        self.findings.value_failed(entry.address, path)
         self.findings.error(
             f"invalid interpolation {tok.raw}: {tok.reason}",
             loc,
             address=entry.address,
-            hint="write $${ for a literal ${",
+            hint=(
+                "close it with '}' (or write $${ for a literal ${)" if "unterminated" in tok.reason
+                else "write $${ for a literal ${"
+            ),
         )
         return []
 
@@ -145,7 +155,8 @@ class Interpolator:
 
     def _read_file(self, entry: Entry, rel: str, raw: str, loc: SourceLoc) -> str | None:
         target = Path(os.path.expanduser(rel))
-        if not target.is_absolute():
+        relative = not target.is_absolute()
+        if relative:
             target = entry.file.path.parent / target
         cached = self.file_cache.get(target)
         if cached is None:
@@ -158,7 +169,11 @@ class Interpolator:
             self.findings.error(
                 f"cannot read {raw}: {cached.strerror or cached}",
                 loc,
-                detail=f"resolved to {target} (relative to the directory of {entry.file.display})",
+                detail=(
+                    f"resolved to {target} (relative to the directory of {entry.file.display})" if relative
+                    else f"resolved to {target}" if str(target) != rel
+                    else ""
+                ),
                 address=entry.address,
             )
             return None

@@ -64,7 +64,7 @@ def parse_depends_on(entry: Entry, value: Any, resources: Mapping[str, Entry], f
             findings.undeclared_name(
                 f"depends_on names {item}, which is not declared",
                 loc, name=item, declared=sorted(a for a in resources if a.startswith(kind + ".")), what=kind,
-                address=entry.address,
+                address=entry.address, ref=(kind, item.split(".", 1)[1]),
             )
         else:
             out.add(item)

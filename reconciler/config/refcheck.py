@@ -91,6 +91,7 @@ class RefChecker:
             self.findings.undeclared_name(
                 f"{place} names {what} '{name}', which is not declared",
                 loc, name=name, declared=candidates, what=f"{what}s", address=entry.address,
+                ref=("connections", name),
             )
             return
         actual = conn.raw.get("type") if isinstance(conn.raw, dict) else None

@@ -5,11 +5,15 @@ Checked here: the top level is a mapping of known keys (did-you-mean for others)
 an integer equal to :data:`CONFIG_VERSION`, given at least once when there is any content (or
 always, with ``require_version``: a file given by name, even an empty one), and the same in every
 file that gives it; a section maps valid names (:data:`~.refs.NAME_RE`) to
-specs; a name is declared once per section across all files. Problems become diagnostics.
+specs; a name is declared once per section across all files. Problems become diagnostics; an
+unknown top-level key that is a misspelt section (``folder:``) and an invalid name leave entries
+unregistered, so the references to them are folded into that one error
+(:meth:`~.report.Findings.may_declare`) instead of each saying "not declared".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -69,6 +73,8 @@ def collect(
                     detail=f"expected one of: {', '.join(top_keys)}",
                     hint=f"did you mean '{suggestion}'?" if suggestion else None,
                 )
+                if isinstance(value, dict) and suggestion is not None and suggestion in ("connections", *kinds):
+                    findings.may_declare(suggestion, [k for k in value if isinstance(k, str)])
     empty_file = require_version and any(
         f.parsed.data is None and not any(d.severity == "error" for d in f.parsed.diagnostics) for f in files
     )
@@ -177,7 +183,9 @@ def _section(
                 f"invalid name '{name}' in {section}",
                 name_key_loc,
                 detail="a name starts with a letter or digit and has only letters, digits, '_' and '-'",
+                hint=_rename_hint(name),
             )
+            findings.may_declare(section)  # which name was meant is unknown: its references wait
             continue
         entry = Entry(section, name, f, name_key_loc, spec)
         reg_key = name if section == "connections" else entry.address
@@ -192,3 +200,10 @@ def _section(
             )
             continue
         entries[reg_key] = entry
+
+
+def _rename_hint(name: Any) -> str | None:
+    """``rename it, e.g. 'mc-demo'`` for an invalid name (``'mc demo!'``): runs of other characters
+    become ``-``; None when nothing valid is left."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-_")
+    return f"rename it, e.g. '{slug}'" if slug and NAME_RE.fullmatch(slug) else None

@@ -29,11 +29,11 @@ import sqlite3
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import LockError, StateError
 
@@ -210,13 +210,71 @@ class Snapshot:
     intents: dict[str, Intent] = field(default_factory=dict)
 
 
-def snapshot_from_pull(doc: Mapping[str, Any]) -> Snapshot:
+#: the keys every document ``StateBackend.pull`` writes holds
+_PULL_KEYS = ("lineage", "serial", "resources")
+
+
+def snapshot_from_pull(doc: Any) -> Snapshot:
     """The ``Snapshot`` of a document written by ``StateBackend.pull`` (``state push``). A document
-    without ``intents`` (written before they were exported) has none. Raises KeyError, TypeError or
-    ValueError when ``doc`` is not such a document."""
-    records = {r["address"]: StateRecord.from_json(r) for r in doc["resources"]}
-    intents = {i["address"]: Intent.from_json(i) for i in doc.get("intents") or []}
-    return Snapshot(str(doc["lineage"]), int(doc["serial"]), records, doc.get("key_check"), intents)
+    without ``intents`` (written before they were exported) has none.
+
+    Raises:
+        ValueError: ``doc`` is not such a document, with a message saying what is wrong: not a
+            mapping, missing keys (``missing 'lineage', 'serial' and 'resources'``), a key of the
+            wrong type, or which entry of ``resources``/``intents`` is malformed and how.
+    """
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"the document is {_kind_of(doc)}, not a mapping with {_and(_PULL_KEYS)}")
+    missing = [k for k in _PULL_KEYS if k not in doc]
+    if missing:
+        raise ValueError(f"missing {_and(missing)}")
+    serial = doc["serial"]
+    if not isinstance(doc["lineage"], str) or isinstance(serial, bool) or not isinstance(serial, int):
+        raise ValueError("'lineage' must be a string and 'serial' an integer")
+    records = {r.address: r for r in _entries(doc, "resources", StateRecord.from_json)}
+    intents = {i.address: i for i in _entries(doc, "intents", Intent.from_json)}
+    key_check = doc.get("key_check")
+    if key_check is not None and not isinstance(key_check, str):
+        raise ValueError("'key_check' must be a string")
+    return Snapshot(doc["lineage"], serial, records, key_check, intents)
+
+
+_T = TypeVar("_T")
+
+
+def _entries(doc: Mapping[str, Any], key: str, parse: Callable[[Mapping[str, Any]], _T]) -> list[_T]:
+    """``parse`` of each entry of the list ``doc[key]`` (none when absent or null); ValueError
+    naming the entry (``resources[2] has no 'kind'``) when one is malformed."""
+    items = doc.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ValueError(f"'{key}' must be a list, got {_kind_of(items)}")
+    out: list[_T] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"{key}[{i}] is {_kind_of(item)}, not a mapping")
+        try:
+            out.append(parse(item))
+        except KeyError as exc:
+            raise ValueError(f"{key}[{i}] has no {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{key}[{i}] is malformed: {exc}") from None
+    return out
+
+
+def _kind_of(value: Any) -> str:
+    """``a list``, ``a string``, ``null``: what a JSON value is, for messages."""
+    if value is None:
+        return "null"
+    names = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _and(keys: Sequence[str]) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``."""
+    quoted = [repr(k) for k in keys]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def holder_fields() -> tuple[str, int, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconciler import sandbox
 from tests.e2e.test_safe_plans import _aem_post
-from tests.helpers import Run
+from tests.helpers import ORG, Run
 
 CAMPAIGNS = "folders:\n  campaigns:\n    connection: author\n    title: Campaigns\n"
 
@@ -134,3 +134,32 @@ def test_import_of_an_undeclared_address_prints_the_block_to_declare(quickstart:
     assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
     nothing = cli("import", "-c", quickstart, "folders.other", "/content/dam/none")
     assert nothing.exit_code == 1 and "no folders object with id '/content/dam/none' is visible" in nothing.output
+
+
+def test_an_id_that_matches_nothing_says_what_was_looked_up_and_how_to_find_the_id(quickstart: Path, cli: Run) -> None:
+    """No "remove the import block" (the command line gave the id) and no bare "the plan cannot be made"."""
+    missing = cli("import", "-c", quickstart, "users.jane", "nobody@acme.example")
+    assert missing.exit_code == 1
+    assert missing.output.splitlines() == [
+        "Error: users.jane: no object with id 'nobody@acme.example' was found; nothing was imported",
+        f"  the declaration looks its object up by its natural key, {ORG}/jane.doe@acme.example: nothing is there",
+        "  hint: an import takes the object the declaration names: declare that object's key (a user's e-mail,"
+        " a folder's path) and give its id or that key as ID; `reconciler export` lists the existing objects"
+        " with their keys",
+    ]
+    assert "users.jane" not in cli("state", "list", "-c", quickstart).output
+
+
+def test_an_id_of_another_object_than_the_recorded_one_says_how_to_move_the_address(quickstart: Path, cli: Run) -> None:
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    other = cli("import", "-c", quickstart, "users.jane", "nobody@acme.example")
+    assert other.exit_code == 1
+    assert other.output.splitlines() == [
+        f"Error: users.jane is already in the state as {ORG}/jane.doe@acme.example, which 'nobody@acme.example'"
+        " does not name; nothing was imported",
+        "  hint: to put another object under users.jane, declare its key (a user's e-mail, a folder's path), run"
+        " `reconciler state rm users.jane` (the recorded object is left in place), then import again;"
+        " `reconciler export` lists the existing objects with their keys",
+    ]
+    same = cli("import", "-c", quickstart, "users.jane", "jane.doe@acme.example")
+    assert same.exit_code == 0 and "users.jane is already in the state" in same.output, same.output

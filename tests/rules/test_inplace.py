@@ -84,6 +84,27 @@ def test_an_adobe_id_name_is_said_never_applied(quickstart: Path, cli: Run) -> N
     assert "error.update.adobeid.no" in out.output and "hint: remove it" in out.output
 
 
+def test_validate_warns_for_a_new_adobe_id_with_a_name_once_per_field(quickstart: Path, cli: Run) -> None:
+    """The user test's case (README: validate and plan warn): jane made an Adobe ID, with firstname and
+    lastname, and no state yet: validate says it offline, one warning per field, and still succeeds."""
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    assert "    type: federated_id\n    firstname: Jane\n    lastname: Doe\n" in text
+    main.write_text(text.replace("    type: federated_id\n", "    type: adobe_id\n", 1))
+    out = cli("validate", quickstart)
+    assert out.exit_code == 0, out.output
+    why = ("  an Adobe ID belongs to its owner: the User Management API refuses to update its name"
+           " (error.update.adobeid.no), so this value is never applied to the account")
+    warnings = [line for line in out.output.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{main}:{_line_of(main, 'firstname: Jane')}:16: warning: users.jane.firstname cannot be changed by this tool:"
+        " it is never applied",
+        f"{main}:{_line_of(main, 'lastname: Doe')}:15: warning: users.jane.lastname cannot be changed by this tool:"
+        " it is never applied",
+    ]
+    assert out.output.count(why) == 2 and out.output.count("hint: remove it (the owner changes it") == 2
+
+
 def test_the_readme_lists_the_fields_that_force_a_replacement() -> None:
     import re
 

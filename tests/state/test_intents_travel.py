@@ -69,7 +69,7 @@ def test_a_pushed_state_without_intents_clears_them(tmp_path: Path) -> None:
     older = {"lineage": st.lineage, "serial": 5, "resources": []}  # pulled before intents were exported
     st.replace_all(snapshot_from_pull(older))
     assert st.intents() == {} and st.serial == 5
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"^intents\[0\] is malformed: intent entries hold strings"):
         snapshot_from_pull({**older, "intents": [{"address": 1, "kind": "folders"}]})
     st.close()
 
