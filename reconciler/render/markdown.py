@@ -156,7 +156,7 @@ def _diff_lines(path: str, before: Any, after: Any, created: bool, forces: bool)
 
 def _details(c: PlannedChange) -> list[str]:
     shown = c.shown_action
-    what = c.effect.planned if c.effect is not None else shown.value
+    what = shown.value + (f" ({c.effect.planned})" if c.effect is not None else "")
     summary = f"<code>{shown.symbol} {c.address}</code> {_esc(what)}" + (f": {_esc(c.reason)}" if c.reason else "")
     body = []
     for f in c.changes:

@@ -341,7 +341,8 @@ def test_a_markdown_destroy_plan_never_lists_an_adopted_user_as_gone_for_good(qu
     # neither user's account is deleted (no remove_from_org): listed with the other changes, saying so
     assert "users.dana" not in caution and "users.jane" not in caution, caution
     lose = "will lose the memberships this tool added (Marketing Cloud); the account stays"
-    assert f"<code>/ users.dana</code> {lose}" in md.output and f"<code>/ users.jane</code> {lose}" in md.output
+    assert f"<code>/ users.dana</code> forget ({lose})" in md.output
+    assert f"<code>/ users.jane</code> forget ({lose})" in md.output
 
 
 def test_replacing_the_cloud_configuration_repairs_a_mac_sync_agent_deleted_by_hand(quickstart: Path, cli: Run) -> None:

@@ -98,7 +98,7 @@ def test_markdown_never_lists_a_kept_account_as_destroyed() -> None:
     caution = md.split("> [!CAUTION]", 1)[1].split("####", 1)[0]
     assert "`users.bob`" not in caution and "`users.dana`" not in caution
     assert f"- **DELETE** `users.eve` — {LEAVE_ORG.planned}; {REMOVED}" in caution
-    assert f"<code>/ users.bob</code> {LOSE.planned}: {REMOVED}" in md
+    assert f"<code>/ users.bob</code> forget ({LOSE.planned}): {REMOVED}" in md
     assert "| 👋 forget | 2 |" in md and "| 🗑️ **delete** | 2 |" in md
 
 
