@@ -985,6 +985,7 @@ async def _apply_locked(
                     files=file_digests(ws.loaded.root, ws.loaded.files),
                 )
             result = await _plan(ws, targets, replace, destroy=destroy, progress=progress)
+            render.track(result.plan)  # the apply's lines say what each action really does
             if saved is not None:
                 check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
             else:

@@ -197,6 +197,7 @@ def decide_orphan(
         note = provider.forget_note(rec) if obs is not None else None
         if note:
             pc.notes.append(note)
+        pc.effect = provider.removal_effect(rec) if obs is not None else None
         return pc
     if obs is None:
         pc.action = Action.FORGET
@@ -214,4 +215,5 @@ def decide_orphan(
     note = provider.destroy_note(rec)
     if note:
         pc.notes.append(note)
+    pc.effect = provider.removal_effect(rec)
     return pc

@@ -167,6 +167,25 @@ class CheckResult:
     message: str
 
 
+@dataclass(frozen=True)
+class Effect:
+    """What removing one resource (a delete or forget) really does to its remote object, when the
+    action's name alone would mislead (``Provider.removal_effect``), e.g. a user whose account stays
+    and who only loses the memberships this tool added.
+
+    ``planned``: completes "<address> ..." in the plan, future tense ("will lose the memberships this
+    tool added (Marketing Cloud); the account stays"). ``done``: completes "<address>: ..." after
+    apply, past tense ("lost the memberships this tool added (Marketing Cloud); the account stays").
+    ``kept``: the remote object stays in its service: the text and Markdown views show and count such
+    a delete as a forget (``/``, "forgotten"), since nothing is deleted; the JSON plan keeps the
+    action (``delete``) and adds the effect.
+    """
+
+    planned: str
+    done: str
+    kept: bool = True
+
+
 @dataclass
 class PlannedChange:
     """One line of the plan.
@@ -206,6 +225,7 @@ class PlannedChange:
     owned: bool = False
     keeps_previous: bool = False
     content_loss: int = 0
+    effect: Effect | None = None
 
     @property
     def is_move(self) -> bool:
@@ -216,6 +236,14 @@ class PlannedChange:
     def is_listed(self) -> bool:
         """True when the plan lists this change: any action but a no-op, or a move."""
         return self.action != Action.NOOP or self.is_move
+
+    @property
+    def shown_action(self) -> Action:
+        """The action as the text and Markdown views show and count it: a delete whose remote object
+        stays (``effect.kept``) is a forget; otherwise ``action``."""
+        if self.action == Action.DELETE and self.effect is not None and self.effect.kept:
+            return Action.FORGET
+        return self.action
 
 
 @dataclass

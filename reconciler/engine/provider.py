@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .errors import SpecError
-from .model import CheckResult, FieldChange, Note, Observed
+from .model import CheckResult, Effect, FieldChange, Note, Observed
 from .state import StateRecord
 
 __all__ = ["PrefetchItem", "Provider", "RefreshItem", "SpecError", "SpecT"]
@@ -132,6 +132,14 @@ class Provider(ABC, Generic[SpecT]):
     def forget_note(self, record: StateRecord) -> str | None:
         """What forgetting an adopted object still does, for the plan (e.g. the group memberships
         this tool added to a user it did not create are removed)."""
+        return None
+
+    def removal_effect(self, record: StateRecord) -> Effect | None:
+        """What removing the object ``record`` names (a delete when ``record.managed``, else a forget;
+        the object exists) really does, when "will be DELETED" or "forgotten (left in place)" would
+        mislead the reviewer: e.g. a user whose account stays and who loses only the memberships this
+        tool added. The plan's header, the apply's line and the summaries use it. Default: None (the
+        action means what it says)."""
         return None
 
     # -- network -----------------------------------------------------------------------------

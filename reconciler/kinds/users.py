@@ -15,7 +15,9 @@ to the person).
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -23,6 +25,7 @@ from pydantic import Field, field_validator
 from reconciler.clients import ActionResult, user_command
 from reconciler.config.diagnostics import did_you_mean, listing
 from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
+from reconciler.engine.model import Effect
 from reconciler.refs import RefTo
 
 from .base import KindDef, KindProvider, Link, Parsed, Read, SharedListing, Spec, parse_model, prefetch_value
@@ -88,6 +91,49 @@ def _raise_for(result: ActionResult, what: str) -> None:
         raise UserError(f"{what}: " + "; ".join(f"{e.code}: {e.message}" for e in result.errors))
 
 
+class CreatedIds:
+    """The ids of the users an apply creates in one org, read back from the org's user listing.
+
+    UMAPI's ``POST /action`` answer counts commands and lists errors but carries no user id
+    (``../shared/reference/adobe-umapi.md`` §3, docs/api-fidelity.md), so the id is read from ``GET
+    /users/{orgId}/{page}`` (``fetch``: the org's paged listing). One listing answers every create that
+    finished before it started: creates finishing while it runs wait for the next one, so an apply
+    lists the org about once per ``/action`` request that created users, never once per user.
+    """
+
+    def __init__(self, fetch: Callable[[], Awaitable[list[dict[str, Any]]]]) -> None:
+        self._fetch = fetch
+        self._waiting: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.listings = 0  # listings made (for tests)
+
+    async def row_of(self, email: str) -> dict[str, Any] | None:
+        """The listing's row of ``email`` (lower-case), from a listing started after this call, or
+        None when the listing does not show the user (yet). Raises what ``fetch`` raises."""
+        fut: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(email, []).append(fut)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._drain())
+        return await fut
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            self.listings += 1
+            try:
+                rows = {str(u.get("email", "")).lower(): u for u in await self._fetch()}
+            except Exception as exc:  # every create of this round gets the error
+                for futs in batch.values():
+                    for fut in futs:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                continue
+            for email, futs in batch.items():
+                for fut in futs:
+                    if not fut.done():
+                        fut.set_result(rows.get(email))
+
+
 def users_listing(ctx: ProviderContext, conn: str, org: str) -> Read:
     """The users of one org (``UmapiClient.list_users``, paged), one read per plan."""
     return ("umapi-users", conn, org), lambda: ctx.umapi(conn).list_users(org)
@@ -106,6 +152,7 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
         self._live: dict[str, dict[str, Any] | None] = {}
         self._missing_groups: dict[str, list[str]] = {}
         self._org_groups: dict[str, list[str]] = {}
+        self._unrecorded: set[str] = set()  # addresses refreshed without a state record
 
     def parse(self, address: str, data: Any) -> Parsed[UserSpec]:
         return parse_model(UserSpec, address, data)
@@ -118,6 +165,8 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
                 out["firstname"] = m.firstname
             if m.lastname is not None:
                 out["lastname"] = m.lastname
+        if m.country is not None:
+            out["country"] = m.country
         out["remove_from_org"] = m.remove_from_org
         return out
 
@@ -164,6 +213,8 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
             users, groups = orgs[(conn, org)]
             user = users.get(email)
             self._live[item.address] = user
+            if item.record is None:
+                self._unrecorded.add(item.address)
             if item.spec is not None:
                 self._missing_groups[item.address] = [g for g in item.spec.model.groups if g not in groups]
                 self._org_groups[item.address] = sorted(groups)
@@ -204,17 +255,34 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
         for key in ("firstname", "lastname"):
             if user.get(key) is not None:
                 attrs[key] = user[key]
+        attrs.update(self._country(item, user))
         outputs = {
             "email": attrs["email"],
             "org": org,
             "connection": conn,
-            "user_id": user.get("id", ""),
             "type": attrs["type"],
             "added_groups": sorted(added & live_groups),
             "created": bool(prev.get("created", False)),
             "remove_from_org": attrs["remove_from_org"],
         }
+        if user.get("id"):  # unknown until a listing shows the account: a reference waits, never ""
+            outputs["user_id"] = str(user["id"])
+        elif prev.get("user_id"):
+            outputs["user_id"] = prev["user_id"]
         return Observed(f"{org}/{attrs['email']}", attrs, outputs)
+
+    @staticmethod
+    def _country(item: RefreshItem, user: dict[str, Any]) -> dict[str, Any]:
+        """The ``country`` attribute: set at creation only (UMAPI cannot change it), so a YAML value that
+        differs from the account's is not a change to make but a warning (``notes``): the attribute is
+        then the YAML's, so no update is planned for it. Without a spec (a user only in state), or
+        with no country in the YAML, the account's country when it has one (else no attribute)."""
+        spec = item.spec
+        if spec is not None and spec.model.country is not None:
+            return {"country": spec.model.country}
+        if spec is None and user.get("country"):
+            return {"country": str(user["country"])}
+        return {}
 
     def notes(self, address: str, spec: Parsed[UserSpec], observed: Observed | None) -> list[Note]:
         notes = []
@@ -258,30 +326,58 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
 
     def change_notes(self, address: str, spec: Parsed[UserSpec], observed: Observed | None) -> list[str]:
         if observed is None:
-            return [
+            notes = [
                 "creates the account in the org; only users added to the Marketing Cloud product profile"
                 " can share assets from AEM Assets to Creative Cloud (seed 000)"
             ]
+            if spec.model.country is not None:
+                notes.append(
+                    f"country {spec.model.country} is set at creation only: the User Management API cannot"
+                    " change it later (error.update.country.no_update)"
+                )
+            return notes
+        if address in self._unrecorded:
+            return [
+                f"{spec.model.email} has no record in this state, so it is adopted as an account this tool did"
+                " not create (one it created before stays in the org after destroy or removal from the YAML):"
+                " removing it later removes only the memberships this tool adds (and, with remove_from_org:"
+                " true, the user from the org), never the account"
+            ]
         return []
 
-    def destroy_note(self, record: StateRecord) -> str:
-        return self._removal_note(record)
-
-    def forget_note(self, record: StateRecord) -> str:
-        return self._removal_note(record)
-
-    @staticmethod
-    def _removal_note(record: StateRecord) -> str:
+    def removal_effect(self, record: StateRecord) -> Effect | None:
+        """What removing the user (from the YAML, or ``destroy``) does, by the ownership rules of the
+        module docstring; None only when the account itself is deleted (``remove_from_org`` applied,
+        created by this tool, not an Adobe ID): then "will be DELETED" says it."""
         o = record.outputs
         if o.get("remove_from_org"):
-            deleted = o.get("created") and o.get("type") != "adobe_id"
-            return f"removes {o.get('email')} from the org" + (
-                " and deletes the account (created by this tool)" if deleted else "; the account itself is kept"
+            if o.get("created") and o.get("type") != "adobe_id":
+                return None
+            why = "an Adobe ID belongs to the person" if o.get("type") == "adobe_id" else "not created by this tool"
+            return Effect(
+                f"will be removed from the org; the account itself stays ({why})",
+                f"removed from the org; the account itself stays ({why})",
+                kept=False,
             )
-        added = o.get("added_groups") or []
+        added = set(o.get("added_groups") or [])
+        live = self._live.get(record.address)
+        if live is not None:  # observed by this plan: what apply will find to remove
+            added &= set(live.get("groups") or [])
         if not added:
-            return "leaves the account and its memberships as they are (this tool added none)"
-        return f"removes only the memberships this tool added ({', '.join(added)}); the account stays in the org"
+            return Effect(
+                "will be forgotten; the account and its memberships stay (this tool added none)",
+                "the account and its memberships stay (this tool added none)",
+            )
+        groups = ", ".join(sorted(added))
+        return Effect(
+            f"will lose the memberships this tool added ({groups}); the account stays",
+            f"lost the memberships this tool added ({groups}); the account stays",
+        )
+
+    def destroy_note(self, record: StateRecord) -> str | None:
+        if self.removal_effect(record) is not None:
+            return None  # the header says it
+        return f"removes {record.outputs.get('email')} from the org and deletes the account (created by this tool)"
 
     # -- write ---------------------------------------------------------------------------------
 
@@ -303,8 +399,12 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
             "groups": list(m.groups),
             "firstname": m.firstname,
             "lastname": m.lastname,
+            "country": m.country,
         }
         user = {k: v for k, v in user.items() if v is not None}
+        listed = await self._created_ids(conn, org).row_of(m.email)
+        if listed is not None and listed.get("id"):
+            user["id"] = listed["id"]  # the answer to /action has no id: the listing's
         self._live_users().put((conn, org), user)
         record = StateRecord(
             address,
@@ -314,6 +414,14 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
             outputs={"created": True, "added_groups": list(m.groups), "remove_from_org": m.remove_from_org},
         )
         return self._observed(RefreshItem(address, spec, record), conn, org, user)
+
+    def _created_ids(self, conn: str, org: str) -> CreatedIds:
+        """The apply's ``CreatedIds`` of one org (kept in the context's cache)."""
+        readers: dict[tuple[str, str], CreatedIds] = self.ctx.cache.setdefault("umapi-created-ids", {})
+        if (conn, org) not in readers:
+            client = self.ctx.umapi(conn)
+            readers[(conn, org)] = CreatedIds(lambda: client.list_users(org))
+        return readers[(conn, org)]
 
     async def update(self, address: str, spec: Parsed[UserSpec], observed: Observed, changes: Any) -> Observed:
         m = spec.model

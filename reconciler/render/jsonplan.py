@@ -9,7 +9,8 @@ Format (``format_version`` "1.0")::
                            "identity", "waits_for",
                            "before", "after", "after_unknown": [...], "sensitive": [...],
                            "changes": [{"path", "before", "after", "sensitive", "forces_replacement"}],
-                           "notes": [...], "content_loss": n, "drift": bool}],
+                           "notes": [...], "content_loss": n, "drift": bool,
+                           "effect": null | {"planned", "done", "object_kept"}}],
      "checks": [...], "warnings": [{"summary", "detail"}], "refresh_only": bool,
      "resource_drift": [{"address", "kind", "deleted", "changes": [{"path", "before", "after"}]}]}
 
@@ -20,6 +21,12 @@ had; a move with nothing else to do has ``"actions": ["no-op"]``. ``summary.move
 ``content_loss`` is how much user content (a folder's assets) a delete or replacement destroys (its
 note says what: "deletes /content/dam/x and its 37 assets"); ``summary.content_loss`` is the total over
 the plan, so a pipeline can refuse a plan that loses content without reading the notes.
+
+``effect`` says what a delete or forget really does when its action alone would mislead
+(``PlannedChange.effect``): ``planned`` ("will lose the memberships this tool added (Marketing
+Cloud); the account stays"), ``done`` (the same, once applied) and ``object_kept`` (the remote object
+stays in its service: such a ``delete`` deletes nothing, and the text view shows it as a forget).
+``actions`` stay the engine's, for compatibility.
 
 Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
 in ``after_unknown``.
@@ -52,6 +59,7 @@ def _actions(c: PlannedChange) -> list[str]:
 
 
 def change_json(c: PlannedChange) -> dict[str, Any]:
+    """One ``resource_changes`` entry (see the module docstring)."""
     return {
         "address": c.address,
         "previous_address": c.previous_address,
@@ -77,6 +85,9 @@ def change_json(c: PlannedChange) -> dict[str, Any]:
         "notes": c.notes,
         "content_loss": c.content_loss,
         "drift": c.reason.startswith("drift"),
+        "effect": None
+        if c.effect is None
+        else {"planned": c.effect.planned, "done": c.effect.done, "object_kept": c.effect.kept},
     }
 
 

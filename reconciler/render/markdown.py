@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.engine import Action, Plan, PlannedChange
 
 from .graph import to_mermaid
-from .text import fmt_value
+from .text import fmt_value, shown_counts
 
 LIMIT = 65_535
 MERMAID_MAX_NODES = 80
@@ -39,7 +39,7 @@ _ICON = {
 
 
 def _summary(plan: Plan, title: str) -> list[str]:
-    n = plan.counts()
+    n = shown_counts(plan)
     if plan.refresh_only:
         head = f"### {title}: refresh-only, {len(plan.drift)} object(s) changed outside the reconciler"
         return [MARKER, head, ""]
@@ -107,7 +107,7 @@ def _destructive(changes: list[PlannedChange], *, compact: bool) -> list[str]:
         return lines
     for c in changes:
         verb = "DELETE" if c.action == Action.DELETE else "REPLACE"
-        extra = "; ".join([c.reason, *c.notes])
+        extra = "; ".join(([c.effect.planned] if c.effect is not None else []) + [c.reason, *c.notes])
         lines.append(f"- **{verb}** `{c.address}`" + (f" — {_esc(extra)}" if extra else ""))
     lines.append("")
     return lines
@@ -155,9 +155,9 @@ def _diff_lines(path: str, before: Any, after: Any, created: bool, forces: bool)
 
 
 def _details(c: PlannedChange) -> list[str]:
-    summary = f"<code>{c.action.symbol} {c.address}</code> {c.action.value}" + (
-        f": {_esc(c.reason)}" if c.reason else ""
-    )
+    shown = c.shown_action
+    what = shown.value + (f" ({c.effect.planned})" if c.effect is not None else "")
+    summary = f"<code>{shown.symbol} {c.address}</code> {_esc(what)}" + (f": {_esc(c.reason)}" if c.reason else "")
     body = []
     for f in c.changes:
         created = f.before is None and c.action in (Action.CREATE, Action.ADOPT)
@@ -199,9 +199,11 @@ def _graph(plan: Plan) -> list[str]:
     if not changed or len(changed) > MERMAID_MAX_NODES:
         return []
     edges = {a: set(c.waits_for) for a, c in changed.items()}
-    labels = {a: f"({c.action.symbol})" for a, c in changed.items()}
+    labels = {a: f"({c.shown_action.symbol})" for a, c in changed.items()}
     kinds = {Action.CREATE: "create", Action.ADOPT: "create", Action.UPDATE: "update"}
-    classes = {a: "destroy" if c.action.is_destructive else kinds.get(c.action, "") for a, c in changed.items()}
+    classes = {
+        a: "destroy" if c.shown_action.is_destructive else kinds.get(c.shown_action, "") for a, c in changed.items()
+    }
     return [
         "<details><summary>Graph of the changes (what waits for what; red: destructive)</summary>",
         "",
@@ -233,8 +235,9 @@ def render_markdown(
     ``meta``: optional ``commit``, ``target`` (a name for the configuration or environment) and
     ``run_url`` (the CI run), shown on one line under the title; the first line is always ``MARKER``."""
     # a replacement that forgets the old object (not created here) destroys nothing: listed with the others
-    destructive = [c for c in plan.changes if c.action.is_destructive and not c.keeps_previous]
-    others = [c for c in plan.changes if not c.action.is_destructive or c.keeps_previous]
+    # a delete whose object stays (effect.kept) is shown as the forget it is: listed with the others
+    destructive = [c for c in plan.changes if c.shown_action.is_destructive and not c.keeps_previous]
+    others = [c for c in plan.changes if not c.shown_action.is_destructive or c.keeps_previous]
     warnings = []
     if plan.warnings:
         warnings = (
@@ -258,7 +261,7 @@ def render_markdown(
             for c in destructive:
                 body += _details(c)
         elif others and other_mode == "list":
-            body += ["#### Changes", ""] + [f"- {c.action.value} `{c.address}`" for c in others] + [""]
+            body += ["#### Changes", ""] + [f"- {c.shown_action.value} `{c.address}`" for c in others] + [""]
         body += warnings + checks
         if graph:
             body += _graph(plan)

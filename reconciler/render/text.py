@@ -1,8 +1,12 @@
 """Terminal rendering of plans and apply progress, Terraform-style.
 
 Symbols: ``+`` create, ``~`` update, ``-/+`` replace, ``-`` delete, ``<=`` read, ``=>`` adopt,
-``/`` forget. Colour only when ``color=True`` (the CLI passes whether stdout is a terminal).
-Sensitive values never reach this module in clear: the engine masks them as ``(sensitive)``.
+``/`` forget, ``->`` move (the state record is renamed, no API call). A delete or forget whose
+``PlannedChange.effect`` says what it really does is headed by that effect ("will lose the memberships
+this tool added ...; the account stays"), and a delete whose object stays (``effect.kept``) is shown
+and counted as a forget (``shown_action``). Colour only when ``color=True`` (the CLI passes whether
+stdout is a terminal). Sensitive values never reach this module in clear: the engine masks them as
+``(sensitive)``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 import click
 
 from reconciler.engine import Action, ApplyEvent, ApplyResult, Plan, PlannedChange, Unknown
+
+MOVE_SYMBOL = "->"
 
 _COLORS = {
     Action.CREATE: "green",
@@ -65,8 +71,10 @@ _MEANING = {
 def legend(plan: Plan) -> str:
     """One line explaining every symbol this plan's text uses (actions, ``~`` of changed attributes
     and drift, ``?`` of health checks), e.g. ``Symbols: + create, ~ update in place, ? health check``."""
-    used = [c.action for c in plan.changes]
+    used = [c.shown_action for c in plan.changes]
     parts = [f"{a.symbol} {_MEANING[a]}" for a in _MEANING if a in used]
+    if any(c.is_move for c in plan.changes):
+        parts.append(f"{MOVE_SYMBOL} move (the state record is renamed; no API call)")
     if plan.drift or any(c.changes for c in plan.changes if c.action not in (Action.CREATE, Action.ADOPT)):
         if Action.UPDATE not in used:
             parts.append("~ attribute changes (before -> after)")
@@ -80,6 +88,7 @@ class TextRenderer:
 
     def __init__(self, *, color: bool = False) -> None:
         self.color = color
+        self._planned: dict[str, PlannedChange] = {}
 
     def _s(self, text: str, fg: str | None = None, bold: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if self.color else text
@@ -155,13 +164,17 @@ class TextRenderer:
         if c.is_move:
             moved = self._s(f"  # {c.previous_address} has moved to {c.address}", bold=True)
             if c.action == Action.NOOP:
-                return [moved, "      (the state record is renamed; no API call)"]
+                title = f"  {MOVE_SYMBOL} {c.address}" + (f"  ({c.identity})" if c.identity else "")
+                return [moved, title, "      (the state record is renamed; no API call)"]
             return [moved, *self._change(c)]
         return self._change(c)
 
     def _change(self, c: PlannedChange) -> list[str]:
-        fg = _COLORS.get(c.action)
+        shown = c.shown_action
+        fg = _COLORS.get(shown)
         verb = _VERB.get(c.action, c.action.value)
+        if c.effect is not None:
+            verb = c.effect.planned
         if c.keeps_previous:
             verb = "will be replaced (the old object is forgotten and left in place, not deleted)"
         head = f"  # {c.address} {verb}"
@@ -172,7 +185,7 @@ class TextRenderer:
             out.append(f"  #   waits for {', '.join(c.waits_for)}")
         for note in c.notes:
             out.append(self._s(f"  #   note: {note}", "yellow"))
-        title = f"  {c.action.symbol} {c.address}"
+        title = f"  {shown.symbol} {c.address}"
         if c.identity:
             title += f"  ({c.identity})"
         out.append(self._s(title, fg))
@@ -191,47 +204,58 @@ class TextRenderer:
 
     @staticmethod
     def summary(plan: Plan) -> str:
-        return summary_line(plan.counts(), plan.unchanged, len(plan.checks))
+        return summary_line(shown_counts(plan), plan.unchanged, len(plan.checks))
+
+    def track(self, plan: Plan) -> None:
+        """Remember ``plan``'s changes, so that the apply's lines and summary say what each action
+        really does (a change's ``effect``, a move); without it they name the bare actions."""
+        self._planned = plan.by_address()
 
     def event(self, e: ApplyEvent) -> str | None:
-        """One progress line for an apply event, or None for events not shown."""
-        verb = {
-            Action.CREATE: ("Creating...", "Creation complete"),
-            Action.UPDATE: ("Modifying...", "Modifications complete"),
-            Action.REPLACE: ("Replacing...", "Replacement complete"),
-            Action.DELETE: ("Destroying...", "Destruction complete"),
-            Action.ADOPT: ("Adopting...", "Adoption complete"),
-            Action.READ: ("Reading...", "Read complete"),
-            Action.FORGET: ("Forgetting...", "Forgotten (left in place)"),
-        }.get(e.action, ("Working...", "Done"))
+        """One progress line for an apply event, or None for events not shown. A move with nothing
+        else to do (a ``no-op`` event) shows one line when done; a change with an ``effect`` (see
+        ``track``) says it when done."""
+        planned = self._planned.get(e.address)
+        effect = planned.effect if planned is not None and e.action in (Action.DELETE, Action.FORGET) else None
+        if e.action == Action.NOOP:  # only a move runs as a no-op: the state record is renamed
+            if e.phase == "done":
+                was = f" from {planned.previous_address}" if planned is not None and planned.previous_address else ""
+                return self._s(f"{e.address}: Moved{was} (the state record is renamed; no API call)", "green")
+            if e.phase == "start":
+                return None
+        shown = Action.FORGET if effect is not None and effect.kept else e.action
+        verb = _EVENT_VERBS.get(shown, ("Working...", "Done"))
         if e.phase == "start":
             return f"{e.address}: {verb[0]}"
         if e.phase == "done":
             rid = f" [id={e.remote_id}]" if e.remote_id else ""
-            return self._s(f"{e.address}: {verb[1]} after {e.elapsed_s:.1f}s{rid}", "green")
+            what = f": {effect.done}" if effect is not None else ""
+            return self._s(f"{e.address}: {verb[1]} after {e.elapsed_s:.1f}s{rid}{what}", "green")
         if e.phase == "failed":
             return self._s(f"{e.address}: FAILED: {e.message}", "red", True)
         if e.phase == "skipped":
             return self._s(f"{e.address}: skipped ({e.message})", "yellow")
         if e.phase == "retry":
             return self._s(f"{e.address}: {e.message}; retrying in {e.elapsed_s:.1f}s", "yellow")
-        if e.phase == "check":
-            return None
         return None
 
     def apply_summary(self, result: ApplyResult) -> str:
+        """The last lines of an apply: health checks, then ``Apply complete! 1 created, 1 moved.`` (or
+        what failed). Counts by action as the plan showed them (``track``: a delete whose object
+        stays counts as forgotten; a move as moved, with any other action of the same resource)."""
         lines = []
         for addr, check in result.checks.items():
             status = self._s("passed", "green") if check.ok else self._s("FAILED", "red", True)
             lines.append(f"Health check {addr}: {status}: {check.message}")
         counts: dict[str, int] = {}
-        for action in result.done.values():
-            counts[action.value] = counts.get(action.value, 0) + 1
-        done = (
-            ", ".join(f"{v} {k}d" if k.endswith("e") else f"{v} {k}ed" for k, v in sorted(counts.items()))
-            or "nothing done"
-        )
-        done = done.replace("adopted", "adopted").replace("forgeted", "forgotten").replace("readed", "read")
+        for addr, action in result.done.items():
+            planned = self._planned.get(addr)
+            shown = planned.shown_action if planned is not None else action
+            if shown != Action.NOOP:
+                counts[_DONE_WORD[shown]] = counts.get(_DONE_WORD[shown], 0) + 1
+            if action == Action.NOOP or (planned is not None and planned.is_move):
+                counts["moved"] = counts.get("moved", 0) + 1
+        done = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing done"
         failed_checks = sum(1 for c in result.checks.values() if not c.ok)
         if result.ok:
             lines.append(self._s(f"Apply complete! {done}.", "green", True))
@@ -248,6 +272,38 @@ class TextRenderer:
                 lines.append(f"  {addr}: {msg}")
             lines.append("What completed is recorded in the state; fix the cause and run apply again.")
         return "\n".join(lines)
+
+
+_EVENT_VERBS = {
+    Action.CREATE: ("Creating...", "Creation complete"),
+    Action.UPDATE: ("Modifying...", "Modifications complete"),
+    Action.REPLACE: ("Replacing...", "Replacement complete"),
+    Action.DELETE: ("Destroying...", "Destruction complete"),
+    Action.ADOPT: ("Adopting...", "Adoption complete"),
+    Action.READ: ("Reading...", "Read complete"),
+    Action.FORGET: ("Forgetting...", "Forgotten (left in place)"),
+}
+_DONE_WORD = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.REPLACE: "replaced",
+    Action.DELETE: "deleted",
+    Action.ADOPT: "adopted",
+    Action.READ: "read",
+    Action.FORGET: "forgotten",
+    Action.CHECK: "checked",
+}
+
+
+def shown_counts(plan: Plan) -> dict[str, int]:
+    """``plan.counts()`` as the text and Markdown views count: a delete whose remote object stays
+    (``PlannedChange.shown_action``) counts as a forget."""
+    n = plan.counts()
+    for c in plan.changes:
+        if c.shown_action != c.action:
+            n[c.action.value] -= 1
+            n[c.shown_action.value] = n.get(c.shown_action.value, 0) + 1
+    return {k: v for k, v in n.items() if v}
 
 
 def summary_line(n: Mapping[str, int], unchanged: int, checks: int) -> str:

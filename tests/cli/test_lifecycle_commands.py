@@ -45,7 +45,9 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     assert plan.exit_code == 2
     assert "  - folders.mc-demo" in plan.output and "  - cloud_configs.assets-sync" in plan.output
     assert "  / orgs.acme" in plan.output and "  / users.dana" in plan.output  # adopted: forgotten, never deleted
-    assert "  - users.jane" in plan.output  # created by this tool
+    # created by this tool, but without remove_from_org the account stays: only its memberships go
+    assert "  / users.jane" in plan.output and "  - users.jane" not in plan.output
+    assert "# users.jane will lose the memberships this tool added (Marketing Cloud); the account stays" in plan.output
     assert "to create" in plan.output and "0 to create" in plan.output
     assert "deleted outside the reconciler" not in plan.output  # the org is read through its record
     assert "destroy requested (plan -destroy)" in plan.output
@@ -66,6 +68,10 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     assert "# folders.mc-demo will be created" in again  # it was deleted
     # adopted before: left in place (only the membership this tool added was removed), so adopted again
     assert "# users.dana will be updated in place: already exists (not created by this tool)" in again
+    # created by this tool and kept by destroy: adopted again, and the plan says why it has no record
+    assert "# users.jane will be updated in place: already exists" in again
+    assert "jane.doe@acme.example has no record in this state, so it is adopted as an account this tool did not" \
+        " create (one it created before stays in the org after destroy" in again
     assert "# orgs.acme will be read" in again
     assert "No changes" in cli("plan", "-destroy", quickstart).output
 

@@ -83,7 +83,8 @@ def test_saved_destroy_plan_applies(quickstart: Path, cli: Run, tmp_path: Path) 
     plan_file = tmp_path / "destroy.plan"
     made = cli("plan", "-destroy", "-out", plan_file, quickstart)
     assert made.exit_code == 0, made.output
-    assert "7 to delete, 4 to forget" in made.output and f"run: reconciler apply {plan_file}" in made.output
+    # users.jane (created here) keeps its account: shown and counted as a forget
+    assert "6 to delete, 5 to forget" in made.output and f"run: reconciler apply {plan_file}" in made.output
     assert json.loads(plan_file.read_text())["destroy"] is True
     wrong = cli("destroy", plan_file)
     assert wrong.exit_code == 1 and f"is a saved plan: carry it out with `reconciler apply {plan_file}`" in wrong.output
@@ -91,7 +92,8 @@ def test_saved_destroy_plan_applies(quickstart: Path, cli: Run, tmp_path: Path) 
     done = cli("apply", plan_file)  # no confirmation, no -auto-approve: the saved plan is the approval
     assert done.exit_code == 0, done.output
     assert "folders.mc-demo: Destruction complete" in done.output and "orgs.acme: Forgotten" in done.output
-    assert "Apply complete! 7 deleted, 4 forgotten." in done.output
+    assert "users.jane: Forgotten (left in place) after " in done.output  # said from the saved plan too
+    assert "Apply complete! 6 deleted, 5 forgotten." in done.output
     assert cli("state", "list", "-c", quickstart).output.strip() == ""
     again = cli("apply", plan_file)
     assert again.exit_code == 1 and "stale plan" in again.output

@@ -80,6 +80,8 @@ def test_user_creates_share_action_requests_and_read_the_org_once(tmp_path: Path
                 result = await apply_plan(planned, ws.state, ws.providers, parallelism=10)
                 assert not result.failed, result.failed
                 assert sum(1 for a in result.done if a.startswith("users.")) == 35
+                ids = {ws.state.get(f"users.u{i:03d}").outputs.get("user_id") for i in range(35)}
+                assert "" not in ids and None not in ids and len(ids) == 35, ids  # each one's own, read back
                 return client.request_log[start:]
             finally:
                 await ws.aclose()
@@ -91,4 +93,7 @@ def test_user_creates_share_action_requests_and_read_the_org_once(tmp_path: Path
     reads = [p for m, p, _ in log if m == "GET"]
     assert len(posts) == 4, posts  # 35 users' commands in ceil(35/10) /action requests, not 35
     assert not any("/organizations/" in p for p in reads), reads  # no per-user GET before each create
-    assert len(reads) <= 2, reads  # one paged listing of the org's users for the whole apply
+    # one paged listing of the org's users before the writes, and one per /action request that created
+    # users to read their ids back (the /action answer carries none), never one read per user
+    assert len(reads) <= 2 + len(posts), reads
+    assert not any("/groups/" in p for p in reads), reads

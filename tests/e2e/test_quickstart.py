@@ -111,11 +111,13 @@ def test_removing_a_resource_deletes_only_what_was_created_here(quickstart: Path
     assert steps == {
         "folders.mc-demo": "DELETED",
         "replication_agents.mac-sync-1": "forgotten",
-        "users.jane": "DELETED",  # created here: only the memberships it added are removed
-        "users.dana": "forgotten",  # adopted: the membership added here is removed, the account stays
         "shares.mc-demo-experience-cloud": "DELETED",
         "shares.mc-demo-creative-cloud": "DELETED",
     }
+    # users, created here (jane) or adopted (dana): only the memberships added here are removed
+    lose = "will lose the memberships this tool added (Marketing Cloud); the account stays"
+    assert f"  # users.jane {lose}: removed from the configuration\n" in out.output
+    assert f"  # users.dana {lose}: removed from the configuration; not created by this tool" in out.output
     assert "every asset in it" in out.output
     _apply(cli, quickstart)
     world = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")

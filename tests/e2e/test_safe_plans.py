@@ -376,11 +376,14 @@ def test_a_markdown_destroy_plan_never_lists_an_adopted_user_as_gone_for_good(qu
     md = cli("plan", "-destroy", "--format", "markdown", quickstart)
     assert md.exit_code == 0, md.output
     head = md.output.splitlines()[1]
-    assert "7 to delete" in head and "4 to forget" in head, head
+    assert "6 to delete" in head and "5 to forget" in head, head
     caution = md.output.split("> [!CAUTION]", 1)[1].split("####", 1)[0]
-    assert "is gone for good" in caution and "`users.jane`" in caution  # created here: deleted (memberships)
-    assert "users.dana" not in caution  # adopted: only forgotten, listed with the other changes
-    assert "<code>/ users.dana</code> forget" in md.output and "the account stays in the org" in md.output
+    assert "is gone for good" in caution and "`folders.mc-demo`" in caution
+    # neither user's account is deleted (no remove_from_org): listed with the other changes, saying so
+    assert "users.dana" not in caution and "users.jane" not in caution, caution
+    lose = "will lose the memberships this tool added (Marketing Cloud); the account stays"
+    assert f"<code>/ users.dana</code> forget ({lose})" in md.output
+    assert f"<code>/ users.jane</code> forget ({lose})" in md.output
 
 
 def test_replacing_the_cloud_configuration_repairs_a_mac_sync_agent_deleted_by_hand(quickstart: Path, cli: Run) -> None:

@@ -181,8 +181,16 @@ def test_removing_users_removes_only_memberships_added_here(quickstart: Path, cl
     text = main.read_text()
     main.write_text(text[: text.index("# Step 6")])  # users and shares leave the YAML
     out = cli("plan", quickstart)
-    assert "removes only the memberships this tool added (Marketing Cloud); the account stays in the org" in out.output
-    _apply(cli, quickstart)
+    effect = "will lose the memberships this tool added (Marketing Cloud); the account stays"
+    assert f"# users.jane {effect}: removed from the configuration" in out.output, out.output
+    assert f"# users.dana {effect}: removed from the configuration" in out.output
+    assert "users.jane will be DELETED" not in out.output and "  / users.jane\n" in out.output
+    done = _apply(cli, quickstart)
+    lost = ": lost the memberships this tool added (Marketing Cloud); the account stays"
+    for user in ("jane", "dana"):
+        line = next(ln for ln in done.splitlines() if ln.startswith(f"users.{user}: Forgotten (left in place) after "))
+        assert line.endswith(lost), line
+    assert "users.jane: Destruction complete" not in done and "2 deleted, 2 forgotten" in done, done  # shares: deleted
     snap = sandbox.umapi_snapshot(db)
     assert snap["members"][f"{ORG}/dana@acme.example"] == ["Assets Editors"]  # its own group kept
     assert f"{ORG}/dana@acme.example" in snap["users"] and f"{ORG}/jane.doe@acme.example" in snap["users"]
@@ -202,8 +210,9 @@ def test_remove_from_org_deletes_only_accounts_created_here(quickstart: Path, cl
     text = main.read_text()
     main.write_text(text[: text.index("# Step 6")])
     out = cli("plan", quickstart).output
+    assert "# users.jane will be DELETED: removed from the configuration" in out  # created here, not an Adobe ID
     assert "removes jane.doe@acme.example from the org and deletes the account (created by this tool)" in out
-    assert "removes dana@acme.example from the org; the account itself is kept" in out
+    assert "# users.dana will be removed from the org; the account itself stays (not created by this tool)" in out
     _apply(cli, quickstart)
     assert not any(
         k.endswith(("/dana@acme.example", "/jane.doe@acme.example"))
