@@ -104,7 +104,7 @@ def _decide_adopt(pc: PlannedChange, creator: str | None) -> None:
     (the observed object is deleted and made again; a note says so, as it was not created here).
     ``pc.owned`` (a create intent matched) makes it this tool's own object, recorded as managed."""
     pc.adopt_from = creator
-    found = f"created by {creator}" if creator else "already exists (not created by this tool)"
+    found = f"created by {creator}" if creator else "already exists (this state has no record of it)"
     if pc.owned:
         found = "created by an interrupted apply of this tool (its create intent is in state); managed"
     replacing = [c.path for c in pc.changes if c.forces_replacement]

@@ -67,7 +67,7 @@ def test_plan_destroy_and_destroy(quickstart: Path, cli: Run) -> None:
     again = cli("plan", quickstart).output
     assert "# folders.mc-demo will be created" in again  # it was deleted
     # adopted before: left in place (only the membership this tool added was removed), so adopted again
-    assert "# users.dana will be updated in place: already exists (not created by this tool)" in again
+    assert "# users.dana will be updated in place: already exists (this state has no record of it)" in again
     # created by this tool and kept by destroy: adopted again, and the plan says why it has no record
     assert "# users.jane will be updated in place: already exists" in again
     assert "jane.doe@acme.example has no record in this state, so it is adopted as an account this tool did not" \
