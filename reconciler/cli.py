@@ -306,10 +306,18 @@ class _Command(_WholeOptionNames, click.Command):
 
 class _Group(_WholeOptionNames, click.Group):
     """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s; a command made
-    elsewhere and registered with ``add_command`` (``export``) gets Terraform's spellings too."""
+    elsewhere and registered with ``add_command`` (``export``) gets Terraform's spellings too, and
+    so do the group's own options (``reconciler -help``, ``-version``, ``state -help``)."""
 
     command_class = _Command
     group_class: Any = type  # a subgroup is of this same class
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, click.Option):
+                _terraform_spellings(param)
+        return params
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
@@ -320,13 +328,35 @@ class _Group(_WholeOptionNames, click.Group):
         return cmd
 
 
+def _usage_exit_code(exc: click.UsageError) -> click.UsageError:
+    """``exc`` with exit code 1 (``EXIT_ERROR``) instead of click's 2: 2 means "changes pending"
+    (``plan -detailed-exitcode``), so every error, a usage error too, exits 1. Its message is kept."""
+    setattr(exc, "exit_code", EXIT_ERROR)  # noqa: B010 (click declares exit_code a ClassVar)
+    return exc
+
+
 class _Main(_Group):
-    """The ``reconciler`` group: global options may also follow the subcommand (see ``_hoist_globals``)."""
+    """The ``reconciler`` group: global options may also follow the subcommand (see ``_hoist_globals``);
+    a usage error (unknown option, bad value, missing argument) of any command exits 1, not click's 2
+    (:func:`_usage_exit_code`)."""
 
     group_class = _Group  # its subgroups (state, sandbox) need no hoisting: the root moved them all
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, _hoist_globals(list(args)))
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the root's own options: `reconciler --bogus`
+            raise _usage_exit_code(exc) from exc.__cause__
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's arguments or a parameter check in its body
+            raise _usage_exit_code(exc) from exc.__cause__
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
