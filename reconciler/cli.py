@@ -539,6 +539,7 @@ async def _plan(
 
     _check_addresses(ws, targets, "-target")
     _check_addresses(ws, replace, "-replace")
+    _check_state_connections(ws)
     return await make_plan(
         ws.desired,
         ws.state,
@@ -564,6 +565,38 @@ def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
     if unknown:
         _fail("\n".join(f"{option} {a}: no such resource to {option.lstrip('-')} in the configuration or the state"
                          + not_found(a, known, label="resources") for a in unknown))
+
+
+def _undeclared_connections(records: Any, declared: Any) -> dict[str, list[str]]:
+    """connection name -> the addresses (sorted) of ``records`` (address -> ``StateRecord``) whose
+    outputs name a ``connection`` that is not in ``declared``; the kinds record the connection an
+    object lives on as the output ``connection``."""
+    missing: dict[str, list[str]] = {}
+    for addr, rec in records.items():
+        conn = (rec.outputs or {}).get("connection")
+        if isinstance(conn, str) and conn and conn not in declared:
+            missing.setdefault(conn, []).append(addr)
+    return {name: sorted(addrs) for name, addrs in sorted(missing.items())}
+
+
+def _check_state_connections(ws: Any, shown: int = 3) -> None:
+    """Fail (exit 1, before any request) when the state holds resources on a connection the
+    configuration no longer declares (an emptied main.yaml in an applied directory): such a
+    resource can be neither refreshed nor deleted. The message names each connection, how many
+    resources of the state use it (the first ``shown`` addresses) and the two ways out."""
+    missing = _undeclared_connections(ws.state.records(), ws.loaded.connections)
+    if not missing:
+        return
+    lines = []
+    for name, addrs in missing.items():
+        more = f" and {len(addrs) - shown} more" if len(addrs) > shown else ""
+        lines.append(f"the state holds {len(addrs)} resource{'s' if len(addrs) != 1 else ''} on connection"
+                     f" {name!r}, which the configuration no longer declares: {', '.join(addrs[:shown])}{more}")
+    names = " and ".join(repr(n) for n in missing)
+    first = next(iter(missing.values()))[0]
+    _fail("\n".join(lines) + f"\n  hint: declare {names} again under `connections:`, so that a plan can delete or"
+          " forget those resources (`reconciler plan -destroy`, `reconciler destroy`); or forget each one"
+          f" without touching the object: `reconciler state rm ADDR` (e.g. {first})")
 
 
 def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:
@@ -1023,6 +1056,7 @@ async def _apply_locked(
                 if saved is not None:
                     click.echo("No changes. Nothing to apply.")
                 return None
+            _refuse_content_loss(result, ws.providers)
             if saved is None and not auto_approve and not _confirm_apply():
                 return None
             click.echo("")
@@ -1042,6 +1076,29 @@ async def _apply_locked(
                 progress.finished("Apply")
     finally:
         await ws.aclose()
+
+
+def _refuse_content_loss(result: Any, providers: Any) -> None:
+    """Fail (exit 1) before any action when the plan of ``result`` (a ``PlanResult``) deletes or
+    replaces objects holding user content (``PlannedChange.content_loss``, counted at plan time)
+    that neither ``--allow-content-loss`` nor the resource's ``lifecycle.allow_content_loss``
+    allows: one line per such change, and both ways to allow it. The applier refuses the same
+    actions one by one (``engine.applier``); this check makes the refusal come before anything
+    started instead of in the middle of the apply."""
+    if _flag("allow_content_loss"):
+        return
+    lines = []
+    for change in result.plan.changes:
+        res = result.desired.get(change.address)
+        if change.content_loss <= 0 or (res is not None and res.allow_content_loss):
+            continue
+        provider = providers.get(change.kind)
+        unit = getattr(provider, "content_unit", "item") + ("" if change.content_loss == 1 else "s")
+        lines.append(f"  {change.address}: this {change.action.value} destroys {change.content_loss} {unit}")
+    if lines:
+        _fail("refused: this plan destroys user content, so nothing was started:\n" + "\n".join(lines)
+              + "\n  hint: pass --allow-content-loss to allow it for this run, or set"
+              " lifecycle: {allow_content_loss: true} on a resource the configuration declares")
 
 
 def _confirm_apply() -> bool:
