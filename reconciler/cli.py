@@ -765,7 +765,7 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
     from reconciler.engine import accept_drift
     from reconciler.render.text import TextRenderer
 
-    if not auto_approve and not sys.stdin.isatty():
+    if not auto_approve and not _interactive():
         _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve)")
     ws = _workspace(config)
 
@@ -778,7 +778,8 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
                     return []
                 if not auto_approve:
                     if not click.confirm("Accept these changes into the state?", default=False):
-                        return []
+                        click.echo("Apply cancelled; nothing was changed.")
+                        return _CANCELLED
                 return accept_drift(result, ws.state)
         finally:
             await ws.aclose()
@@ -787,6 +788,8 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
         touched = _run(go)
     finally:
         ws.close_state()
+    if touched is _CANCELLED:  # as apply's own confirmation
+        sys.exit(EXIT_ERROR)
     if touched:
         click.echo(f"\nAccepted the drift of {len(touched)} resource(s) into the state: {', '.join(touched)}.")
 
@@ -985,7 +988,9 @@ def _apply_command(
     from reconciler.render.text import TextRenderer
 
     saved = read_plan_file(config_or_plan) if config_or_plan.is_file() else None
-    if saved is None and not auto_approve and not sys.stdin.isatty():
+    if saved is None and config_or_plan.is_file() and (why := _not_a_plan_file(config_or_plan)):
+        _fail(why)
+    if saved is None and not auto_approve and not _interactive():
         _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve),"
               " or apply a saved plan file")
     config_path = config_or_plan
@@ -995,8 +1000,7 @@ def _apply_command(
         scope = (saved.targets, saved.replace, saved.destroy)
         found = resolve_config_path(saved, plan_file=config_or_plan, cwd=Path.cwd())
         if found is None:
-            _fail(f"the plan was made from the configuration {saved.config_path}, which is not here (run apply from"
-                  " the directory the plan was made in: the root of the checkout)")
+            _fail(_plan_elsewhere(saved, config_or_plan))
         config_path = found
     ws = _workspace(config_path, recursive=saved.recursive if saved is not None else None)
     render = TextRenderer(color=_color(sys.stdout))
@@ -1007,6 +1011,8 @@ def _apply_command(
         ws.close_state()
     if outcome is None:
         return
+    if outcome is _CANCELLED:  # as Terraform: a wrapper can tell a cancel from a success
+        sys.exit(EXIT_ERROR)
     click.echo("")
     click.echo(render.apply_summary(outcome))
     if not outcome.ok:
@@ -1014,6 +1020,41 @@ def _apply_command(
             for line in _seeded_near(list(outcome.failed.values())):
                 click.echo(f"  hint: {line}")
         sys.exit(EXIT_ERROR)
+
+
+def _plan_elsewhere(saved: Any, plan_file: Path) -> str:
+    """The error of ``apply PLAN_FILE`` run where the plan's configuration is not: where the plan was
+    made (``planfile.plan_origin``) and the ``-chdir`` to pass, when the plan file tells."""
+    from reconciler.engine.planfile import plan_origin
+
+    origin = plan_origin(saved, plan_file=plan_file)
+    if origin is None:
+        return (f"{plan_file} was made for the configuration {saved.config_path} (relative to the directory plan"
+                f" ran in), which is not in {Path.cwd()}; run apply in the directory the plan was made in"
+                " (the root of the checkout), or pass -chdir=DIR")
+    root, ran_in = origin
+    return (f"{plan_file} was made for the configuration in {root}, not the one here ({Path.cwd()}); run apply"
+            f" in {ran_in} or pass -chdir={ran_in}")
+
+
+def _not_a_plan_file(path: Path) -> str | None:
+    """For ``apply FILE`` where FILE is not a plan file: the error when FILE is meant as one (its
+    name does not end in .yaml/.yml and it does not hold a configuration, a YAML mapping with
+    ``version``), as ``show`` says it; None for a configuration file, which apply plans."""
+    import yaml
+
+    if path.suffix in (".yaml", ".yml"):
+        return None
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        doc = None
+    if isinstance(doc, dict) and "version" in doc:
+        return None
+    why = f"{path} is not a plan file made by `reconciler plan -out`"
+    if isinstance(doc, dict) and "resource_changes" in doc:
+        return why + " (it is the JSON of `plan -json`: save a plan to apply with `reconciler plan -out FILE`)"
+    return why + " (nor a configuration: a .yaml/.yml file, or a directory of them)"
 
 
 async def _apply_locked(
@@ -1027,7 +1068,8 @@ async def _apply_locked(
 ) -> Any:
     """Under the state lock (``locking``: whether to take it, how long to wait): check a saved plan is
     fresh, plan (``scope``: targets, replace, destroy), show or compare, confirm, apply. Returns the
-    ApplyResult, or None when nothing was applied."""
+    ApplyResult, None when there was nothing to apply, or ``_CANCELLED`` when the answer to the
+    confirmation was no."""
     from reconciler.engine import apply_plan
     from reconciler.engine.planfile import check_fresh, check_same_actions, file_digests
     from reconciler.render.jsonplan import plan_json
@@ -1058,7 +1100,7 @@ async def _apply_locked(
                 return None
             _refuse_content_loss(result, ws.providers)
             if saved is None and not auto_approve and not _confirm_apply():
-                return None
+                return _CANCELLED
             click.echo("")
             heartbeats = asyncio.create_task(progress.heartbeats())
 
@@ -1101,9 +1143,18 @@ def _refuse_content_loss(result: Any, providers: Any) -> None:
               " lifecycle: {allow_content_loss: true} on a resource the configuration declares")
 
 
+_CANCELLED = object()
+"""What :func:`_apply_locked` returns when the confirmation was answered no (the command exits 1)."""
+
+
+def _interactive() -> bool:
+    """Whether standard input is a terminal (a confirmation can be asked)."""
+    return sys.stdin.isatty()
+
+
 def _confirm_apply() -> bool:
     """Ask on the terminal; fails (exit 1) when not on one."""
-    if not sys.stdin.isatty():
+    if not _interactive():
         _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve),"
               " or apply a saved plan file")
     click.echo("")
