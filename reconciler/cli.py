@@ -271,6 +271,31 @@ class _WholeOptionNames(click.Command):
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
             raise _whole_option(ctx, self, given, exc) from None
+        except click.UsageError as exc:
+            hint = _config_as_positional_hint(ctx, self, given) if "unexpected extra argument" in exc.message else ""
+            if not hint:
+                raise
+            raise click.UsageError(f"{exc.message}\n  hint: {hint}", ctx=exc.ctx) from None
+
+
+def _config_path_like(value: object) -> bool:
+    """Whether ``value`` (a command-line argument) names an existing directory or YAML file."""
+    path = Path(str(value))
+    return path.is_dir() or (path.suffix in (".yaml", ".yml") and path.is_file())
+
+
+def _config_hint(value: object) -> str:
+    """The hint for a configuration given as a positional argument to a command that takes it as
+    ``-c``/``--config``."""
+    return f"to read the configuration in {value}, pass -c {value}"
+
+
+def _config_as_positional_hint(ctx: click.Context, command: click.Command, args: list[str]) -> str:
+    """For a command with a ``-c``/``--config`` option: the :func:`_config_hint` of the first of
+    ``args`` (not an option) that names an existing directory or YAML file; ``""`` otherwise."""
+    takes_c = any(isinstance(p, click.Option) and "-c" in p.opts for p in command.get_params(ctx))
+    found = next((a for a in args if not a.startswith("-") and _config_path_like(a)), None) if takes_c else None
+    return _config_hint(found) if found is not None else ""
 
 
 def _whole_option(ctx: click.Context, command: click.Command, args: list[str], exc: click.NoSuchOption) -> Any:
@@ -1171,7 +1196,7 @@ def _echo_event(render: Any, event: Any) -> None:
 
 
 @main.command()
-@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.argument("plan_file", type=click.Path(exists=True, path_type=Path), required=False)
 @click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "-c",
@@ -1187,8 +1212,9 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
     from reconciler.render.state import saved_plan_text, state_json, state_summary
 
     if plan_file is not None:
-        saved = read_plan_file(plan_file)
+        saved = read_plan_file(plan_file) if plan_file.is_file() else None
         if saved is None:
+            _not_a_configuration(plan_file, "PLAN_FILE (a plan file made by `reconciler plan -out`)", config)
             _fail(f"{plan_file} is not a plan file made by `reconciler plan -out`")
         click.echo(json.dumps(saved.plan, indent=2, sort_keys=True) if as_json else saved_plan_text(saved.plan))
         return
@@ -1209,6 +1235,7 @@ def output(address: str | None, as_json: bool, config: Path) -> None:
     value (ADDR.ATTR, printed raw: `reconciler output cloud_configs.x.public_key > aem.pem`)."""
     from reconciler.render.state import output_value, outputs_text
 
+    _not_a_configuration(address, "ADDR[.ATTR] (a resource address)", config)
     with _opened_state(config) as st:
         records = st.records()
     outputs = {addr: dict(rec.outputs) for addr, rec in records.items() if rec.outputs}
@@ -1251,6 +1278,17 @@ def version_command(as_json: bool) -> None:
         return
     click.echo(f"reconciler v{__version__}\non {info['platform']}, Python {info['python_version']};"
                f" plan format {FORMAT_VERSION}")
+
+
+def _not_a_configuration(value: object, taken_as: str, config: Path) -> None:
+    """Fail (exit 1, before the state is opened) when a positional argument that the command takes
+    as ``taken_as`` (``ADDR``, ``PLAN_FILE``...) names an existing directory or YAML file while
+    ``-c``/``--config`` was left at its default: the configuration was meant, as ``plan DIR``
+    takes it. With ``-c`` given, the argument is what the command says."""
+    if value is not None and config == Path(".") and _config_path_like(value):
+        what = "a directory" if Path(str(value)).is_dir() else "a YAML file"
+        _fail(f"{value} is {what}, but this command takes it as {taken_as}; the configuration is given as"
+              f" -c/--config\n  hint: {_config_hint(value)}")
 
 
 def _require_in_state(address: str, records: Any) -> None:
@@ -1338,6 +1376,7 @@ def state_show(address: str, config: Path) -> None:
     """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
     from reconciler.render.state import state_record
 
+    _not_a_configuration(address, "ADDRESS (a resource address)", config)
     with _opened_state(config) as st:
         records = st.records()
         _require_in_state(address, records)
@@ -1356,6 +1395,7 @@ def state_unlock(lock_id: str, config: Path) -> None:
     lock is released by the server, with no manual unlock. `state unlock` then ends the session of
     a holder that hangs. With the local SQLite state the lock is a row and stays until unlocked.
     """
+    _not_a_configuration(lock_id, "LOCK_ID (from the lock error message)", config)
     with _opened_state(config) as st:
         if not st.force_unlock(lock_id):
             info = st.lock_info()
@@ -1379,6 +1419,7 @@ def state_mv(source: str, destination: str, config: Path) -> None:
     """
     from reconciler.engine import move_address
 
+    _not_a_configuration(source, "SOURCE (a resource address)", config)
     with _opened_state(config) as st:
         with st.locked("state mv", 0.0):
             _require_in_state(source, st.records())
@@ -1394,6 +1435,7 @@ def state_rm(address: str, config: Path) -> None:
     """Forget ADDRESS: remove its state record without deleting the object (it is left in place)."""
     from reconciler.engine import forget_address
 
+    _not_a_configuration(address, "ADDRESS (a resource address)", config)
     with _opened_state(config) as st:
         with st.locked("state rm", 0.0):
             _require_in_state(address, st.records())
