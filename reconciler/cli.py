@@ -849,6 +849,24 @@ def _yaml_files(config: Path, recursive: bool) -> list[Path]:
     )
 
 
+def _yaml_error(path: Path, text: str, problem: str) -> Any:
+    """The ``Diagnostic`` of a YAML file ``fmt`` cannot parse, as ``validate`` reports it
+    (``file:line:col: error: YAML syntax error: ...`` with its detail and hint): the configuration
+    loader's reading of ``text``; when that reader finds no error where ``fmt``'s (ruamel.yaml)
+    did, ``problem`` (``"LINE:COL: what"`` or ``"what"``, from ``render.yamlfmt.parse``) in that form."""
+    import re
+
+    from reconciler.config import Diagnostic, SourceLoc
+    from reconciler.config._yaml import parse_yaml
+
+    errors = [d for d in parse_yaml(text, str(path)).diagnostics if d.severity == "error"]
+    if errors:
+        return errors[0]
+    where = re.match(r"(\d+):(\d+): (.*)", problem, re.S)
+    loc = SourceLoc(str(path), int(where[1]), int(where[2])) if where else SourceLoc(str(path), 1, 1)
+    return Diagnostic("error", f"YAML syntax error: {where[3] if where else problem}", loc=loc)
+
+
 @main.command()
 @CONFIG_ARG
 @RECURSIVE_OPT
@@ -875,7 +893,7 @@ def fmt(config: Path, check: bool, diff: bool) -> None:
                 continue
             new = format_yaml(text)
         except ValueError as exc:
-            click.echo(f"{path}:{exc}" if str(exc)[:1].isdigit() else f"{path}: {exc}", err=True)
+            click.echo(_yaml_error(path, text, str(exc)).format(color=_color(sys.stderr)), err=True)
             broken += 1
             continue
         if new == text:
