@@ -4,7 +4,8 @@ schema|version|sandbox``. Every ``--long`` option is also accepted as Terraform'
 subcommand.
 
 Commands parse arguments, call the wiring and the engine, and render. Exit codes: 0 success (and
-"no changes" with ``--detailed-exitcode``), 1 error, 2 changes pending (``plan --detailed-exitcode``).
+"no changes" with ``--detailed-exitcode``), 1 every error (click's usage errors too, and a "no" at
+the confirmation prompt), 2 only changes pending (``plan --detailed-exitcode``), 3 ``fmt --check``.
 Errors are one clear message on stderr, never a traceback (``RECONCILER_DEBUG=1`` shows it).
 """
 
