@@ -75,6 +75,7 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         from reconciler.clients import ApiError
         from reconciler.config.diagnostics import ConfigError
         from reconciler.engine import EngineError, PlanError
+        from reconciler.kinds.errors import ConnectionMissing
 
         try:
             return fn(*args, **kwargs)
@@ -99,6 +100,9 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             _fail("the plan cannot be made; nothing was changed")
         except EngineError as exc:
             _fail(str(exc))
+        except ConnectionMissing as exc:  # a connection of the state's resources has another type now
+            _fail(f"{exc}: resources of the state live on that connection; declare it under `connections:` with"
+                  " the type they need, or forget them with `reconciler state rm ADDR`")
         except ApiError as exc:
             hint = ""
             if exc.status in (401, 403):

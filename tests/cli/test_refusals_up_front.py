@@ -74,3 +74,18 @@ def test_content_loss_allowed_by_the_resources_lifecycle_is_not_refused_up_front
     out = cli("apply", "-replace", "folders.mc-demo", "-auto-approve", quickstart)
     assert out.exit_code == 0, out.output
     assert "refused" not in out.output and "Replacement complete" in out.output
+
+
+def test_a_connection_of_the_state_redeclared_with_another_type_is_a_clear_error(quickstart: Path, cli: Run) -> None:
+    _applied(quickstart, cli)
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    head = text[: text.index("\norgs:")]  # the connections only
+    aem = head[head.index("  author:\n"): head.index("\n  # Adobe IMS")]
+    main.write_text(head.replace(aem, "  author:\n    type: workfront\n    url: sandbox://workfront\n"
+                                      "    auth: api_key\n    api_key: ${env:WF_KEY:-x}\n"))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 1, out.output
+    assert ("Error: connection 'author' is not a AemConnection: resources of the state live on that connection;"
+            " declare it under `connections:` with the type they need") in out.stderr
+    assert "RECONCILER_DEBUG" not in out.output
