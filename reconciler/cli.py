@@ -4,7 +4,8 @@ schema|version|sandbox``. Every ``--long`` option is also accepted as Terraform'
 subcommand.
 
 Commands parse arguments, call the wiring and the engine, and render. Exit codes: 0 success (and
-"no changes" with ``--detailed-exitcode``), 1 error, 2 changes pending (``plan --detailed-exitcode``).
+"no changes" with ``--detailed-exitcode``), 1 every error (click's usage errors too, and a "no" at
+the confirmation prompt), 2 only changes pending (``plan --detailed-exitcode``), 3 ``fmt --check``.
 Errors are one clear message on stderr, never a traceback (``RECONCILER_DEBUG=1`` shows it).
 """
 
@@ -74,6 +75,7 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         from reconciler.clients import ApiError
         from reconciler.config.diagnostics import ConfigError
         from reconciler.engine import EngineError, PlanError
+        from reconciler.kinds.errors import ConnectionMissing
 
         try:
             return fn(*args, **kwargs)
@@ -98,6 +100,9 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
             _fail("the plan cannot be made; nothing was changed")
         except EngineError as exc:
             _fail(str(exc))
+        except ConnectionMissing as exc:  # a connection of the state's resources has another type now
+            _fail(f"{exc}: resources of the state live on that connection; declare it under `connections:` with"
+                  " the type they need, or forget them with `reconciler state rm ADDR`")
         except ApiError as exc:
             hint = ""
             if exc.status in (401, 403):
@@ -271,6 +276,31 @@ class _WholeOptionNames(click.Command):
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
             raise _whole_option(ctx, self, given, exc) from None
+        except click.UsageError as exc:
+            hint = _config_as_positional_hint(ctx, self, given) if "unexpected extra argument" in exc.message else ""
+            if not hint:
+                raise
+            raise click.UsageError(f"{exc.message}\n  hint: {hint}", ctx=exc.ctx) from None
+
+
+def _config_path_like(value: object) -> bool:
+    """Whether ``value`` (a command-line argument) names an existing directory or YAML file."""
+    path = Path(str(value))
+    return path.is_dir() or (path.suffix in (".yaml", ".yml") and path.is_file())
+
+
+def _config_hint(value: object) -> str:
+    """The hint for a configuration given as a positional argument to a command that takes it as
+    ``-c``/``--config``."""
+    return f"to read the configuration in {value}, pass -c {value}"
+
+
+def _config_as_positional_hint(ctx: click.Context, command: click.Command, args: list[str]) -> str:
+    """For a command with a ``-c``/``--config`` option: the :func:`_config_hint` of the first of
+    ``args`` (not an option) that names an existing directory or YAML file; ``""`` otherwise."""
+    takes_c = any(isinstance(p, click.Option) and "-c" in p.opts for p in command.get_params(ctx))
+    found = next((a for a in args if not a.startswith("-") and _config_path_like(a)), None) if takes_c else None
+    return _config_hint(found) if found is not None else ""
 
 
 def _whole_option(ctx: click.Context, command: click.Command, args: list[str], exc: click.NoSuchOption) -> Any:
@@ -306,10 +336,18 @@ class _Command(_WholeOptionNames, click.Command):
 
 class _Group(_WholeOptionNames, click.Group):
     """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s; a command made
-    elsewhere and registered with ``add_command`` (``export``) gets Terraform's spellings too."""
+    elsewhere and registered with ``add_command`` (``export``) gets Terraform's spellings too, and
+    so do the group's own options (``reconciler -help``, ``-version``, ``state -help``)."""
 
     command_class = _Command
     group_class: Any = type  # a subgroup is of this same class
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, click.Option):
+                _terraform_spellings(param)
+        return params
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
@@ -320,13 +358,35 @@ class _Group(_WholeOptionNames, click.Group):
         return cmd
 
 
+def _usage_exit_code(exc: click.UsageError) -> click.UsageError:
+    """``exc`` with exit code 1 (``EXIT_ERROR``) instead of click's 2: 2 means "changes pending"
+    (``plan -detailed-exitcode``), so every error, a usage error too, exits 1. Its message is kept."""
+    setattr(exc, "exit_code", EXIT_ERROR)  # noqa: B010 (click declares exit_code a ClassVar)
+    return exc
+
+
 class _Main(_Group):
-    """The ``reconciler`` group: global options may also follow the subcommand (see ``_hoist_globals``)."""
+    """The ``reconciler`` group: global options may also follow the subcommand (see ``_hoist_globals``);
+    a usage error (unknown option, bad value, missing argument) of any command exits 1, not click's 2
+    (:func:`_usage_exit_code`)."""
 
     group_class = _Group  # its subgroups (state, sandbox) need no hoisting: the root moved them all
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, _hoist_globals(list(args)))
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the root's own options: `reconciler --bogus`
+            raise _usage_exit_code(exc) from exc.__cause__
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's arguments or a parameter check in its body
+            raise _usage_exit_code(exc) from exc.__cause__
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -509,6 +569,7 @@ async def _plan(
 
     _check_addresses(ws, targets, "-target")
     _check_addresses(ws, replace, "-replace")
+    _check_state_connections(ws)
     return await make_plan(
         ws.desired,
         ws.state,
@@ -534,6 +595,38 @@ def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
     if unknown:
         _fail("\n".join(f"{option} {a}: no such resource to {option.lstrip('-')} in the configuration or the state"
                          + not_found(a, known, label="resources") for a in unknown))
+
+
+def _undeclared_connections(records: Any, declared: Any) -> dict[str, list[str]]:
+    """connection name -> the addresses (sorted) of ``records`` (address -> ``StateRecord``) whose
+    outputs name a ``connection`` that is not in ``declared``; the kinds record the connection an
+    object lives on as the output ``connection``."""
+    missing: dict[str, list[str]] = {}
+    for addr, rec in records.items():
+        conn = (rec.outputs or {}).get("connection")
+        if isinstance(conn, str) and conn and conn not in declared:
+            missing.setdefault(conn, []).append(addr)
+    return {name: sorted(addrs) for name, addrs in sorted(missing.items())}
+
+
+def _check_state_connections(ws: Any, shown: int = 3) -> None:
+    """Fail (exit 1, before any request) when the state holds resources on a connection the
+    configuration no longer declares (an emptied main.yaml in an applied directory): such a
+    resource can be neither refreshed nor deleted. The message names each connection, how many
+    resources of the state use it (the first ``shown`` addresses) and the two ways out."""
+    missing = _undeclared_connections(ws.state.records(), ws.loaded.connections)
+    if not missing:
+        return
+    lines = []
+    for name, addrs in missing.items():
+        more = f" and {len(addrs) - shown} more" if len(addrs) > shown else ""
+        lines.append(f"the state holds {len(addrs)} resource{'s' if len(addrs) != 1 else ''} on connection"
+                     f" {name!r}, which the configuration no longer declares: {', '.join(addrs[:shown])}{more}")
+    names = " and ".join(repr(n) for n in missing)
+    first = next(iter(missing.values()))[0]
+    _fail("\n".join(lines) + f"\n  hint: declare {names} again under `connections:`, so that a plan can delete or"
+          " forget those resources (`reconciler plan -destroy`, `reconciler destroy`); or forget each one"
+          f" without touching the object: `reconciler state rm ADDR` (e.g. {first})")
 
 
 def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:
@@ -702,7 +795,7 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
     from reconciler.engine import accept_drift
     from reconciler.render.text import TextRenderer
 
-    if not auto_approve and not sys.stdin.isatty():
+    if not auto_approve and not _interactive():
         _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve)")
     ws = _workspace(config)
 
@@ -715,7 +808,8 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
                     return []
                 if not auto_approve:
                     if not click.confirm("Accept these changes into the state?", default=False):
-                        return []
+                        click.echo("Apply cancelled; nothing was changed.")
+                        return _CANCELLED
                 return accept_drift(result, ws.state)
         finally:
             await ws.aclose()
@@ -724,6 +818,8 @@ def _accept_drift(config: Path, *, auto_approve: bool, locking: tuple[bool, floa
         touched = _run(go)
     finally:
         ws.close_state()
+    if touched is _CANCELLED:  # as apply's own confirmation
+        sys.exit(EXIT_ERROR)
     if touched:
         click.echo(f"\nAccepted the drift of {len(touched)} resource(s) into the state: {', '.join(touched)}.")
 
@@ -758,6 +854,24 @@ def _yaml_files(config: Path, recursive: bool) -> list[Path]:
     )
 
 
+def _yaml_error(path: Path, text: str, problem: str) -> Any:
+    """The ``Diagnostic`` of a YAML file ``fmt`` cannot parse, as ``validate`` reports it
+    (``file:line:col: error: YAML syntax error: ...`` with its detail and hint): the configuration
+    loader's reading of ``text``; when that reader finds no error where ``fmt``'s (ruamel.yaml)
+    did, ``problem`` (``"LINE:COL: what"`` or ``"what"``, from ``render.yamlfmt.parse``) in that form."""
+    import re
+
+    from reconciler.config import Diagnostic, SourceLoc
+    from reconciler.config._yaml import parse_yaml
+
+    errors = [d for d in parse_yaml(text, str(path)).diagnostics if d.severity == "error"]
+    if errors:
+        return errors[0]
+    where = re.match(r"(\d+):(\d+): (.*)", problem, re.S)
+    loc = SourceLoc(str(path), int(where[1]), int(where[2])) if where else SourceLoc(str(path), 1, 1)
+    return Diagnostic("error", f"YAML syntax error: {where[3] if where else problem}", loc=loc)
+
+
 @main.command()
 @CONFIG_ARG
 @RECURSIVE_OPT
@@ -784,7 +898,7 @@ def fmt(config: Path, check: bool, diff: bool) -> None:
                 continue
             new = format_yaml(text)
         except ValueError as exc:
-            click.echo(f"{path}:{exc}" if str(exc)[:1].isdigit() else f"{path}: {exc}", err=True)
+            click.echo(_yaml_error(path, text, str(exc)).format(color=_color(sys.stderr)), err=True)
             broken += 1
             continue
         if new == text:
@@ -922,7 +1036,9 @@ def _apply_command(
     from reconciler.render.text import TextRenderer
 
     saved = read_plan_file(config_or_plan) if config_or_plan.is_file() else None
-    if saved is None and not auto_approve and not sys.stdin.isatty():
+    if saved is None and config_or_plan.is_file() and (why := _not_a_plan_file(config_or_plan)):
+        _fail(why)
+    if saved is None and not auto_approve and not _interactive():
         _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve),"
               " or apply a saved plan file")
     config_path = config_or_plan
@@ -932,8 +1048,7 @@ def _apply_command(
         scope = (saved.targets, saved.replace, saved.destroy)
         found = resolve_config_path(saved, plan_file=config_or_plan, cwd=Path.cwd())
         if found is None:
-            _fail(f"the plan was made from the configuration {saved.config_path}, which is not here (run apply from"
-                  " the directory the plan was made in: the root of the checkout)")
+            _fail(_plan_elsewhere(saved, config_or_plan))
         config_path = found
     ws = _workspace(config_path, recursive=saved.recursive if saved is not None else None)
     render = TextRenderer(color=_color(sys.stdout))
@@ -944,6 +1059,8 @@ def _apply_command(
         ws.close_state()
     if outcome is None:
         return
+    if outcome is _CANCELLED:  # as Terraform: a wrapper can tell a cancel from a success
+        sys.exit(EXIT_ERROR)
     click.echo("")
     click.echo(render.apply_summary(outcome))
     if not outcome.ok:
@@ -951,6 +1068,41 @@ def _apply_command(
             for line in _seeded_near(list(outcome.failed.values())):
                 click.echo(f"  hint: {line}")
         sys.exit(EXIT_ERROR)
+
+
+def _plan_elsewhere(saved: Any, plan_file: Path) -> str:
+    """The error of ``apply PLAN_FILE`` run where the plan's configuration is not: where the plan was
+    made (``planfile.plan_origin``) and the ``-chdir`` to pass, when the plan file tells."""
+    from reconciler.engine.planfile import plan_origin
+
+    origin = plan_origin(saved, plan_file=plan_file)
+    if origin is None:
+        return (f"{plan_file} was made for the configuration {saved.config_path} (relative to the directory plan"
+                f" ran in), which is not in {Path.cwd()}; run apply in the directory the plan was made in"
+                " (the root of the checkout), or pass -chdir=DIR")
+    root, ran_in = origin
+    return (f"{plan_file} was made for the configuration in {root}, not the one here ({Path.cwd()}); run apply"
+            f" in {ran_in} or pass -chdir={ran_in}")
+
+
+def _not_a_plan_file(path: Path) -> str | None:
+    """For ``apply FILE`` where FILE is not a plan file: the error when FILE is meant as one (its
+    name does not end in .yaml/.yml and it does not hold a configuration, a YAML mapping with
+    ``version``), as ``show`` says it; None for a configuration file, which apply plans."""
+    import yaml
+
+    if path.suffix in (".yaml", ".yml"):
+        return None
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        doc = None
+    if isinstance(doc, dict) and "version" in doc:
+        return None
+    why = f"{path} is not a plan file made by `reconciler plan -out`"
+    if isinstance(doc, dict) and "resource_changes" in doc:
+        return why + " (it is the JSON of `plan -json`: save a plan to apply with `reconciler plan -out FILE`)"
+    return why + " (nor a configuration: a .yaml/.yml file, or a directory of them)"
 
 
 async def _apply_locked(
@@ -964,7 +1116,8 @@ async def _apply_locked(
 ) -> Any:
     """Under the state lock (``locking``: whether to take it, how long to wait): check a saved plan is
     fresh, plan (``scope``: targets, replace, destroy), show or compare, confirm, apply. Returns the
-    ApplyResult, or None when nothing was applied."""
+    ApplyResult, None when there was nothing to apply, or ``_CANCELLED`` when the answer to the
+    confirmation was no."""
     from reconciler.engine import apply_plan
     from reconciler.engine.planfile import check_fresh, check_same_actions, file_digests
     from reconciler.render.jsonplan import plan_json
@@ -994,8 +1147,9 @@ async def _apply_locked(
                 if saved is not None:
                     click.echo("No changes. Nothing to apply.")
                 return None
+            _refuse_content_loss(result, ws.providers)
             if saved is None and not auto_approve and not _confirm_apply():
-                return None
+                return _CANCELLED
             click.echo("")
             heartbeats = asyncio.create_task(progress.heartbeats())
 
@@ -1015,9 +1169,41 @@ async def _apply_locked(
         await ws.aclose()
 
 
+def _refuse_content_loss(result: Any, providers: Any) -> None:
+    """Fail (exit 1) before any action when the plan of ``result`` (a ``PlanResult``) deletes or
+    replaces objects holding user content (``PlannedChange.content_loss``, counted at plan time)
+    that neither ``--allow-content-loss`` nor the resource's ``lifecycle.allow_content_loss``
+    allows: one line per such change, and both ways to allow it. The applier refuses the same
+    actions one by one (``engine.applier``); this check makes the refusal come before anything
+    started instead of in the middle of the apply."""
+    if _flag("allow_content_loss"):
+        return
+    lines = []
+    for change in result.plan.changes:
+        res = result.desired.get(change.address)
+        if change.content_loss <= 0 or (res is not None and res.allow_content_loss):
+            continue
+        provider = providers.get(change.kind)
+        unit = getattr(provider, "content_unit", "item") + ("" if change.content_loss == 1 else "s")
+        lines.append(f"  {change.address}: this {change.action.value} destroys {change.content_loss} {unit}")
+    if lines:
+        _fail("refused: this plan destroys user content, so nothing was started:\n" + "\n".join(lines)
+              + "\n  hint: pass --allow-content-loss to allow it for this run, or set"
+              " lifecycle: {allow_content_loss: true} on a resource the configuration declares")
+
+
+_CANCELLED = object()
+"""What :func:`_apply_locked` returns when the confirmation was answered no (the command exits 1)."""
+
+
+def _interactive() -> bool:
+    """Whether standard input is a terminal (a confirmation can be asked)."""
+    return sys.stdin.isatty()
+
+
 def _confirm_apply() -> bool:
     """Ask on the terminal; fails (exit 1) when not on one."""
-    if not sys.stdin.isatty():
+    if not _interactive():
         _fail("not on a terminal, so apply cannot ask for confirmation; pass -auto-approve (--auto-approve),"
               " or apply a saved plan file")
     click.echo("")
@@ -1034,7 +1220,7 @@ def _echo_event(render: Any, event: Any) -> None:
 
 
 @main.command()
-@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.argument("plan_file", type=click.Path(exists=True, path_type=Path), required=False)
 @click.option("-json", "--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "-c",
@@ -1050,8 +1236,9 @@ def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
     from reconciler.render.state import saved_plan_text, state_json, state_summary
 
     if plan_file is not None:
-        saved = read_plan_file(plan_file)
+        saved = read_plan_file(plan_file) if plan_file.is_file() else None
         if saved is None:
+            _not_a_configuration(plan_file, "PLAN_FILE (a plan file made by `reconciler plan -out`)", config)
             _fail(f"{plan_file} is not a plan file made by `reconciler plan -out`")
         click.echo(json.dumps(saved.plan, indent=2, sort_keys=True) if as_json else saved_plan_text(saved.plan))
         return
@@ -1072,6 +1259,7 @@ def output(address: str | None, as_json: bool, config: Path) -> None:
     value (ADDR.ATTR, printed raw: `reconciler output cloud_configs.x.public_key > aem.pem`)."""
     from reconciler.render.state import output_value, outputs_text
 
+    _not_a_configuration(address, "ADDR[.ATTR] (a resource address)", config)
     with _opened_state(config) as st:
         records = st.records()
     outputs = {addr: dict(rec.outputs) for addr, rec in records.items() if rec.outputs}
@@ -1114,6 +1302,17 @@ def version_command(as_json: bool) -> None:
         return
     click.echo(f"reconciler v{__version__}\non {info['platform']}, Python {info['python_version']};"
                f" plan format {FORMAT_VERSION}")
+
+
+def _not_a_configuration(value: object, taken_as: str, config: Path) -> None:
+    """Fail (exit 1, before the state is opened) when a positional argument that the command takes
+    as ``taken_as`` (``ADDR``, ``PLAN_FILE``...) names an existing directory or YAML file while
+    ``-c``/``--config`` was left at its default: the configuration was meant, as ``plan DIR``
+    takes it. With ``-c`` given, the argument is what the command says."""
+    if value is not None and config == Path(".") and _config_path_like(value):
+        what = "a directory" if Path(str(value)).is_dir() else "a YAML file"
+        _fail(f"{value} is {what}, but this command takes it as {taken_as}; the configuration is given as"
+              f" -c/--config\n  hint: {_config_hint(value)}")
 
 
 def _require_in_state(address: str, records: Any) -> None:
@@ -1201,6 +1400,7 @@ def state_show(address: str, config: Path) -> None:
     """Show one resource of the state (secrets are never stored: only which ones are tracked)."""
     from reconciler.render.state import state_record
 
+    _not_a_configuration(address, "ADDRESS (a resource address)", config)
     with _opened_state(config) as st:
         records = st.records()
         _require_in_state(address, records)
@@ -1219,6 +1419,7 @@ def state_unlock(lock_id: str, config: Path) -> None:
     lock is released by the server, with no manual unlock. `state unlock` then ends the session of
     a holder that hangs. With the local SQLite state the lock is a row and stays until unlocked.
     """
+    _not_a_configuration(lock_id, "LOCK_ID (from the lock error message)", config)
     with _opened_state(config) as st:
         if not st.force_unlock(lock_id):
             info = st.lock_info()
@@ -1242,6 +1443,7 @@ def state_mv(source: str, destination: str, config: Path) -> None:
     """
     from reconciler.engine import move_address
 
+    _not_a_configuration(source, "SOURCE (a resource address)", config)
     with _opened_state(config) as st:
         with st.locked("state mv", 0.0):
             _require_in_state(source, st.records())
@@ -1257,6 +1459,7 @@ def state_rm(address: str, config: Path) -> None:
     """Forget ADDRESS: remove its state record without deleting the object (it is left in place)."""
     from reconciler.engine import forget_address
 
+    _not_a_configuration(address, "ADDRESS (a resource address)", config)
     with _opened_state(config) as st:
         with st.locked("state rm", 0.0):
             _require_in_state(address, st.records())

@@ -50,7 +50,7 @@ def test_schema_command_defaults_to_config_and_refuses_unknown() -> None:
     runner = CliRunner()
     assert json.loads(runner.invoke(main, ["schema"]).stdout)["title"] == json.loads(data.read_text("config"))["title"]
     bad = runner.invoke(main, ["schema", "state"])
-    assert bad.exit_code == 2 and "'state' is not one of 'config', 'plan'" in bad.output
+    assert bad.exit_code == 1 and "'state' is not one of 'config', 'plan'" in bad.output
 
 
 def test_examples_validate_against_the_schema_and_carry_the_modeline() -> None:

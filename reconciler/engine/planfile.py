@@ -147,17 +147,49 @@ def read_plan_file(path: Path) -> SavedPlan | None:
     return None
 
 
+def _holds_config(directory: Path, config_files: list[str]) -> bool:
+    """Whether ``directory`` is one and holds at least one of the plan's ``config_files`` (relative
+    to it), or the plan recorded none. At least one, not all: a file renamed since the plan was made
+    is a stale plan (the digest), not another directory."""
+    if not directory.is_dir():
+        return False
+    return not config_files or any((directory / f).is_file() for f in config_files)
+
+
 def resolve_config_path(saved: SavedPlan, *, plan_file: Path, cwd: Path) -> Path | None:
     """Where the saved plan's configuration is in this checkout: ``config_path`` from ``cwd`` (apply
-    runs where plan ran, e.g. the repository root), else ``config_path_from_plan`` from the plan
-    file's directory; an absolute path (older plan files) as is. None when none is a directory."""
-    candidates = [saved.config_path if saved.config_path.is_absolute() else cwd / saved.config_path]
-    if saved.config_path_from_plan is not None:
-        candidates.append(Path(plan_file).absolute().parent / saved.config_path_from_plan)
-    for c in candidates:
-        if c.is_dir():
-            return c
-    return None
+    runs where plan ran, e.g. the repository root) when that directory holds the plan's files
+    (:func:`_holds_config`); when there is no such directory at all, ``config_path_from_plan``
+    from the plan file's directory (a plan file kept inside the checkout, applied from elsewhere);
+    an absolute path (older plan files) as is. None otherwise: in particular when ``cwd`` is another
+    directory than the one plan ran in (``config_path`` ``.`` names ``cwd`` itself) and lacks the
+    configuration; :func:`plan_origin` then says where the plan was made."""
+    first = saved.config_path if saved.config_path.is_absolute() else cwd / saved.config_path
+    if _holds_config(first, saved.config_files):
+        return first
+    if first.is_dir() or saved.config_path_from_plan is None:
+        return None
+    second = Path(plan_file).absolute().parent / saved.config_path_from_plan
+    return second if _holds_config(second, saved.config_files) else None
+
+
+def plan_origin(saved: SavedPlan, *, plan_file: Path) -> tuple[Path, Path] | None:
+    """(configuration root, directory ``plan`` ran in), both absolute and normalized, as found from
+    the plan file's location (``config_path_from_plan``) when that directory holds the plan's
+    files; None when the plan file does not tell (older files) or it is not there. The directory
+    plan ran in is the root with ``config_path``'s parts taken off (the root itself when
+    ``config_path`` climbs with ``..`` or is absolute)."""
+    if saved.config_path_from_plan is None:
+        return None
+    root = Path(os.path.normpath(Path(plan_file).absolute().parent / saved.config_path_from_plan))
+    if not _holds_config(root, saved.config_files):
+        return None
+    parts = saved.config_path.parts
+    ran_in = root
+    if not saved.config_path.is_absolute() and ".." not in parts:
+        for _ in (p for p in parts if p != "."):
+            ran_in = ran_in.parent
+    return root, ran_in
 
 
 def _changes(before: Mapping[str, str], now: Mapping[str, str], limit: int = 10) -> str:

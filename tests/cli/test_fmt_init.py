@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import EXAMPLES, Run
 
 MESSY = """\
@@ -51,9 +53,21 @@ def test_fmt_reports_one_error_per_broken_file(tmp_path: Path, cli: Run) -> None
     (tmp_path / "b.yaml").write_text(MESSY)
     out = cli("fmt", tmp_path)
     assert out.exit_code == 1
-    assert out.output.count(str(tmp_path / "a.yaml")) == 1 and f"{tmp_path / 'a.yaml'}:3:1:" in out.output
+    assert out.output.count(f"{tmp_path / 'a.yaml'}:3:1: error: ") == 1 and out.output.count(": error: ") == 1
     assert "1 file is not valid YAML" in out.output
     assert (tmp_path / "b.yaml").read_text() == TIDY  # the others are still formatted
+
+
+@pytest.mark.parametrize("broken", ["version: 1\nfolders:\n\tx: 1\n", "version: 1\nfolders:\n  a: [1, 2\n",
+                                    "version: 1\nfolders: {a: 1\n"])
+def test_fmt_reports_a_yaml_error_as_validate_does(tmp_path: Path, cli: Run, broken: str) -> None:
+    """The same `file:line:col: error: ...` diagnostic, with its detail and hint lines."""
+    (tmp_path / "main.yaml").write_text(broken)
+    formatted, validated = cli("fmt", tmp_path), cli("validate", tmp_path)
+    assert formatted.exit_code == validated.exit_code == 1
+    diagnostic = validated.stderr.split("\nError: ", 1)[0]
+    assert diagnostic.startswith(f"{tmp_path / 'main.yaml'}:") and ": error: YAML syntax error: " in diagnostic
+    assert formatted.stderr.split("\nError: ", 1)[0] == diagnostic
 
 
 def test_the_examples_are_formatted(tmp_path: Path, cli: Run) -> None:

@@ -283,7 +283,8 @@ def test_deleting_a_folder_with_assets_is_counted_and_refused_without_the_opt_in
     md = cli("plan", "--format", "markdown", quickstart).output
     assert "its 2 assets" in md
     refused = cli("apply", "--auto-approve", quickstart)
-    assert refused.exit_code == 1 and "refused: this delete destroys 2 piece(s) of content" in refused.output
+    assert refused.exit_code == 1 and "folders.extra: this delete destroys 2 assets" in refused.output
+    assert "--allow-content-loss" in refused.output and "Destroying..." not in refused.output  # before any action
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
     assert "/content/dam/extra/photo-0.jpg" in nodes  # nothing lost
 

@@ -13,8 +13,8 @@ dropped in the Admin Console) and applies killed after a few writes (the sandbox
 * a plan's summary counts equal its listed actions, in text, JSON and Markdown;
 * the plan's actions are exactly what apply then did (the plan is saved with ``-out`` and applied
   as saved; the apply's per-resource lines are compared with the plan's actions);
-* after apply the next plan is "No changes", except for the deletions apply refused to make
-  because they would lose assets.
+* after apply the next plan is "No changes"; a plan that would lose assets is refused before any
+  action, naming exactly the deletions and replacements that would, and the next plan is the same.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from hypothesis.stateful import (
 )
 
 from reconciler import sandbox
+from reconciler.engine.planfile import action_signature
 from tests.helpers import Run
 
 from .test_safe_plans import _aem_post
@@ -126,19 +127,29 @@ def check_counts(text: str, doc: dict[str, Any], md: str) -> None:
     assert moves == listed.get("move", 0)
 
 
-def check_apply_did_the_plan(doc: dict[str, Any], output: str) -> None:
+REFUSED_UP_FRONT = "refused: this plan destroys user content, so nothing was started:"
+LOSS_LINE_RE = re.compile(r"^  (\S+): this (delete|replace) destroys (\d+) assets?$", re.M)
+
+
+def check_apply_did_the_plan(doc: dict[str, Any], output: str) -> bool:
     """Every listed action was done as planned, or refused because it would lose content (and what
-    waits for it skipped); nothing else was done."""
+    waits for it skipped); nothing else was done. A plan that would lose content (no run here
+    allows it) is refused before any action, naming exactly those changes: returns True then."""
     planned = {c["address"]: _action(c) for c in doc["resource_changes"] if c["actions"] != ["no-op"]}
     if not doc["summary"]["has_changes"]:
         assert planned == {} and "No changes. Nothing to apply." in output, (planned, output)
-        return
+        return False
     done = {m.group(1): DONE[m.group(2)] for m in map(DONE_RE.match, output.splitlines()) if m}
     failed = {m.group(1): m.group(2) for m in map(FAILED_RE.match, output.splitlines()) if m}
-    loss = {c["address"] for c in doc["resource_changes"] if c["content_loss"] > 0}
+    loss = {c["address"]: c for c in doc["resource_changes"] if c["content_loss"] > 0}
+    if REFUSED_UP_FRONT in output:
+        assert done == {} and failed == {}, (done, failed)
+        named = {a: (action, int(n)) for a, action, n in LOSS_LINE_RE.findall(output)}
+        assert named == {a: (_action(c), c["content_loss"]) for a, c in loss.items()}, (named, loss)
+        return True
+    assert not loss, loss  # content loss nothing allows never gets past the up-front refusal
     assert {a: v for a, v in planned.items() if a not in failed} == done, (planned, done, failed)
-    refused = {a for a, why in failed.items() if why.startswith("FAILED")}
-    assert refused <= loss and all("refused" in failed[a] for a in refused), failed
+    return False
 
 
 def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
@@ -383,10 +394,15 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             assert md.exit_code == 0, md.output
             check_counts(text.output, doc, md.output)
             applied = cli("apply", saved)
-            check_apply_did_the_plan(doc, applied.output)
+            refused = check_apply_did_the_plan(doc, applied.output)
+            if refused:
+                assert applied.exit_code == 1, applied.output
             after = json.loads(cli("plan", "-json", self.dir).stdout)
-            left = [c for c in after["resource_changes"] if c["content_loss"] == 0]
-            assert left == [], left
+            if refused:  # nothing was done: the same plan again
+                assert action_signature(after) == action_signature(doc), (after, doc)
+            else:
+                left = [c for c in after["resource_changes"] if c["content_loss"] == 0]
+                assert left == [], left
             self.check_nothing_lost()
 
         def check_nothing_lost(self) -> None:
