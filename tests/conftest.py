@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -66,7 +67,10 @@ def build_wheel(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """The wheel installed into a fresh virtual environment (built once per test run, shared by xdist workers)."""
-    shared = tmp_path_factory.getbasetemp().parent / "installed-package"
+    base = tmp_path_factory.getbasetemp()
+    # under xdist the workers' base directories share one parent per run; without it the parent is
+    # shared by every run (pytest-of-<user>), whose wheel would be an old one
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "installed-package"
     shared.mkdir(exist_ok=True)
     with open(shared / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
