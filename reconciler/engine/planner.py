@@ -422,7 +422,7 @@ async def count_content_loss(run: PlanRun, sem: asyncio.Semaphore) -> None:
             unit = provider.content_unit + ("" if n == 1 else "s")
             allowed = "" if _content_loss_allowed(run, change.address) else (
                 "; apply refuses it unless the resource sets lifecycle: {allow_content_loss: true}"
-                " or the run allows content loss"
+                " or the run passes --allow-content-loss"
             )  # fmt: skip
             change.notes.append(f"deletes {obs.remote_id} and its {n} {unit}{allowed}")
 
