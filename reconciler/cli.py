@@ -569,7 +569,6 @@ async def _plan(
 
     _check_addresses(ws, targets, "-target")
     _check_addresses(ws, replace, "-replace")
-    _check_state_connections(ws)
     return await make_plan(
         ws.desired,
         ws.state,
@@ -579,6 +578,7 @@ async def _plan(
         force_replace=replace,
         refresh_only=refresh_only,
         destroy=destroy,
+        precheck=lambda records: _check_state_connections(ws, records),
     )
 
 
@@ -609,12 +609,13 @@ def _undeclared_connections(records: Any, declared: Any) -> dict[str, list[str]]
     return {name: sorted(addrs) for name, addrs in sorted(missing.items())}
 
 
-def _check_state_connections(ws: Any, shown: int = 3) -> None:
-    """Fail (exit 1, before any request) when the state holds resources on a connection the
+def _check_state_connections(ws: Any, records: Any, shown: int = 3) -> None:
+    """Fail (exit 1, before any request: ``make_plan``'s ``precheck``, with the plan's ``records``,
+    address -> ``StateRecord``) when the state holds resources on a connection the
     configuration no longer declares (an emptied main.yaml in an applied directory): such a
     resource can be neither refreshed nor deleted. The message names each connection, how many
     resources of the state use it (the first ``shown`` addresses) and the two ways out."""
-    missing = _undeclared_connections(ws.state.records(), ws.loaded.connections)
+    missing = _undeclared_connections(records, ws.loaded.connections)
     if not missing:
         return
     lines = []

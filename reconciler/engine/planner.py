@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -491,6 +491,7 @@ async def make_plan(
     concurrency: int = 10,
     refresh_only: bool = False,
     destroy: bool = False,
+    precheck: Callable[[Mapping[str, StateRecord]], None] | None = None,
 ) -> PlanResult:
     """Refresh every resource and compute the plan (the steps of the module docstring).
 
@@ -499,13 +500,17 @@ async def make_plan(
     ``refresh_only``: plan no action, only report drift (changes made outside this tool since the
     last apply; accept them with ``accept_drift``). ``destroy``: plan as if ``desired`` were empty
     (``plan -destroy``): every resource in state leaves, and the reasons say a destroy was asked
-    for. Raises CycleError on a dependency cycle and
+    for. ``precheck``: called with the state's records (address -> record) as soon as they are
+    read, before any request; what it raises propagates (the CLI's check that every connection the
+    state's objects live on is still declared). Raises CycleError on a dependency cycle and
     PlanError with every problem found (invalid specs once resolved, provider notes of severity
     ``error``, ``prevent_destroy`` violations). Provider/client exceptions during refresh propagate.
     """
     if destroy:
         desired = {}
     run = PlanRun.start(desired, state, providers, targets)
+    if precheck is not None:
+        precheck(run.records)
     run.force_replace = force_replace
     run.leaving = DESTROY_REQUESTED if destroy else REMOVED
     sem = asyncio.Semaphore(concurrency)
