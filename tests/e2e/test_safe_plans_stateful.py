@@ -23,6 +23,7 @@ import json
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,10 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             self.assets: set[str] = set()  # asset names ever made (unique)
             self.ours: set[str] = set()  # addresses whose object this tool created
             self.adopted: set[str] = set()
+            # renames and path moves not applied yet (an apply refused up front does nothing):
+            # new address -> old address, new path -> old path; emptied by an apply that ran
+            self.pending_names: dict[str, str] = {}
+            self.pending_paths: dict[str, str] = {}
             self.n = 0
             self.write()
             assert cli("plan", self.dir).exit_code == 0  # the sandbox world, as the seed makes it
@@ -227,6 +232,7 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             (self.ours if mine or not live else self.adopted).add(address)
 
         def rename(self, kind: str, old: str, new: str) -> None:
+            self.pending_names[f"{kind}.{new}"] = f"{kind}.{old}"
             for group in (self.ours, self.adopted):
                 if f"{kind}.{old}" in group:
                     group.discard(f"{kind}.{old}")
@@ -313,6 +319,7 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             if old in self.outside_paths:  # an adopted folder is moved in AEM (Sling move), not deleted
                 self.outside_paths = {p for p in self.outside_paths if p != old and not p.startswith(old + "/")}
                 self.outside_paths.add(path)
+                self.pending_paths[path] = old
             self.folders[key]["path"] = path
             self.write()
 
@@ -404,18 +411,32 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
                 left = [c for c in after["resource_changes"] if c["content_loss"] == 0]
                 assert left == [], left
             self.check_nothing_lost()
+            if not refused:
+                self.pending_names.clear()
+                self.pending_paths.clear()
+
+        @staticmethod
+        def _before(pending: dict[str, str], key: str, exists: Callable[[str], bool]) -> str:
+            """``key``, or the name it had before renames not applied yet, whichever exists."""
+            seen = {key}
+            while not exists(key) and key in pending and pending[key] not in seen:
+                key = pending[key]
+                seen.add(key)
+            return key
 
         def check_nothing_lost(self) -> None:
             nodes = self.nodes()
             names = {p.rsplit("/", 1)[1] for p in nodes}
             assert self.assets <= names, "an asset was lost"
-            assert self.outside_paths <= set(nodes), ("a folder this tool did not create was deleted",
-                                                      self.outside_paths - set(nodes))
+            outside = {self._before(self.pending_paths, p, nodes.__contains__) for p in self.outside_paths}
+            assert outside <= set(nodes), ("a folder this tool did not create was deleted", outside - set(nodes))
             assert self.outside_users <= self.live_users(), "a user this tool did not create was deleted"
             managed = {a: r["managed"] for a, r in self.records().items()}
             for address in self.ours:
+                address = self._before(self.pending_names, address, managed.__contains__)
                 assert managed.get(address) is True, (address, managed)
             for address in self.adopted:
+                address = self._before(self.pending_names, address, managed.__contains__)
                 assert managed.get(address) is False, (address, managed)
 
     return Edits
