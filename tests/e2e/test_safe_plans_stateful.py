@@ -166,9 +166,10 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             self.assets: set[str] = set()  # asset names ever made (unique)
             self.ours: set[str] = set()  # addresses whose object this tool created
             self.adopted: set[str] = set()
-            # renames and path moves not applied yet (an apply refused up front does nothing):
-            # new address -> old address, new path -> old path; emptied by an apply that ran
-            self.pending_names: dict[str, str] = {}
+            # an apply refused up front (content loss) does nothing: the state stays as the last apply
+            # that ran left it (``settled``: ours and adopted then), and a path move of an adopted
+            # folder stays pending (new path -> old path); both reset by an apply that ran
+            self.settled: tuple[set[str], set[str]] = (set(), set())
             self.pending_paths: dict[str, str] = {}
             self.n = 0
             self.write()
@@ -232,7 +233,6 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             (self.ours if mine or not live else self.adopted).add(address)
 
         def rename(self, kind: str, old: str, new: str) -> None:
-            self.pending_names[f"{kind}.{new}"] = f"{kind}.{old}"
             for group in (self.ours, self.adopted):
                 if f"{kind}.{old}" in group:
                     group.discard(f"{kind}.{old}")
@@ -410,21 +410,21 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             else:
                 left = [c for c in after["resource_changes"] if c["content_loss"] == 0]
                 assert left == [], left
-            self.check_nothing_lost()
+            self.check_nothing_lost(refused=bool(refused))
             if not refused:
-                self.pending_names.clear()
+                self.settled = (set(self.ours), set(self.adopted))
                 self.pending_paths.clear()
 
         @staticmethod
         def _before(pending: dict[str, str], key: str, exists: Callable[[str], bool]) -> str:
-            """``key``, or the name it had before renames not applied yet, whichever exists."""
+            """``key``, or the path it had before moves not applied yet, whichever exists."""
             seen = {key}
             while not exists(key) and key in pending and pending[key] not in seen:
                 key = pending[key]
                 seen.add(key)
             return key
 
-        def check_nothing_lost(self) -> None:
+        def check_nothing_lost(self, *, refused: bool = False) -> None:
             nodes = self.nodes()
             names = {p.rsplit("/", 1)[1] for p in nodes}
             assert self.assets <= names, "an asset was lost"
@@ -432,11 +432,10 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             assert outside <= set(nodes), ("a folder this tool did not create was deleted", outside - set(nodes))
             assert self.outside_users <= self.live_users(), "a user this tool did not create was deleted"
             managed = {a: r["managed"] for a, r in self.records().items()}
-            for address in self.ours:
-                address = self._before(self.pending_names, address, managed.__contains__)
+            ours, adopted = self.settled if refused else (self.ours, self.adopted)
+            for address in ours:
                 assert managed.get(address) is True, (address, managed)
-            for address in self.adopted:
-                address = self._before(self.pending_names, address, managed.__contains__)
+            for address in adopted:
                 assert managed.get(address) is False, (address, managed)
 
     return Edits
