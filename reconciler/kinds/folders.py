@@ -92,6 +92,8 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         self._ancestors: SharedReads[tuple[str, str], bool] = SharedReads()
         # apply's look-ups of folders to create: one listing per AEM connection, kept current
         self._live: SharedListing[str, dict[str, Any]] = SharedListing(lambda hit: hit_path(hit) or "")
+        # the folder paths of each AEM connection this plan's refresh listed (a move's destination check)
+        self._listed: dict[str, set[str]] = {}
 
     def location(self, spec: Parsed[FolderSpec] | None, record: StateRecord | None) -> tuple[str, str] | None:
         if spec is not None:
@@ -134,6 +136,16 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         return f"deletes the folder {record.remote_id} and every asset in it"
 
     def notes(self, address: str, spec: Parsed[FolderSpec], observed: Observed | None) -> list[Note]:
+        old, new = (observed.attributes.get("path") if observed is not None else None), self._path(spec)
+        if old and old != new and new in self._listed.get(spec.model.connection, ()):
+            return [
+                Note(
+                    "error",
+                    f"cannot move {old} to {new}: {new} already exists (Sling's move refuses an existing"
+                    " destination)",
+                    f"choose another path for {address}, or move or delete {new} first",
+                )
+            ]
         if observed is not None and observed.attributes.get("ordered") and not spec.model.ordered:
             return [
                 Note(
@@ -152,6 +164,7 @@ class FolderProvider(KindProvider[Parsed[FolderSpec]]):
         out: dict[str, Observed | None] = {}
         for conn, group in by_connection(items).items():
             found = await self._list(conn)
+            self._listed[conn] = set(found)
             for item in group:
                 path = item.record.remote_id if item.record else self._path(item.parsed)
                 out[item.address] = found.get(path)

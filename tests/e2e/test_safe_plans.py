@@ -410,3 +410,25 @@ def test_replacing_a_cloud_configuration_keeps_its_known_path_for_the_shares(qui
     assert "-/+ cloud_configs.assets-sync" in out.output
     assert "shares.mc-demo-experience-cloud" not in out.output  # its cloud_config path is known: unchanged
     assert "cloud_config = " not in out.output
+
+
+def test_moving_a_folder_onto_an_existing_path_is_a_plan_error(quickstart: Path, cli: Run) -> None:
+    """Sling's move refuses an existing destination: the plan says so, instead of a failed apply."""
+    main = quickstart / "main.yaml"
+    text = main.read_text()
+    main.write_text(text.replace("folders:\n", "folders:\n  extra:\n    connection: author\n", 1))
+    _applied(quickstart, cli)
+    _aem_folder(quickstart, "/content/dam/taken")
+    main.write_text(text.replace("folders:\n", "folders:\n  extra:\n    connection: author\n"
+                                 "    path: /content/dam/taken\n", 1))
+    out = cli("plan", quickstart)
+    assert out.exit_code == 1
+    assert "cannot move /content/dam/extra to /content/dam/taken: /content/dam/taken already exists" in out.output
+
+
+def _aem_folder(quickstart: Path, path: str) -> None:
+    from reconciler.sandbox.aem.jcr import create_node
+    from reconciler.sandbox.world import World
+
+    with World(quickstart / ".reconciler" / "sandbox.db").tx() as conn:
+        create_node(conn, path, "sling:Folder")

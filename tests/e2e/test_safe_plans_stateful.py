@@ -227,6 +227,12 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
         def records(self) -> dict[str, dict[str, Any]]:
             return {r["address"]: r for r in json.loads(cli("state", "pull", "-c", self.dir).stdout)["resources"]}
 
+        def free_keys(self, kind: str, keys: list[str]) -> list[str]:
+            """``keys`` whose address is not in the state: a key removed from the YAML while apply
+            refuses (content loss) is still there, and declaring it again is the same resource."""
+            held = set(self.records())
+            return [k for k in keys if f"{kind}.{k}" not in held]
+
         def found(self, address: str, remote_id: str, live: bool) -> None:
             """Whether declaring ``address`` (remote id ``remote_id``) creates or adopts it."""
             mine = any(r["remote_id"] == remote_id and r["managed"] for r in self.records().values())
@@ -268,7 +274,10 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: len(self.folders) < len(KEYS))
         @rule(data=st.data())
         def declare_folder(self, data: st.DataObject) -> None:
-            key = data.draw(st.sampled_from([k for k in KEYS if k not in self.folders]))
+            keys = self.free_keys("folders", [k for k in KEYS if k not in self.folders])
+            if not keys:
+                return
+            key = data.draw(st.sampled_from(keys))
             path = data.draw(st.sampled_from(self.free_paths()))
             self.found(f"folders.{key}", path, path in self.nodes())
             self.folders[key] = {"path": path, "title": ""}
@@ -277,7 +286,10 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: len(self.users) < len(USER_KEYS))
         @rule(data=st.data())
         def declare_user(self, data: st.DataObject) -> None:
-            key = data.draw(st.sampled_from([k for k in USER_KEYS if k not in self.users]))
+            keys = self.free_keys("users", [k for k in USER_KEYS if k not in self.users])
+            if not keys:
+                return
+            key = data.draw(st.sampled_from(keys))
             used = {u["email"] for u in self.users.values()}
             email = data.draw(st.sampled_from([e for e in EMAILS if e not in used]))
             self.found(f"users.{key}", f"{ORG}/{email}", email in self.live_users())
@@ -299,7 +311,7 @@ def _machine(base: Path, cli: Run) -> type[RuleBasedStateMachine]:
             kind = data.draw(st.sampled_from([k for k, (_, t) in self.tables().items() if t]))
             keys, table = self.tables()[kind]
             old = data.draw(st.sampled_from(sorted(table)))
-            free = [k for k in keys if k not in table]
+            free = self.free_keys(kind, [k for k in keys if k not in table])
             if not free:
                 return
             new = data.draw(st.sampled_from(free))
