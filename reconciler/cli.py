@@ -322,9 +322,8 @@ def _whole_option(ctx: click.Context, command: click.Command, args: list[str], e
     return exc
 
 
-class _Command(_WholeOptionNames, click.Command):
-    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``; an unknown
-    option is named whole (:class:`_WholeOptionNames`)."""
+class _TerraformParams(click.Command):
+    """Base of ``_Command`` and ``_Group``: each ``--long`` option is also accepted as ``-long``."""
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         params = super().get_params(ctx)
@@ -334,20 +333,18 @@ class _Command(_WholeOptionNames, click.Command):
         return params
 
 
-class _Group(_WholeOptionNames, click.Group):
+class _Command(_TerraformParams, _WholeOptionNames, click.Command):
+    """Every command: each ``--long`` option is also accepted as Terraform's ``-long``; an unknown
+    option is named whole (:class:`_WholeOptionNames`)."""
+
+
+class _Group(_TerraformParams, _WholeOptionNames, click.Group):
     """A group whose commands (and subgroups) are ``_Command``s and ``_Group``s; a command made
     elsewhere and registered with ``add_command`` (``export``) gets Terraform's spellings too, and
     so do the group's own options (``reconciler -help``, ``-version``, ``state -help``)."""
 
     command_class = _Command
     group_class: Any = type  # a subgroup is of this same class
-
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        params = super().get_params(ctx)
-        for param in params:
-            if isinstance(param, click.Option):
-                _terraform_spellings(param)
-        return params
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
