@@ -1480,8 +1480,8 @@ def _snapshot_of(doc: Any) -> Any:
 
     try:
         return snapshot_from_pull(doc)  # records and pending create intents
-    except (KeyError, TypeError, ValueError) as exc:
-        _fail(f"not a state made by `reconciler state pull` ({type(exc).__name__}: {exc})")
+    except ValueError as exc:  # snapshot_from_pull says what is wrong, and raises nothing else
+        _fail(f"not a state made by `reconciler state pull`: {exc}")
 
 
 def _check_replace(dest: Any, new: Any, force: bool, what: str) -> None:

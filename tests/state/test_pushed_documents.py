@@ -49,6 +49,6 @@ def test_state_push_of_an_empty_document_is_one_clear_error(tmp_path: Path, cli:
     pushed = cli("state", "push", "-c", tmp_path, doc)
     assert pushed.exit_code == 1
     assert pushed.output.splitlines() == [
-        "Error: not a state made by `reconciler state pull` (ValueError: missing 'lineage', 'serial' and 'resources')"
+        "Error: not a state made by `reconciler state pull`: missing 'lineage', 'serial' and 'resources'"
     ]
     assert not (tmp_path / ".reconciler").exists()  # nothing written
