@@ -374,7 +374,7 @@ class _Loader:
             model = self._connection_model(entry)
             if model is None:
                 continue
-            self.report.check_clear_secrets(entry, model)
+            bools_ok = self.report.check_scalars(entry, model)
             for path, value in leaves(entry.data):
                 if isinstance(value, str) and is_unresolved(value):
                     self.findings.error(
@@ -383,7 +383,6 @@ class _Loader:
                         address=entry.address,
                         hint="connections are read before any resource exists; use ${env:...} or ${file:...}",
                     )
-            bools_ok = self.report.check_strict_bools(entry, model)
             try:
                 conn = model.model_validate(entry.data)
             except ValidationError as exc:
@@ -430,8 +429,7 @@ class _Loader:
     def _spec(self, entry: Entry, model: type[BaseModel]) -> BaseModel | None:
         """The validated spec; unvalidated (``model_construct``) when only unresolved references
         failed; None (reported) when the data is invalid."""
-        self.report.check_clear_secrets(entry, model)
-        bools_ok = self.report.check_strict_bools(entry, model)
+        bools_ok = self.report.check_scalars(entry, model)
         spec: BaseModel | None
         try:
             spec = model.model_validate(entry.data)

@@ -271,9 +271,19 @@ class ValidationReport:
         #: own error for the same value is not reported again
         self.bool_errors: set[tuple[str, Path_]] = set()
 
-    def check_clear_secrets(self, entry: Entry, model: type[BaseModel]) -> None:
-        """Warn for each secret field given literally (not by ``${env:}``/``${file:}``)."""
-        for path, value, tp in flagged_strings(entry.data, model):
+    def check_scalars(self, entry: Entry, model: type[BaseModel]) -> bool:
+        """:meth:`check_clear_secrets` and :meth:`check_strict_bools` from one walk of the entry's
+        data; returns what ``check_strict_bools`` returns."""
+        flagged = flagged_strings(entry.data, model)
+        self.check_clear_secrets(entry, model, flagged)
+        return self.check_strict_bools(entry, model, flagged)
+
+    def check_clear_secrets(
+        self, entry: Entry, model: type[BaseModel], flagged: list[tuple[Path_, str, Any]] | None = None
+    ) -> None:
+        """Warn for each secret field given literally (not by ``${env:}``/``${file:}``). ``flagged``:
+        ``flagged_strings(entry.data, model)`` when the caller has it."""
+        for path, value, tp in flagged if flagged is not None else flagged_strings(entry.data, model):
             if not value or path in entry.from_expr or is_unresolved(value) or not is_secret(tp):
                 continue
             self.findings.add_sensitive(value)
@@ -284,10 +294,13 @@ class ValidationReport:
                 hint="use ${env:NAME} or ${file:path} so the secret stays out of git",
             )
 
-    def check_strict_bools(self, entry: Entry, model: type[BaseModel]) -> bool:
-        """YAML 1.2: a string is never a boolean (pydantic would take 'yes'/'on'); True if all fine."""
+    def check_strict_bools(
+        self, entry: Entry, model: type[BaseModel], flagged: list[tuple[Path_, str, Any]] | None = None
+    ) -> bool:
+        """YAML 1.2: a string is never a boolean (pydantic would take 'yes'/'on'); True if all fine.
+        ``flagged``: as for :meth:`check_clear_secrets`."""
         ok = True
-        for path, value, tp in flagged_strings(entry.data, model):
+        for path, value, tp in flagged if flagged is not None else flagged_strings(entry.data, model):
             if is_unresolved(value) or not is_bool(tp) or (entry.address, path) in self.findings.failed:
                 continue
             ok = False
