@@ -313,12 +313,24 @@ def secret_key_from(environ: Mapping[str, str]) -> bytes | None:
     if not path:
         return None
     try:
-        key = Path(path).read_bytes().strip()
+        key = key_from_file_bytes(Path(path).read_bytes())
     except OSError as exc:
         raise StateError(f"cannot read the secret-hash key file {path} ({KEY_FILE_ENV}): {exc.strerror}") from None
     if not key:
         raise StateError(f"the secret-hash key file {path} ({KEY_FILE_ENV}) is empty")
     return key
+
+
+def key_from_file_bytes(raw: bytes) -> bytes:
+    """The key a key file's bytes hold: text (UTF-8) with surrounding whitespace stripped, so a
+    trailing newline does not count; bytes that are not UTF-8 (the binary ``secret.key`` that
+    versions before 2026-12 wrote) are the key as they are, since a random byte at either end may be
+    a whitespace byte. The local default and ``RECONCILER_SECRET_KEY_FILE`` both read through this,
+    so the same file gives the same key either way."""
+    try:
+        return raw.decode("utf-8").strip().encode()
+    except UnicodeDecodeError:
+        return raw
 
 
 def key_check_value(key: bytes) -> str:
@@ -648,9 +660,12 @@ class StateStore(StateBackend):
         key_path = self.path.parent / "secret.key"
         if not key_path.exists():
             fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(32))
-        return key_path.read_bytes()
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")  # text: it also fits RECONCILER_SECRET_KEY
+        key = key_from_file_bytes(key_path.read_bytes())
+        if not key:
+            raise StateError(f"the secret-hash key file {key_path} is empty; remove it to make a new one")
+        return key
 
     def stored_key_check(self) -> str | None:
         return self._meta("key_check")

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.engine import LockError, StateBackend, StateError, StateRecord, StateStore, open_state
 from reconciler.engine.pgstate import PostgresStateStore
+from reconciler.engine.state import KEY_ENV, KEY_FILE_ENV, secret_key_from
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -141,3 +145,34 @@ def test_offline_read_hands_its_records_to_the_next_identical_read_only(tmp_path
     assert fresh["folders.a"] is not offline["folders.a"]
     assert fresh["folders.a"].attributes == {"title": "B"} and offline["folders.a"].attributes == {"title": "A"}
     store.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(min_size=1, max_size=40))
+def test_a_key_file_gives_the_same_key_to_the_local_default_and_to_the_key_file_variable(
+    tmp_path: Path, raw: bytes
+) -> None:
+    """The local ``secret.key`` shared as RECONCILER_SECRET_KEY_FILE opens the state it keyed, for any
+    file bytes: including an older binary key whose first or last byte is a whitespace byte."""
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    (work / "secret.key").write_bytes(raw)
+    try:
+        local = StateStore(work / "state.db")
+    except StateError as exc:  # only a file of whitespace alone holds no key
+        assert raw.decode("utf-8", "replace").strip() == "" and "is empty" in str(exc)
+        return
+    local.close()
+    shared = StateStore(work / "state.db", key=secret_key_from({KEY_FILE_ENV: str(work / "secret.key")}))
+    assert shared.secret_hash("folders.a", "pw", "x") == local.secret_hash("folders.a", "pw", "x")
+    shared.close()
+
+
+def test_a_new_local_key_is_text_that_also_works_as_the_key_variable(tmp_path: Path) -> None:
+    StateStore(tmp_path / "state.db").close()
+    text = (tmp_path / "secret.key").read_text()
+    assert len(text.strip()) == 64 and text.strip() == text.strip().lower() and int(text, 16) >= 0
+    again = StateStore(tmp_path / "state.db", key=secret_key_from({KEY_ENV: text}))  # as `$(cat secret.key)`
+    assert again.stored_key_check() is not None
+    again.close()
+    with pytest.raises(StateError, match="does not match"):
+        StateStore(tmp_path / "state.db", key=b"another key")
