@@ -77,8 +77,7 @@ def decide_desired(
     if rec is None:
         intent = state.intents().get(addr)
         pc.owned = intent is not None and intent.kind == kind and intent.natural_key == pc.identity
-        _decide_adopt(pc, creator)
-        return pc
+        return _decide_adopt(pc, creator, errors, force=force)
     _decide_existing(pc, want, unknown, rec, force=force)
     if pc.action == Action.REPLACE and not rec.managed:
         _keep_previous(pc, rec, creator, changes)
@@ -98,16 +97,31 @@ def _keep_previous(
     )
 
 
-def _decide_adopt(pc: PlannedChange, creator: str | None) -> None:
+def _decide_adopt(pc: PlannedChange, creator: str | None, errors: Errors, *, force: bool) -> PlannedChange | None:
     """An existing object this tool has no record of (``pc.changes``: desired vs observed): adopt it,
     and when it differs, count it as what apply will do to it: an update in place, or a replacement
     (the observed object is deleted and made again; a note says so, as it was not created here).
-    ``pc.owned`` (a create intent matched) makes it this tool's own object, recorded as managed."""
+    ``pc.owned`` (a create intent matched) makes it this tool's own object, recorded as managed.
+
+    A replacement of an object nothing declared here made (no ``creator``, not ``owned``) would
+    destroy what this tool did not create: it is a plan error (appended to ``errors``; returns None)
+    unless ``force`` (``-replace=ADDR``) asks for it."""
     pc.adopt_from = creator
     found = f"created by {creator}" if creator else "already exists (this state has no record of it)"
     if pc.owned:
         found = "created by an interrupted apply of this tool (its create intent is in state); managed"
-    replacing = [c.path for c in pc.changes if c.forces_replacement]
+    forcing = [c for c in pc.changes if c.forces_replacement]
+    replacing = [c.path for c in forcing]
+    if forcing and creator is None and not pc.owned and not force:
+        keep = "; ".join(f"{c.path}: {_shown(c.before)} (configured: {_shown(c.after)})" for c in forcing)
+        errors.append((
+            pc.address,
+            f"{pc.identity or pc.address} already exists and this state has no record of it, but"
+            f" {', '.join(replacing)} cannot change in place: adopting it would delete the existing object"
+            f" (and what it holds) and create it again. To adopt it, set what exists: {keep}. To replace"
+            f" it anyway, plan with -replace={pc.address}",
+        ))
+        return None
     if replacing:
         pc.action = Action.REPLACE
         pc.reason = f"{found}; adopting it, but {', '.join(replacing)} cannot change in place"
@@ -128,6 +142,16 @@ def _decide_adopt(pc: PlannedChange, creator: str | None) -> None:
             if creator
             else "already exists; adopting it (it will not be deleted by this tool)"
         )
+    return pc
+
+
+def _shown(value: Any) -> str:
+    """A field value as the configuration would spell it (YAML-ish), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null (unset)"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _read_only(

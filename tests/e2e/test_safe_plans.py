@@ -76,20 +76,33 @@ def _forget(quickstart: Path, address: str) -> None:
         store.close()
 
 
-def test_adopting_an_ordered_folder_declared_unordered_is_counted_as_a_replace(quickstart: Path, cli: Run) -> None:
+def test_adopting_an_ordered_folder_declared_unordered_is_refused_unless_replace_is_asked(
+    quickstart: Path, cli: Run
+) -> None:
     main = quickstart / "main.yaml"
     text = main.read_text()
     main.write_text(text.replace("folders:\n", "folders:\n  ordered-one:\n    connection: author\n    ordered: true\n", 1))
     _applied(quickstart, cli)
     _forget(quickstart, "folders.ordered-one")  # the folder now exists, unknown to this state
     main.write_text(text.replace("folders:\n", "folders:\n  ordered-one:\n    connection: author\n", 1))
-    out = cli("plan", quickstart)
+    refused = cli("plan", quickstart)  # adopting it would delete what this tool did not create
+    assert refused.exit_code == 1, refused.output
+    assert ("folders.ordered-one: author:/content/dam/ordered-one already exists and this state has no record of it,"
+            " but ordered cannot change in place") in refused.stderr
+    assert "set what exists: ordered: true (configured: false)" in refused.stderr
+    assert "-replace=folders.ordered-one" in refused.stderr and "will be" not in refused.stdout
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 1  # apply plans the same way
+    nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
+    assert nodes["/content/dam/ordered-one"] == "sling:OrderedFolder"
+
+    out = cli("plan", "-replace=folders.ordered-one", quickstart)  # asked for: counted as what it does
     assert out.exit_code == 0, out.output
     assert "forces replacement" in out.output and "1 to replace" in out.output and "0 to adopt" in out.output
     assert "not created by this tool: replacing it deletes" in out.output
-    doc = json.loads(cli("plan", "-json", quickstart).stdout)  # warnings go to stderr
+    doc = json.loads(cli("plan", "-json", "-replace=folders.ordered-one", quickstart).stdout)
     assert doc["summary"]["replace"] == 1 and doc["summary"]["adopt"] == 0
-    _applied(quickstart, cli)
+    done = cli("apply", "-auto-approve", "-replace=folders.ordered-one", quickstart)
+    assert done.exit_code == 0, done.output
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
     assert nodes["/content/dam/ordered-one"] == "sling:Folder"
     again = cli("plan", "--detailed-exitcode", quickstart)

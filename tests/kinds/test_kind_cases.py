@@ -8,6 +8,7 @@ Every ``cases/**/*.yaml`` is one case::
     observed: {<address>: {remote_id, attributes, outputs} | null}    # optional, see below
     steps:                                 # run in order
       - plan:                              # make a plan and check it
+          replace: [<address>, ...]        # optional: plan with -replace=<address>
           actions: {<address>: <action>}   # exactly the planned changes (no-ops left out)
           unchanged: <n>                   # optional checks from here on
           reasons: {<address>: <substring of the reason>}
@@ -113,13 +114,16 @@ async def _run_case(root: Path, case: dict[str, Any]) -> None:
         try:
             if "plan" in step:
                 want = step["plan"] or {}
+                force = want.get("replace", ())
                 if "errors" in want:
                     with pytest.raises(PlanError) as exc:
-                        await make_plan(ws.desired, ws.state, ws.providers)
+                        await make_plan(ws.desired, ws.state, ws.providers, force_replace=force)
                     for text in want["errors"]:
                         assert text in str(exc.value), str(exc.value)
                     continue
-                result = await make_plan(ws.desired, ws.state, ws.providers, config_digest=ws.loaded.digest)
+                result = await make_plan(
+                    ws.desired, ws.state, ws.providers, config_digest=ws.loaded.digest, force_replace=force
+                )
                 _check_plan(result, want)
             elif step.get("apply"):
                 assert result is not None, "apply needs a plan step before it"
