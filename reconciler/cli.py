@@ -594,37 +594,58 @@ def _check_addresses(ws: Any, addresses: tuple[str, ...], option: str) -> None:
                          + not_found(a, known, label="resources") for a in unknown))
 
 
-def _undeclared_connections(records: Any, declared: Any) -> dict[str, list[str]]:
-    """connection name -> the addresses (sorted) of ``records`` (address -> ``StateRecord``) whose
-    outputs name a ``connection`` that is not in ``declared``; the kinds record the connection an
-    object lives on as the output ``connection``."""
-    missing: dict[str, list[str]] = {}
+def _undeclared_connections(records: Any, declared: Any) -> dict[tuple[str, str | None], list[str]]:
+    """``(connection name, its type now or None when undeclared)`` -> the addresses (sorted) of
+    ``records`` (address -> ``StateRecord``) whose object lives on a connection the configuration no
+    longer declares, or now declares with a type their kind cannot use (``kinds.connection_type_of``).
+    The kinds record the connection an object lives on as the output ``connection``."""
+    from reconciler.kinds import connection_type_of
+
+    missing: dict[tuple[str, str | None], list[str]] = {}
     for addr, rec in records.items():
         conn = (rec.outputs or {}).get("connection")
-        if isinstance(conn, str) and conn and conn not in declared:
-            missing.setdefault(conn, []).append(addr)
-    return {name: sorted(addrs) for name, addrs in sorted(missing.items())}
+        if not isinstance(conn, str) or not conn:
+            continue
+        if conn not in declared:
+            missing.setdefault((conn, None), []).append(addr)
+            continue
+        need = connection_type_of(rec.kind)
+        now = getattr(declared[conn], "type", None)
+        if need and now != need:
+            missing.setdefault((conn, now), []).append(addr)
+    return {key: sorted(addrs) for key, addrs in sorted(missing.items(), key=lambda kv: kv[0][0])}
 
 
 def _check_state_connections(ws: Any, records: Any, shown: int = 3) -> None:
     """Fail (exit 1, before any request: ``make_plan``'s ``precheck``, with the plan's ``records``,
     address -> ``StateRecord``) when the state holds resources on a connection the
-    configuration no longer declares (an emptied main.yaml in an applied directory): such a
-    resource can be neither refreshed nor deleted. The message names each connection, how many
-    resources of the state use it (the first ``shown`` addresses) and the two ways out."""
+    configuration no longer declares (an emptied main.yaml in an applied directory), or declares
+    with another type: such a resource can be neither refreshed nor deleted. The message names each
+    connection, how many resources of the state use it (the first ``shown`` addresses) and the two
+    ways out."""
+    from reconciler.kinds import connection_type_of
+
     missing = _undeclared_connections(records, ws.loaded.connections)
     if not missing:
         return
-    lines = []
-    for name, addrs in missing.items():
+    lines, hints, undeclared = [], [], []
+    for (name, now), addrs in missing.items():
         more = f" and {len(addrs) - shown} more" if len(addrs) > shown else ""
-        lines.append(f"the state holds {len(addrs)} resource{'s' if len(addrs) != 1 else ''} on connection"
-                     f" {name!r}, which the configuration no longer declares: {', '.join(addrs[:shown])}{more}")
-    names = " and ".join(repr(n) for n in missing)
+        held = f"the state holds {len(addrs)} resource{'s' if len(addrs) != 1 else ''} on connection {name!r}"
+        if now is None:
+            lines.append(f"{held}, which the configuration no longer declares: {', '.join(addrs[:shown])}{more}")
+            undeclared.append(repr(name))
+        else:
+            need = connection_type_of(records[addrs[0]].kind)
+            lines.append(f"{held}, which the configuration now declares with type {now}; they need type {need}:"
+                         f" {', '.join(addrs[:shown])}{more}")
+            hints.append(f"give {name!r} back its type ({need}) and declare the {now} connection under another name")
+    if undeclared:
+        hints.insert(0, f"declare {' and '.join(undeclared)} again under `connections:`")
     first = next(iter(missing.values()))[0]
-    _fail("\n".join(lines) + f"\n  hint: declare {names} again under `connections:`, so that a plan can delete or"
-          " forget those resources (`reconciler plan -destroy`, `reconciler destroy`); or forget each one"
-          f" without touching the object: `reconciler state rm ADDR` (e.g. {first})")
+    _fail("\n".join(lines) + f"\n  hint: {'; '.join(hints)}, so that a plan can delete or forget those resources"
+          " (`reconciler plan -destroy`, `reconciler destroy`); or forget each one without touching the object:"
+          f" `reconciler state rm ADDR` (e.g. {first})")
 
 
 def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:

@@ -41,4 +41,24 @@ KIND_MODULES = (
 REGISTRY: dict[str, KindDef] = {m.KIND.name: m.KIND for m in KIND_MODULES}
 """Section name (``folders``) -> the kind's definition."""
 
-__all__ = ["KIND_MODULES", "REGISTRY", "KindDef", "ProviderContext"]
+
+
+def connection_type_of(kind: str) -> str | None:
+    """The connection type (``aem``, ``adobe``, ``workfront``) a resource of section ``kind`` lives
+    on, as its records' output ``connection`` names it: the spec's own ``connection`` field
+    (``KindDef.connection_type``), else that of the kind its ``connection`` link follows
+    (``applications`` -> ``orgs``: adobe). None when neither says (an unknown kind included)."""
+    seen: set[str] = set()
+    while kind in REGISTRY and kind not in seen:
+        seen.add(kind)
+        k = REGISTRY[kind]
+        if k.connection_type:
+            return k.connection_type
+        link = k.links.get("connection")
+        if link is None:
+            return None
+        kind = link.kind
+    return None
+
+
+__all__ = ["KIND_MODULES", "REGISTRY", "KindDef", "ProviderContext", "connection_type_of"]

@@ -34,7 +34,7 @@ from pydantic import (
 
 from reconciler.engine import PrefetchItem, Provider, RefreshItem, SpecError, SpecT, Unknown, is_unknown
 from reconciler.engine.addrs import Address
-from reconciler.refs import is_unresolved
+from reconciler.refs import RefTo, is_unresolved
 
 from .context import ProviderContext
 
@@ -130,6 +130,17 @@ class KindDef:
     links: Mapping[str, Link] = field(default_factory=dict)
     description: str = ""
     implicit_deps: ImplicitDeps | None = None
+
+    @property
+    def connection_type(self) -> str | None:
+        """The connection type (``aem``, ``adobe``, ``workfront``) the spec's ``connection`` field
+        names (its ``RefTo("connections:<type>")``); None when the kind has no such field or takes
+        any type. A kind whose connection comes through a link: ``kinds.connection_type_of``."""
+        info = self.model.model_fields.get("connection")
+        for meta in info.metadata if info is not None else ():
+            if isinstance(meta, RefTo) and meta.connection_type:
+                return meta.connection_type
+        return None
 
     def inject_links(self, data: dict[str, Any]) -> dict[str, Any]:
         """Copy of ``data`` with the kind's links added as references (see ``Link``)."""

@@ -76,16 +76,20 @@ def test_content_loss_allowed_by_the_resources_lifecycle_is_not_refused_up_front
     assert "refused" not in out.output and "Replacement complete" in out.output
 
 
-def test_a_connection_of_the_state_redeclared_with_another_type_is_a_clear_error(quickstart: Path, cli: Run) -> None:
+def test_a_connection_declared_again_with_another_type_is_named_with_the_type_needed(
+    quickstart: Path, cli: Run
+) -> None:
     _applied(quickstart, cli)
-    main = quickstart / "main.yaml"
-    text = main.read_text()
-    head = text[: text.index("\norgs:")]  # the connections only
-    aem = head[head.index("  author:\n"): head.index("\n  # Adobe IMS")]
-    main.write_text(head.replace(aem, "  author:\n    type: workfront\n    url: sandbox://workfront\n"
-                                      "    auth: api_key\n    api_key: ${env:WF_KEY:-x}\n"))
+    text = (quickstart / "main.yaml").read_text()
+    start, adobe, end = text.index("  author:"), text.index("\n  adobe:"), text.index("\norgs:")
+    (quickstart / "main.yaml").write_text(  # the resources removed, and 'author' made a Workfront connection
+        text[:start] + "  author:\n    type: workfront\n    url: https://acme.my.workfront.com\n"
+        "    api_key: ${env:WF_KEY:-k}\n    auth: api_key\n" + text[adobe + 1:end + 1]
+    )
     out = cli("plan", quickstart)
     assert out.exit_code == 1, out.output
-    assert ("Error: connection 'author' is not a AemConnection: resources of the state live on that connection;"
-            " declare it under `connections:` with the type they need") in out.stderr
-    assert "RECONCILER_DEBUG" not in out.output
+    assert "is not a AemConnection" not in out.output and "ConnectionMissing" not in out.output
+    assert ("the state holds 6 resources on connection 'author', which the configuration now declares with type"
+            " workfront; they need type aem: cloud_configs.assets-sync, folders.mc-demo") in out.stderr
+    assert "give 'author' back its type (aem)" in out.stderr and "`reconciler state rm ADDR`" in out.stderr
+    assert "'adobe'" not in out.stderr
