@@ -1039,6 +1039,9 @@ def destroy(config: Path, auto_approve: bool, parallelism: int, lock: bool, lock
     if config.is_file() and read_plan_file(config) is not None:
         _fail(f"{config} is a saved plan: carry it out with `reconciler apply {config}`"
               " (destroy takes a configuration)")
+    if config.is_file() and _not_a_plan_file(config):
+        _fail(f"{config} is not a configuration: destroy takes a .yaml/.yml file (with `version:`) or a"
+              " directory of them")
     _apply_command(config, auto_approve, ((), (), True), parallelism, (lock, lock_timeout))
 
 

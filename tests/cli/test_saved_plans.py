@@ -88,6 +88,11 @@ def test_saved_destroy_plan_applies(quickstart: Path, cli: Run, tmp_path: Path) 
     assert json.loads(plan_file.read_text())["destroy"] is True
     wrong = cli("destroy", plan_file)
     assert wrong.exit_code == 1 and f"is a saved plan: carry it out with `reconciler apply {plan_file}`" in wrong.output
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a configuration\n")
+    other = cli("destroy", "-auto-approve", notes)
+    assert other.exit_code == 1 and "plan file" not in other.output
+    assert f"{notes} is not a configuration: destroy takes a .yaml/.yml file" in other.output
     assert len(cli("state", "list", "-c", quickstart).output.split()) == 11  # planning changed nothing
     done = cli("apply", plan_file)  # no confirmation, no -auto-approve: the saved plan is the approval
     assert done.exit_code == 0, done.output
