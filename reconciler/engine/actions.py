@@ -116,7 +116,7 @@ def _decide_adopt(pc: PlannedChange, creator: str | None, errors: Errors, *, for
         keep = "; ".join(f"{c.path}: {_shown(c.before)} (configured: {_shown(c.after)})" for c in forcing)
         errors.append((
             pc.address,
-            f"{pc.identity or pc.address} already exists and this state has no record of it, but"
+            f"{pc.identity or pc.address} exists and is not in this state, but"
             f" {', '.join(replacing)} cannot change in place: adopting it would delete the existing object"
             f" (and what it holds) and create it again. To adopt it, set what exists: {keep}. To replace"
             f" it anyway, plan with -replace={pc.address}",

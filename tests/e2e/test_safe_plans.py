@@ -87,10 +87,11 @@ def test_adopting_an_ordered_folder_declared_unordered_is_refused_unless_replace
     main.write_text(text.replace("folders:\n", "folders:\n  ordered-one:\n    connection: author\n", 1))
     refused = cli("plan", quickstart)  # adopting it would delete what this tool did not create
     assert refused.exit_code == 1, refused.output
-    assert ("folders.ordered-one: author:/content/dam/ordered-one already exists and this state has no record of it,"
+    assert ("folders.ordered-one: author:/content/dam/ordered-one exists and is not in this state,"
             " but ordered cannot change in place") in refused.stderr
     assert "set what exists: ordered: true (configured: false)" in refused.stderr
     assert "-replace=folders.ordered-one" in refused.stderr and "will be" not in refused.stdout
+    assert "sandbox info" not in refused.stderr  # nothing is misspelt or missing: no sandbox hint
     assert cli("apply", "-auto-approve", quickstart).exit_code == 1  # apply plans the same way
     nodes = sandbox.world_counts(quickstart / ".reconciler" / "sandbox.db")["nodes"]
     assert nodes["/content/dam/ordered-one"] == "sling:OrderedFolder"
