@@ -4,7 +4,8 @@ Format (``format_version`` "1.0")::
 
     {"format_version": "1.0", "tool": {"name", "version"},
      "lineage", "serial", "config_digest", "targets": [...], "replace": [...],
-     "summary": {"create": n, ..., "unchanged": n, "has_changes": bool, "content_loss": n},
+     "summary": {"create": n, ..., "unchanged": n, "has_changes": bool, "content_loss": n,
+                 "delete_object_kept": n},
      "resource_changes": [{"address", "previous_address", "kind", "actions": [...], "reason",
                            "identity", "waits_for",
                            "before", "after", "after_unknown": [...], "sensitive": [...],
@@ -26,7 +27,9 @@ the plan, so a pipeline can refuse a plan that loses content without reading the
 (``PlannedChange.effect``): ``planned`` ("will lose the memberships this tool added (Marketing
 Cloud); the account stays"), ``done`` (the same, once applied) and ``object_kept`` (the remote object
 stays in its service: such a ``delete`` deletes nothing, and the text view shows it as a forget).
-``actions`` stay the engine's, for compatibility.
+``actions`` stay the engine's, for compatibility. ``summary.delete_object_kept`` counts those
+deletes, so ``summary.delete - summary.delete_object_kept`` and ``summary.forget +
+summary.delete_object_kept`` are the text plan's "to delete" and "to forget".
 
 Sensitive values appear only as ``"(sensitive)"``; unknown values as ``null`` with the path listed
 in ``after_unknown``.
@@ -100,6 +103,7 @@ def plan_json(plan: Plan, *, replace: list[str] | None = None) -> dict[str, Any]
     summary["checks"] = len(plan.checks)
     summary["has_changes"] = plan.has_changes
     summary["content_loss"] = sum(c.content_loss for c in plan.changes)
+    summary["delete_object_kept"] = sum(1 for c in plan.changes if c.shown_action != c.action)
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "aem-assets-reconciler", "version": __version__},

@@ -85,6 +85,8 @@ def test_json_keeps_the_actions_and_adds_the_effect() -> None:
     assert by["users.bob"]["effect"] == {"planned": LOSE.planned, "done": LOSE.done, "object_kept": True}
     assert by["users.eve"]["effect"]["object_kept"] is False and by["folders.x"]["effect"] is None
     assert doc["summary"]["delete"] == 3 and doc["summary"]["forget"] == 1  # the engine's counts, unchanged
+    kept = doc["summary"]["delete_object_kept"]  # the text plan's counts, from the summary alone
+    assert kept == 1 and (doc["summary"]["delete"] - kept, doc["summary"]["forget"] + kept) == (2, 2)
     # show of the saved plan counts as the text plan did, and says each effect
     shown = saved_plan_text(doc)
     assert "Plan: 0 to create, 0 to adopt, 0 to update, 0 to replace, 2 to delete, 2 to forget. 3 unchanged." in shown
