@@ -244,7 +244,10 @@ class UserProvider(KindProvider[Parsed[UserSpec]]):
         prev = item.record.outputs if item.record is not None else {}
         added = set(prev.get("added_groups") or [])
         live_groups = set(user.get("groups") or [])
-        wanted = set(item.spec.model.groups) if item.spec is not None else set()
+        # a user no longer declared keeps the memberships it was last managed with, so that leaving
+        # the YAML is not read as "groups removed outside" (drift)
+        last = item.record.attributes.get("groups") if item.record is not None else None
+        wanted = set(item.spec.model.groups) if item.spec is not None else set(last or [])
         attrs: dict[str, Any] = {
             "email": str(user.get("email", "")).lower(),
             "type": WIRE_TYPES.get(str(user.get("type")), str(user.get("type"))),

@@ -124,3 +124,16 @@ def test_created_ids_raise_a_failed_listing_to_its_round() -> None:
             await ids.row_of("u0@acme.example")
 
     asyncio.run(go())
+
+
+def test_a_user_no_longer_declared_is_observed_with_the_memberships_it_was_managed_with() -> None:
+    """An adopted user (no membership added here) that leaves the YAML shows no drift: the groups the
+    state recorded are read back as they are live, and only a real change outside shows."""
+    p = _provider()
+    rec = _record(created=False, added=[])
+    rec.attributes = {"email": "bob@acme.example", "groups": ["Marketing Cloud"], "type": "federated_id"}
+    live = {"email": "bob@acme.example", "type": "federatedID", "groups": ["Marketing Cloud", "Other"]}
+    observed = p._observed(RefreshItem("users.bob", None, rec), "adobe", ORG, live)
+    assert observed.attributes["groups"] == ["Marketing Cloud"]  # "Other" was never managed
+    gone = {**live, "groups": ["Other"]}
+    assert p._observed(RefreshItem("users.bob", None, rec), "adobe", ORG, gone).attributes["groups"] == []
