@@ -39,7 +39,9 @@ def check_import(
 ) -> None:
     """The plan's rules for a resource with an import id (``errors`` gets ``(addr, message)``):
 
-    * already in state: nothing to import when the record is that object; another object is an error;
+    * already in state: nothing to import when the record is that object (the block is history, as
+      in Terraform: an object deleted outside since is created again, with a note); another object
+      is an error;
     * not found: an error (an import never creates);
     * found, but the id names another object than the declaration's natural key finds: an error;
     * else the planned adopt (or adopt-and-update/replace) gets a note naming the import.
@@ -50,6 +52,11 @@ def check_import(
                 (addr, f"import: {addr} is already in the state as {rec.remote_id}, not {import_id};"
                  " remove the import block, or forget the record first (`reconciler state rm`)")
             )  # fmt: skip
+        elif change.action == Action.CREATE:
+            change.notes.append(
+                f"the import block (id {import_id}) is done: {addr} is in the state; its object was deleted"
+                " outside this tool, so it is created again"
+            )
         return
     if obs is None or change.action == Action.CREATE:
         what = change.identity or addr

@@ -102,6 +102,17 @@ def test_an_import_block_adopts_at_plan_time_and_never_creates(quickstart: Path,
     assert "managed             = false" in _state(quickstart, cli, "folders.campaigns")
     assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0  # the block now does nothing
 
+    # deleted outside afterwards: the block is done (as in Terraform), so plan and apply agree on a create
+    _aem_post(quickstart, ("/content/dam/campaigns", [(":operation", "delete")]))
+    again = cli("plan", quickstart)
+    assert again.exit_code == 0, again.output
+    assert "folders.campaigns will be created" in again.output
+    assert "the import block (id /content/dam/campaigns) is done" in again.output
+    redone = cli("apply", "--auto-approve", quickstart)
+    assert redone.exit_code == 0 and "never creates" not in redone.output, redone.output
+    assert "/content/dam/campaigns" in _nodes(quickstart)
+    assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
+
 
 def test_import_blocks_are_checked_offline_with_their_position(quickstart: Path, cli: Run) -> None:
     main = quickstart / "main.yaml"
