@@ -757,7 +757,7 @@ def _plan_command(
     destroy: bool = False,
     markdown: dict[str, str] | None = None,
 ) -> None:
-    from reconciler.engine.planfile import write_plan_file
+    from reconciler.engine.planfile import secret_digests, write_plan_file
     from reconciler.render.jsonplan import plan_json
     from reconciler.render.progress import Progress
 
@@ -781,6 +781,7 @@ def _plan_command(
             write_plan_file(
                 out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity,
                 destroy=destroy, records=ws.state.records(),
+                secrets=secret_digests(result.plan.changes, result.specs, ws.providers, ws.state),
             )
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
@@ -1141,7 +1142,13 @@ async def _apply_locked(
     ApplyResult, None when there was nothing to apply, or ``_CANCELLED`` when the answer to the
     confirmation was no."""
     from reconciler.engine import apply_plan
-    from reconciler.engine.planfile import check_fresh, check_same_actions, file_digests
+    from reconciler.engine.planfile import (
+        check_fresh,
+        check_same_actions,
+        check_same_secrets,
+        file_digests,
+        secret_digests,
+    )
     from reconciler.render.jsonplan import plan_json
     from reconciler.render.progress import Progress
 
@@ -1163,6 +1170,7 @@ async def _apply_locked(
             render.track(result.plan)  # the apply's lines say what each action really does
             if saved is not None:
                 check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
+                check_same_secrets(saved, secret_digests(result.plan.changes, result.specs, ws.providers, ws.state))
             else:
                 click.echo(render.plan(result.plan))
             if not result.plan.has_changes:

@@ -12,6 +12,7 @@ A plan file is one JSON object::
      "destroy": <bool: a plan -destroy, applied as one>,
      "state_digests": {"<address>": "<sha256 hex of its state record>", ...},
      "file_digests": {"<file, relative to the root>": "<sha256 hex of its bytes>", ...},
+     "secret_digests": {"<address>": {"<sensitive attribute>": "<keyed hash of its value>"}, ...},
      "plan": <the JSON plan, format of reconciler.render.jsonplan (format_version 1.0)>}
 
 No absolute path: a plan made on one CI runner applies on another checkout of the same commit
@@ -19,9 +20,12 @@ No absolute path: a plan made on one CI runner applies on another checkout of th
 are still read. Applying is refused (``StalePlanError``) when it was made for another state (lineage), when the
 configuration (digest) or the state (serial: another apply ran) changed since, or when a new plan
 of the same configuration would no longer do what it says (its ``(address, actions)`` pairs
-differ: the services changed). The stale message says what changed: which files (``file_digests``)
-and which addresses of the state (``state_digests``); files written without them say only that
-the configuration or the state changed.
+differ: the services changed), or when a secret a planned change writes has another value now
+(``secret_digests``: the state's keyed hashes, never a value; a secret comes from the environment
+or a file, so the configuration's digest does not see it change). The stale message says what
+changed: which files (``file_digests``), which addresses of the state (``state_digests``), which
+secrets (``address.attribute``); files written without them say only that the configuration or
+the state changed, and are not checked for secrets.
 """
 
 from __future__ import annotations
@@ -29,13 +33,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import StalePlanError
-from .state import StateRecord
+from .model import PlannedChange
+from .provider import Provider
+from .resolve import unresolved_paths
+from .state import StateBackend, StateRecord
 
 PLAN_FILE_KIND = "aem-assets-reconciler-plan"
 _REMAKE = "make a new plan with `reconciler plan -out FILE`"
@@ -54,6 +61,7 @@ class SavedPlan:
     destroy: bool = False
     state_digests: dict[str, str] | None = None
     file_digests: dict[str, str] | None = None
+    secret_digests: dict[str, dict[str, str]] | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -91,6 +99,29 @@ def file_digests(config_root: Path, config_files: list[Path]) -> dict[str, str]:
     return out
 
 
+def secret_digests(
+    changes: Iterable[PlannedChange], specs: Mapping[str, Any], providers: Mapping[str, Provider[Any]],
+    state: StateBackend,
+) -> dict[str, dict[str, str]]:
+    """address -> {sensitive attribute -> keyed hash (``StateBackend.secret_hash``, HMAC-SHA256 hex)}
+    of the secret values each planned change (create, update, replace, adopt) would write, as known at
+    plan time (a value still unknown is left out). ``specs``: the plan's parsed specs by address;
+    ``providers``: by kind. No value leaves this function, only hashes keyed with the team's key."""
+    out: dict[str, dict[str, str]] = {}
+    for change in changes:
+        if not change.action.is_change or change.address not in specs:
+            continue
+        values = providers[change.kind].secrets(specs[change.address])
+        hashes = {
+            name: state.secret_hash(change.address, name, value)
+            for name, value in sorted(values.items())
+            if not unresolved_paths({name: value})
+        }
+        if hashes:
+            out[change.address] = hashes
+    return out
+
+
 def write_plan_file(
     path: Path,
     config_root: Path,
@@ -102,13 +133,15 @@ def write_plan_file(
     cwd: Path | None = None,
     destroy: bool = False,
     records: Mapping[str, StateRecord] | None = None,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """Write ``plan_doc`` (a JSON plan) to ``path`` with where it was made from (the configuration
     root relative to ``cwd``, default the current directory, and to the plan file; the files relative
     to the root, with their digests), how it was loaded (``recursive``: with its subdirectories, so
     that ``apply FILE`` loads it the same way), whether it is a ``destroy`` plan, the state
     ``backend``'s identity and the digests of the state's ``records`` (address -> record) it was
-    made from. Raises OSError."""
+    made from, and the keyed hashes of the ``secrets`` its changes write (:func:`secret_digests`).
+    Raises OSError."""
     root = Path(config_root)
     payload: dict[str, Any] = {
         "kind": PLAN_FILE_KIND,
@@ -123,6 +156,8 @@ def write_plan_file(
     }
     if records is not None:
         payload["state_digests"] = record_digests(records)
+    if secrets is not None:
+        payload["secret_digests"] = {addr: dict(fields) for addr, fields in secrets.items()}
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
@@ -143,6 +178,7 @@ def read_plan_file(path: Path) -> SavedPlan | None:
             destroy=bool(payload.get("destroy", False)),
             state_digests=payload.get("state_digests"),
             file_digests=payload.get("file_digests"),
+            secret_digests=payload.get("secret_digests"),
         )
     return None
 
@@ -253,4 +289,25 @@ def check_same_actions(saved: SavedPlan, now: dict[str, Any]) -> None:
         raise StalePlanError(
             "stale plan: the services changed since the plan was made, so it would no longer do what it says; "
             + _REMAKE
+        )
+
+
+def check_same_secrets(saved: SavedPlan, now: Mapping[str, Mapping[str, str]], limit: int = 10) -> None:
+    """After re-planning (``now``: :func:`secret_digests` of the new plan): raise StalePlanError
+    naming each ``address.attribute`` whose secret value differs from the one the saved plan was made
+    with (at most ``limit``, then "and N more"). A plan file without ``secret_digests`` is not checked."""
+    if saved.secret_digests is None:
+        return
+    changed = [
+        f"{addr}.{name}"
+        for addr, fields in sorted(saved.secret_digests.items())
+        for name, digest in sorted(fields.items())
+        if now.get(addr, {}).get(name) != digest
+    ]
+    if changed:
+        extra = f", and {len(changed) - limit} more" if len(changed) > limit else ""
+        raise StalePlanError(
+            f"stale plan: since the plan was made, the secret value of {', '.join(changed[:limit])}{extra} changed"
+            " (it comes from the environment or a file, which the plan does not hold); apply with the values the"
+            f" plan was made with, or {_REMAKE}"
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import Run, edit_in_aem
 
 
@@ -102,3 +104,41 @@ def test_saved_destroy_plan_applies(quickstart: Path, cli: Run, tmp_path: Path) 
     assert cli("state", "list", "-c", quickstart).output.strip() == ""
     again = cli("apply", plan_file)
     assert again.exit_code == 1 and "stale plan" in again.output
+
+
+PUBLISH = """replication_agents:
+  publish:
+    connection: author
+    name: publish
+    transport_uri: http://publish.example:4503/bin/receive?sling:authRequestLogin=1
+    transport_user: replication-receiver
+    transport_password: ${env:TPW}
+"""
+
+
+def test_a_secret_changed_between_plan_and_apply_makes_the_plan_stale(
+    quickstart: Path, cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = quickstart / "main.yaml"
+    main.write_text(main.read_text().replace("replication_agents:\n", PUBLISH, 1))
+    monkeypatch.setenv("TPW", "first-value-111")
+    assert cli("apply", "-auto-approve", quickstart).exit_code == 0
+    monkeypatch.setenv("TPW", "planned-value-333")  # rotated: the plan updates the agent's password
+    plan_file = tmp_path / "p.plan"
+    made = cli("plan", "-out", plan_file, quickstart)
+    assert made.exit_code == 0 and "transport_password" in made.output, made.output
+    saved = plan_file.read_text()
+    assert "planned-value-333" not in saved and "first-value-111" not in saved
+    assert set(json.loads(saved)["secret_digests"]) == {"replication_agents.publish"}
+
+    monkeypatch.setenv("TPW", "other-value-444")  # the apply job reads another value
+    stale = cli("apply", plan_file)
+    assert stale.exit_code == 1, stale.output
+    assert ("stale plan: since the plan was made, the secret value of replication_agents.publish.transport_password"
+            " changed") in stale.output
+    assert "other-value-444" not in stale.output and "Apply complete" not in stale.output
+
+    monkeypatch.setenv("TPW", "planned-value-333")  # the values the plan was made with: applied
+    done = cli("apply", plan_file)
+    assert done.exit_code == 0 and "Apply complete! 1 updated." in done.output, done.output
+    assert cli("plan", "-detailed-exitcode", quickstart).exit_code == 0
