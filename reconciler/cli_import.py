@@ -148,14 +148,15 @@ def _not_declared(ws: Any, address: str, import_id: str, block: str | None) -> N
     from reconciler.config.diagnostics import not_found
 
     found = (
+        f"\n  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]"
         f"\n  the services hold it; add this to the configuration, then import again:\n\n{block}"
         if block
         else f"\n  no {address.split('.', 1)[0]} object with id {import_id!r} is visible through the connections"
+        f" either; {_EXPORT}"
     )
     _fail(
         f"{address} is not declared in the configuration (declare it first, then import it)"
         + not_found(address, ws.desired, label="declared")
-        + f"\n  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]"
         + found
     )
 
@@ -171,7 +172,7 @@ async def _suggested_block(ws: Any, address: str, import_id: str) -> str | None:
     from reconciler.export.write import render_kind
 
     kind, _, name = address.partition(".")
-    bc = BuildContext(Filters(frozenset({kind})), ws.loaded.connections)
+    bc = BuildContext(Filters(frozenset(_with_linked(kind))), ws.loaded.connections)
     try:
         try:
             snapshots = await read_all(ws, bc, lambda _text: None)
@@ -185,3 +186,19 @@ async def _suggested_block(ws: Any, address: str, import_id: str) -> str | None:
             text = render_kind(kind, {name: entry}, [])
             return "    " + text[text.index(f"{kind}:"):].rstrip("\n").replace("\n", "\n    ")
     return None
+
+
+def _with_linked(kind: str) -> set[str]:
+    """``kind`` and the kinds its links name, transitively (``users`` -> ``orgs``; ``shares`` ->
+    ``folders``, ``cloud_configs``): an export of a kind writes its objects only under exported
+    parents (a user under its org), so the suggestion reads those too."""
+    from reconciler.kinds import REGISTRY
+
+    out, todo = set(), [kind]
+    while todo:
+        k = todo.pop()
+        if k in out or k not in REGISTRY:
+            continue
+        out.add(k)
+        todo.extend(link.kind for link in REGISTRY[k].links.values())
+    return out

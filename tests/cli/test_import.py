@@ -145,6 +145,16 @@ def test_import_of_an_undeclared_address_prints_the_block_to_declare(quickstart:
     assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
     nothing = cli("import", "-c", quickstart, "folders.other", "/content/dam/none")
     assert nothing.exit_code == 1 and "no folders object with id '/content/dam/none' is visible" in nothing.output
+    assert "import block" not in nothing.output  # no block for an object that is not there
+
+
+def test_import_of_an_undeclared_user_prints_its_block_under_its_org(quickstart: Path, cli: Run) -> None:
+    """A user is exported under its org: the suggestion reads the orgs too (it said "not visible")."""
+    assert cli("apply", "--auto-approve", quickstart).exit_code == 0
+    out = cli("import", "-c", quickstart, "users.d", "dana@acme.example")
+    assert out.exit_code == 1 and "is visible" not in out.output, out.output
+    block = out.output.split("then import again:\n\n", 1)[1].splitlines()
+    assert block[:2] == ["    users:", "      d:"] and "        email: dana@acme.example" in block
 
 
 def test_an_id_that_matches_nothing_says_what_was_looked_up_and_how_to_find_the_id(quickstart: Path, cli: Run) -> None:
