@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from reconciler.config.diagnostics import did_you_mean, listing
-from reconciler.engine import Observed, PrefetchItem, RefreshItem, StateRecord
+from reconciler.engine import Note, Observed, PrefetchItem, RefreshItem, StateRecord
 from reconciler.refs import RefTo
 
 from .base import (
@@ -38,6 +38,7 @@ from .base import (
     parse_model,
     prefetch_value,
 )
+from .context import ProviderContext
 from .errors import NotFound
 
 ObjectType = Literal["project", "portfolio", "program"]
@@ -112,6 +113,12 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
     kind = "workfront_linked_folders"
     replace_fields = frozenset({"integration_id", "object", "object_id", "object_name", "folder"})
 
+    def __init__(self, ctx: ProviderContext) -> None:
+        super().__init__(ctx)
+        #: address -> (connection, object type, name) of a ``name`` Workfront does not know (refresh)
+        self._unknown: dict[str, tuple[str, str, str]] = {}
+        #: (connection, object type) -> up to ``_LISTED`` names Workfront has, read only when one is unknown
+        self._known: dict[tuple[str, str], list[str]] = {}
 
     def parse(self, address: str, data: Any) -> Parsed[LinkedFolderSpec]:
         return parse_model(LinkedFolderSpec, address, data)
@@ -266,7 +273,36 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
                 m = item.parsed.model
                 oid = m.id or ids.get(m.object, {}).get(m.name)
                 out[item.address] = by_key.get((m.object, oid, m.folder)) if oid else None
+                self._unknown.pop(item.address, None)  # what an earlier plan of this run found
+                if oid is None and m.name is not None:
+                    await self._unknown_name(conn, item.address, m.object, m.name)
         return out
+
+    async def _unknown_name(self, conn: str, address: str, obj: str, name: str) -> None:
+        """Remember that Workfront has no ``obj`` named ``name`` (for :meth:`notes`), with the names it
+        has: one search per connection and object type, only when a name is unknown."""
+        self._unknown[address] = (conn, obj, name)
+        if (conn, obj) not in self._known:
+            found = await self.ctx.workfront(conn).search(OBJ_CODES[obj], fields=["name"], limit=_LISTED)
+            self._known[(conn, obj)] = sorted(str(o.get("name")) for o in found)
+
+    def notes(self, address: str, spec: Parsed[LinkedFolderSpec], observed: Observed | None) -> list[Note]:
+        """A project (task, issue...) ``name`` Workfront does not know is a plan error with the names
+        it has: apply could only fail on it (no kind here creates Workfront objects)."""
+        if address not in self._unknown:
+            return []
+        conn, obj, name = self._unknown[address]
+        names = self._known.get((conn, obj), [])
+        near = did_you_mean(name, names)
+        first = f" (the first {_LISTED})" if len(names) >= _LISTED else ""
+        return [
+            Note(
+                "error",
+                f"Workfront has no {obj} named {name!r}" + (f"; did you mean {near}?" if near else "")
+                + f"; {obj}s{first}: {listing(names) or 'none'}",
+                f"name an existing {obj} exactly as Workfront shows it, or give its id",
+            )
+        ]
 
     async def lookup(self, spec: Parsed[LinkedFolderSpec], record: StateRecord | None, address: str) -> Observed | None:
         """One object, right before a write: by its ID when managed, else by its natural key."""

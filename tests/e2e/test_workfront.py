@@ -125,3 +125,18 @@ def test_noop_plan_over_1000_linked_folders_does_not_grow(tmp_path: Path, cli: R
         assert [p for _, p, _ in log].count("/attask/api/v21.0/DOCFDR/search") == 1  # one page of $$LIMIT 2000
     assert counts[1000] == counts[12], counts
     assert counts[1000] <= 3, counts  # integrations list + linked folders page + project name lookup
+
+
+def test_a_project_name_workfront_does_not_know_stops_the_plan_with_the_names_it_has(
+    workfront_example: Path, cli: Run
+) -> None:
+    assert cli("apply", "--auto-approve", workfront_example).exit_code == 0
+    main = workfront_example / "main.yaml"
+    main.write_text(main.read_text().replace("workfront_linked_folders:\n", (
+        "workfront_linked_folders:\n  nope:\n    integration: aem-cloud\n    object: project\n"
+        "    name: Sprng Launch\n    folder: ${folders.spring-launch.path}\n"), 1))
+    out = cli("plan", workfront_example)
+    assert out.exit_code == 1, out.output
+    assert ("workfront_linked_folders.nope: Workfront has no project named 'Sprng Launch';"
+            " did you mean Spring Launch?") in out.stderr
+    assert "projects: Autumn Preview, " in out.stderr and "will be created" not in out.stdout
