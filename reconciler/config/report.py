@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
@@ -241,6 +241,44 @@ class Findings:
         return sorted(out, key=lambda d: self._place(d.loc))
 
 
+#: pydantic error type -> what the field needs, as the summary says it (its own wording otherwise)
+_PLAIN = {
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "set_type": "expected a list",
+    "string_type": "expected a string",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "dict_type": "expected a mapping (key: value lines)",
+    "model_type": "expected a mapping (key: value lines)",
+    "model_attributes_type": "expected a mapping (key: value lines)",
+}
+
+
+def _plain_msg(etype: str, msg: str, ctx: Mapping[str, Any] | None) -> str:
+    """pydantic's message ``msg`` of error type ``etype`` (context ``ctx``) in the configuration's
+    words: "expected a list" for "Input should be a valid list", "must not be empty" for a string of
+    at least 1 character, "must be at least N characters"/"at most N"; other messages as they are."""
+    if etype in _PLAIN:
+        return _PLAIN[etype]
+    ctx = ctx or {}
+    if etype == "string_too_short":
+        n = ctx.get("min_length")
+        return "must not be empty" if n == 1 else f"must be at least {n} characters long"
+    if etype == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters long"
+    if etype == "too_short":
+        n = ctx.get("min_length")
+        return "must not be empty" if n == 1 else f"needs at least {n} items"
+    if etype == "too_long":
+        return f"takes at most {ctx.get('max_length')} items"
+    return _clean_msg(msg)
+
+
 def _clean_msg(msg: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -336,7 +374,7 @@ class ValidationReport:
                     continue
             if any(path[: len(u)] == u for u in entry.unset):
                 continue  # an unset ${env:...} (secrets optional): judged once it is set
-            msg = _clean_msg(str(err.get("msg", "invalid value")))
+            msg = _plain_msg(etype, str(err.get("msg", "invalid value")), err.get("ctx"))
             choices = _choices(model, path) if etype in ("literal_error", "enum") else None
             key = (path, "choice") if choices is not None else (path, msg)
             if key in done:
@@ -429,12 +467,17 @@ class ValidationReport:
             details.append(f"got: {describe(value)}")
         elif sensitive:
             details.append(f"got: {self._origin(entry, path)} (not shown)")
-        expected = _expected(model, path)
-        if expected:
-            details.append(f"expected: {expected}")
+        about = _expected(model, path)
+        if about and path:
+            details.append(f"{path[-1]}: {about}")
         hint = None
         if etype == "string_type" and isinstance(value, int | float | bool) and not sensitive:
             hint = f'quote the value to make it a string: "{describe(value)}"'
+        elif etype in ("list_type", "tuple_type", "set_type") and not sensitive and path and (
+            value is None or isinstance(value, str | int | float | bool)
+        ):
+            plain = isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9][\w.@/-]*", value) is not None
+            hint = f"write a list: {path[-1]}: [{value if plain else describe(value)}]"
         elif etype == "bool_parsing" and isinstance(value, str) and not sensitive:
             hint = "YAML 1.2: write true or false (yes/no/on/off are strings)"
         summary = (

@@ -166,3 +166,32 @@ def test_without_such_an_error_a_missing_name_is_reported(write: Writer) -> None
         "depends_on names folders.mc-demo, which is not declared",
         "shares.s3.folder refers to folders.other, which is not declared",
     ]
+
+
+def test_a_scalar_where_a_list_is_expected_says_so_and_how_to_write_it(write: Writer) -> None:
+    path = write("main.yaml", "version: 1\n" + ORG + "applications:\n  app:\n    org: acme\n    title: T\n"
+                 "    scopes: dam-read\n")
+    (diag,) = _diags(path)
+    assert diag.summary == "invalid value for 'scopes' in applications.app: expected a list"
+    assert diag.hint == "write a list: scopes: [dam-read]" and "Input should" not in diag.format()
+
+
+def test_length_errors_are_said_plainly() -> None:
+    from reconciler.config.report import _plain_msg
+
+    assert _plain_msg("string_too_short", "String should have at least 1 character", {"min_length": 1}) == (
+        "must not be empty")
+    assert _plain_msg("string_too_long", "String should have at most 8 characters", {"max_length": 8}) == (
+        "must be at most 8 characters long")
+    assert _plain_msg("value_error", "Value error, bad path", None) == "bad path"
+
+
+@pytest.mark.parametrize(("value", "summary"), [
+    ("[]", "expected a string"),
+    ("{a: 1}", "expected a string"),
+])
+def test_pydantic_wording_is_said_in_the_configurations_words(write: Writer, value: str, summary: str) -> None:
+    path = write("main.yaml", "version: 1\n" + ORG + f"applications:\n  app:\n    org: acme\n    title: {value}\n")
+    diags = _diags(path)
+    assert [d.summary for d in diags] == [f"invalid value for 'title' in applications.app: {summary}"]
+    assert "should" not in diags[0].format() and "title" in diags[0].format()
