@@ -20,6 +20,7 @@ so the loader does not judge that value.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -121,15 +122,15 @@ class Interpolator:
                 return []
             return [("secret", content)]
         self.findings.value_failed(entry.address, path)
-        self.findings.error(
-            f"invalid interpolation {tok.raw}: {tok.reason}",
-            loc,
-            address=entry.address,
-            hint=(
-                "close it with '}' (or write $${ for a literal ${)" if "unterminated" in tok.reason
-                else "write $${ for a literal ${"
-            ),
-        )
+        shell = re.fullmatch(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-(.*))?\}", tok.raw, re.DOTALL)
+        if shell:  # the shell's ${NAME} or ${NAME:-default}
+            default = f":-{shell.group(2)}" if shell.group(2) is not None else ""
+            hint = f"an environment variable is written ${{env:{shell.group(1)}{default}}}"
+        elif "unterminated" in tok.reason:
+            hint = "close it with '}' (or write $${ for a literal ${)"
+        else:
+            hint = "write $${ for a literal ${"
+        self.findings.error(f"invalid interpolation {tok.raw}: {tok.reason}", loc, address=entry.address, hint=hint)
         return []
 
     def _template(self, entry: Entry, pieces: list[_Piece], path: Path_) -> str:

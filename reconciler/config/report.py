@@ -324,6 +324,15 @@ class ValidationReport:
         for path, value, tp in flagged if flagged is not None else flagged_strings(entry.data, model):
             if not value or path in entry.from_expr or is_unresolved(value) or not is_secret(tp):
                 continue
+            shell = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", value)
+            if shell:  # the shell's $NAME: it would be sent as these very characters
+                self.findings.warn(
+                    f"secret {where(entry.address, path)} is the text {value!r}, not the value of a variable",
+                    entry.value_loc(path),
+                    address=entry.address,
+                    hint=f"an environment variable is written ${{env:{shell.group(1)}}}",
+                )
+                continue
             self.findings.add_sensitive(value)
             self.findings.warn(
                 f"secret {where(entry.address, path)} is written in clear in the configuration",

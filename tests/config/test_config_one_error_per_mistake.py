@@ -195,3 +195,16 @@ def test_pydantic_wording_is_said_in_the_configurations_words(write: Writer, val
     diags = _diags(path)
     assert [d.summary for d in diags] == [f"invalid value for 'title' in applications.app: {summary}"]
     assert "should" not in diags[0].format() and "title" in diags[0].format()
+
+
+def test_shell_style_variables_get_the_env_spelling(write: Writer) -> None:
+    bare = write("bare/main.yaml", "version: 1\n" + CONNECTIONS_YAML.replace(
+        "${env:AEM_PASSWORD:-admin}", "$AEM_PASSWORD"))
+    result = load_config(bare, kinds=TOY_KINDS, environ={})
+    (warning,) = [d for d in result.warnings if "AEM_PASSWORD" in d.format()]
+    assert "is the text '$AEM_PASSWORD', not the value of a variable" in warning.summary
+    assert warning.hint == "an environment variable is written ${env:AEM_PASSWORD}"
+    braced = write("braced/main.yaml", "version: 1\n" + CONNECTIONS_YAML.replace(
+        "${env:AEM_PASSWORD:-admin}", "${AEM_PASSWORD:-admin}"))
+    (error,) = _diags(braced)
+    assert error.hint == "an environment variable is written ${env:AEM_PASSWORD:-admin}"
