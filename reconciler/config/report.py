@@ -279,6 +279,30 @@ def _plain_msg(etype: str, msg: str, ctx: Mapping[str, Any] | None) -> str:
     return _clean_msg(msg)
 
 
+def _misspelt_required(entry: Entry, model: type[BaseModel], errors: list[Any]) -> set[tuple[Path_, str]]:
+    """``(parent path, field)`` of each missing required field that an unknown key beside it
+    misspells (``tennant_url`` for ``tenant_url``): that key's "unknown key ... did you mean" error is
+    the one error of the mistake, so the "missing required field" is left out."""
+    missing: dict[Path_, set[str]] = {}
+    extra: list[tuple[Path_, str]] = []
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if not loc:
+            continue
+        if err.get("type") == "missing":
+            missing.setdefault(_match_loc(entry.data, loc), set()).add(str(loc[-1]))
+        elif err.get("type") == "extra_forbidden":
+            path = _match_loc(entry.data, loc)
+            if path:
+                extra.append((path[:-1], str(path[-1])))
+    out: set[tuple[Path_, str]] = set()
+    for parent, key in extra:
+        near = did_you_mean(key, sorted(missing.get(parent, ())))
+        if near:
+            out.add((parent, near))
+    return out
+
+
 def _clean_msg(msg: str) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -370,9 +394,14 @@ class ValidationReport:
         (``Findings.failed``); one invalid choice (``Literal``/enum) is one error, whatever the union."""
         reported = False
         done: set[tuple[Path_, str]] = set()
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        misspelt = _misspelt_required(entry, model, errors)
+        for err in errors:
             loc = tuple(err.get("loc", ()))
             etype = str(err.get("type", ""))
+            if etype == "missing" and (_match_loc(entry.data, loc), str(loc[-1]) if loc else "") in misspelt:
+                reported = True  # the misspelt key's error names it: one mistake, one error
+                continue
             path = _match_loc(entry.data, loc)
             value = get_at(entry.data, path)
             if etype not in ("missing", "extra_forbidden"):

@@ -296,8 +296,7 @@ def test_unknown_nested_field(write: Writer) -> None:
     assert extra.summary == "unknown key 'rol' in shares.s.members.0"
     assert extra.hint == "did you mean 'role'?"
     assert extra.loc == SourceLoc(str(path), 26, 9)
-    missing = next(e for e in errs if "missing" in e.summary)
-    assert missing.summary == "missing required field 'role' in shares.s.members.0"
+    assert not [e for e in errs if "missing" in e.summary]  # 'rol' is 'role' misspelt: one error says it
 
 
 def test_missing_field_points_at_the_resource_key(write: Writer) -> None:

@@ -208,3 +208,12 @@ def test_shell_style_variables_get_the_env_spelling(write: Writer) -> None:
         "${env:AEM_PASSWORD:-admin}", "${AEM_PASSWORD:-admin}"))
     (error,) = _diags(braced)
     assert error.hint == "an environment variable is written ${env:AEM_PASSWORD:-admin}"
+
+
+def test_a_misspelt_required_key_is_one_error_not_also_missing(write: Writer) -> None:
+    path = write("main.yaml", "version: 1\n" + "orgs:\n  acme: {ims_org_idd: x}\n")
+    (diag,) = _diags(path)
+    assert diag.summary == "unknown key 'ims_org_idd' in orgs.acme" and diag.hint == "did you mean 'ims_org_id'?"
+    other = write("other/main.yaml", "version: 1\n" + "orgs:\n  acme: {colour: x}\n")  # no near miss: both said
+    assert sorted(d.summary for d in _diags(other)) == [
+        "missing required field 'ims_org_id' in orgs.acme", "unknown key 'colour' in orgs.acme"]
