@@ -126,7 +126,9 @@ class WorkfrontIntegrationSpec(Spec):
         None, description="The Assets offering: assets_essentials, cloud_service, managed_services or on_premise."
     )
     features: list[str] = Field(
-        default_factory=list, description="Features switched on: keys of schemas/workfront-features.yaml."
+        default_factory=list,
+        description="Features switched on, by their keys in seed 002's feature matrix (`validate` lists the keys"
+        " when one is unknown).",
     )
     linked_folders: LinkedFolderSettings | None = Field(None, description="Automatic linked-folder settings.")
 

@@ -154,7 +154,7 @@ def rule_features(loaded: LoadedConfig) -> list[Diagnostic]:
                     Diagnostic(
                         "error",
                         f"unknown Workfront integration feature {feature!r}",
-                        detail="expected a key of schemas/workfront-features.yaml",
+                        detail="expected one of: " + ", ".join(sorted(known)),
                         loc=decl.loc_of(f"features.{i}"),
                         address=decl.address,
                         hint=f"did you mean {near!r}?" if near else None,
