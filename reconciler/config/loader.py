@@ -415,9 +415,10 @@ class _Loader:
             attr_refs = refs.attr_refs(entry, depends)
             typed = refs.typed_refs(entry, spec if spec is not None else data, model, depends)
             if address in depends:
+                own = next((path for path, ref in attr_refs if ref.address == address), None)
                 self.findings.error(
-                    f"{address} refers to itself",
-                    entry.key_loc,
+                    f"{address} refers to itself" + (f" (in {own})" if own else ""),
+                    _ref_loc(entry, own) if own else entry.key_loc,
                     address=address,
                     hint="a resource cannot depend on its own attributes",
                 )
@@ -487,3 +488,10 @@ def _edges(
         if isinstance(item, str) and item in depends:
             out.setdefault(item, (f"depends_on.{i}", entry.value_loc(("depends_on", i))))
     return out
+
+
+def _ref_loc(entry: Entry, dotted_path: str) -> SourceLoc:
+    """Where the value at ``dotted_path`` (``title``, ``members.0.user``: list items by index) of
+    ``entry`` is written, or its closest parent."""
+    path = tuple(int(p) if p.isdigit() else p for p in dotted_path.split("."))
+    return entry.value_loc(path)

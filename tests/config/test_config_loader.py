@@ -491,7 +491,11 @@ def test_self_reference_is_an_error(write: Writer) -> None:
         + "cloud_configs:\n  c: {connection: aem, client_id: '${cloud_configs.c.public_key}', "
         + "tenant_url: t}\n",
     )
-    assert "refers to itself" in only_error(path).summary
+    err = only_error(path)
+    assert err.summary == "cloud_configs.c refers to itself (in client_id)"
+    lines = path.read_text().splitlines()
+    line = next(i for i, x in enumerate(lines) if "cloud_configs.c.public_key" in x)
+    assert err.loc == SourceLoc(str(path), line + 1, lines[line].index("'${") + 1)  # the reference, not the key
 
 
 def test_invalid_interpolation(write: Writer) -> None:
