@@ -195,6 +195,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, display: str, lines: list[str]) -> 
         hint = "YAML indents with spaces, never tabs"
     elif "nesting depth" in problem:  # libyaml's own limit (1,000 levels), met before MAX_DEPTH in flow style
         hint = f"a configuration needs only a few levels (at most {MAX_DEPTH} are accepted)"
+    elif "end of stream" in problem and "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
+        hint = f"close the quote opened at line {int(exc.context_mark.line) + 1}"
     else:
         hint = _indentation_hint(exc, loc.line, lines)
     return Diagnostic("error", f"YAML syntax error: {problem}", detail=detail, loc=loc, hint=hint)

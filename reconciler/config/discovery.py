@@ -233,7 +233,10 @@ def _decode(raw: bytes, display: str, findings: Findings) -> str | None:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
-        findings.error("file is not valid UTF-8", SourceLoc(display, line, col))
+        findings.error(
+            "file is not valid UTF-8", SourceLoc(display, line, col),
+            hint="save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); YAML files are UTF-8",
+        )
         return None
 
 

@@ -69,6 +69,14 @@ def test_read_files_orders_files_and_reports_bad_utf8(tmp_path):
     assert len(digest) == 64
     assert findings.order == {str(good): 0, str(bad): 1}
     assert [(d.summary, d.loc) for d in findings.diags] == [("file is not valid UTF-8", SourceLoc(str(bad), 2, 4))]
+    assert findings.diags[0].hint is not None and "save the file as UTF-8" in findings.diags[0].hint
+
+
+def test_an_unterminated_quote_says_where_it_was_opened() -> None:
+    text = 'version: 1\nfolders:\n  a:\n    title: "open\n    path: /content/dam/a\n'
+    (diag,) = parse_yaml(text, "main.yaml").diagnostics
+    assert diag.summary == "YAML syntax error: found unexpected end of stream"
+    assert diag.hint == "close the quote opened at line 4"
 
 
 def test_collect_registers_entries_and_reports_duplicates_across_files(tmp_path):
