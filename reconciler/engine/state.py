@@ -322,9 +322,11 @@ def _address_and_kind(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> tu
         )
     if not isinstance(kind, str):
         raise ValueError(f"'kind' is {_shown(kind)}, not a string; write the kind its address starts with")
-    if kinds is not None and kind not in kinds:
-        raise ValueError(f"'kind' is {kind!r}, not a known kind; write one of {', '.join(kinds)}")
     prefix = address.partition(".")[0]
+    if kinds is not None and kind not in kinds:
+        fix = f"write {prefix!r}, the kind its address starts with" if prefix in kinds else (
+            f"write one of {', '.join(kinds)}")
+        raise ValueError(f"'kind' is {kind!r}, not a known kind; {fix}")
     if kind != prefix:
         raise ValueError(
             f"'kind' is {kind!r} but the address is of kind {prefix!r}; make them the same"

@@ -75,9 +75,9 @@ def _with(**fields: Any) -> dict[str, Any]:
          " it must be the object's id as a non-empty string; restore it from the pulled document (or remove the entry)"),
         (_doc(_with(remote_id="")), "resources[0] (folders.x) is malformed: 'remote_id' is ''; it must be"),
         (_doc(RECORD, _with(address="folders.old", kind="nonsense")), "resources[1] (folders.old) is malformed:"
-         " 'kind' is 'nonsense', not a known kind; write one of orgs, applications,"),
+         " 'kind' is 'nonsense', not a known kind; write 'folders', the kind its address starts with"),
         (_doc(_with(address="nonsense.old", kind="nonsense")), "resources[0] (nonsense.old) is malformed:"
-         " 'kind' is 'nonsense', not a known kind"),
+         " 'kind' is 'nonsense', not a known kind; write one of orgs, applications,"),
         (_doc(_with(kind="users")), "resources[0] (folders.x) is malformed: 'kind' is 'users' but the address is of"
          " kind 'folders'; make them the same (rename a resource with `reconciler state mv`"),
         (_doc(_with(kind=3)), "resources[0] (folders.x) is malformed: 'kind' is a number (3), not a string"),
