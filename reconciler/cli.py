@@ -1508,10 +1508,14 @@ def state_pull(config: Path) -> None:
 
 
 def _snapshot_of(doc: Any) -> Any:
+    """The ``Snapshot`` of a pushed document, every record and intent checked (address form, a known
+    kind equal to the address's prefix, field types) before anything is written; exits 1 with the
+    first problem (entry index, address, field, how to fix) otherwise."""
     from reconciler.engine.state import snapshot_from_pull
+    from reconciler.kinds import REGISTRY
 
     try:
-        return snapshot_from_pull(doc)  # records and pending create intents
+        return snapshot_from_pull(doc, kinds=REGISTRY)  # records and pending create intents
     except ValueError as exc:  # snapshot_from_pull says what is wrong, and raises nothing else
         _fail(f"not a state made by `reconciler state pull`: {exc}")
 

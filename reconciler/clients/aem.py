@@ -154,7 +154,7 @@ class AemClient(ServiceClient):
             fresh = time.monotonic() - self._csrf_fetched_at < self._csrf_ttl_s
             if self._csrf_token is not None and fresh and not refresh:
                 return self._csrf_token
-            response = await self.request("GET", CSRF_TOKEN_PATH, expected=(200, 404))
+            response = await self.request("GET", CSRF_TOKEN_PATH, expected=(200, 404), secret_fields=("token",))
             self._store_csrf(response)
             return self._csrf_token or ""
 
@@ -539,7 +539,7 @@ class AemClient(ServiceClient):
         Protocol: api-fidelity.md "AEM author" intro (401 with ``WWW-Authenticate``).
         """
         try:
-            response = await self.request("GET", CSRF_TOKEN_PATH, expected=(200, 404))
+            response = await self.request("GET", CSRF_TOKEN_PATH, expected=(200, 404), secret_fields=("token",))
         except AuthError as exc:
             who = f"user '{self.username}'" if self.username else "bearer token"
             raise AuthError(

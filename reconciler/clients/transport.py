@@ -26,7 +26,9 @@ Protocol source: ``docs/api-fidelity.md`` "Common behaviour" and DESIGN.md secti
   (:mod:`reconciler.clients.redaction`).
 * Logging: logger ``reconciler.http`` at DEBUG, one line per attempt (method, redacted URL, status,
   elapsed ms, attempt number); logger ``reconciler.http.body`` at :data:`TRACE` (5, below DEBUG),
-  redacted request/response headers and bodies.
+  redacted request/response headers and bodies. A secret that a response carries (``secret_fields``
+  of :meth:`ServiceClient.request`, e.g. AEM's CSRF token) is registered before that response is
+  logged, so its body is logged with ``***`` like the header that later carries the value.
 
 This module imports nothing from the rest of ``reconciler`` except ``__version__``.
 """
@@ -115,6 +117,7 @@ class _Call:
     headers: dict[str, str]
     idempotent: bool
     expected: Collection[int]
+    secret_fields: Collection[str] = ()
 
     @property
     def log_path(self) -> str:
@@ -321,13 +324,17 @@ class ServiceClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         expected: Collection[int] = (200,),
+        secret_fields: Collection[str] = (),
     ) -> httpx.Response:
         """Send one logical request under the retry policy and return the response.
 
         ``path`` is relative to ``base_url`` (``/etc/replication/agents.author.2.json``).
         ``data`` is form-encoded (or multipart form fields when ``files`` is given), ``json`` is
         a JSON body. ``idempotent`` None means "by method" (GET/HEAD/OPTIONS/PUT/DELETE yes, POST
-        no). Returns the response when its status is in ``expected``.
+        no). Returns the response when its status is in ``expected``. ``secret_fields``: top-level
+        fields of a JSON object response whose string values are secrets (``("token",)`` for AEM's
+        CSRF token); they are registered (:meth:`add_secret`) before the response is logged, so
+        the logged body shows ``***`` where the value was.
 
         Raises: :class:`~reconciler.clients.errors.AuthError` (401/403), ``NotFoundError`` (404),
         ``ConflictError`` (409), ``RateLimitedError`` (429 after retries), ``ServerError`` (5xx),
@@ -347,6 +354,7 @@ class ServiceClient:
             req_headers,
             method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
             expected,
+            tuple(secret_fields),
         )
         response, attempts = await self._send_with_retries(call)
         if response.status_code not in expected:
@@ -408,6 +416,7 @@ class ServiceClient:
         status = response.status_code
         self.request_log.append((call.method, call.log_path, status))
         self._log_attempt(request, status, started, attempt)
+        self._add_response_secrets(response, call.secret_fields)
         self._trace_response(response)
         if self.limiter is not None:
             if status == 429:
@@ -508,6 +517,21 @@ class ServiceClient:
             self.redact.headers(request.headers),
             self.redact(body),
         )
+
+    def _add_response_secrets(self, response: httpx.Response, fields: Collection[str]) -> None:
+        """Register the string values of ``fields`` of a JSON object body as secrets (nothing for
+        a body that is not a JSON object)."""
+        if not fields:
+            return
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        if isinstance(body, dict):
+            for name in fields:
+                value = body.get(name)
+                if isinstance(value, str):
+                    self.add_secret(value)
 
     def _trace_response(self, response: httpx.Response) -> None:
         if not body_log.isEnabledFor(TRACE):

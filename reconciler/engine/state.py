@@ -29,12 +29,13 @@ import sqlite3
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .addrs import Address
 from .errors import LockError, StateError
 
 FORMAT_VERSION = 1
@@ -214,14 +215,26 @@ class Snapshot:
 _PULL_KEYS = ("lineage", "serial", "resources")
 
 
-def snapshot_from_pull(doc: Any) -> Snapshot:
+def snapshot_from_pull(doc: Any, kinds: Collection[str] | None = None) -> Snapshot:
     """The ``Snapshot`` of a document written by ``StateBackend.pull`` (``state push``). A document
     without ``intents`` (written before they were exported) has none.
+
+    Every entry is checked before anything is returned, so a hand-edited document that the engine
+    would misread (a ``remote_id`` that is a list, an address whose prefix is not its kind) is
+    refused instead of written: each ``resources`` entry needs an ``address`` of the form
+    ``<kind>.<name>``, a ``kind`` equal to the address's prefix (and in ``kinds`` when given: the
+    caller's known kinds, as the engine does not know them), a non-empty string ``remote_id``, a
+    boolean ``managed`` (and ``prevent_destroy`` when present), mappings for ``outputs`` and
+    ``attributes``, a mapping of strings to strings for ``secret_hashes``, a list of addresses for
+    ``dependencies`` and ``check_status`` null, ``passed`` or ``failed``; each ``intents`` entry an
+    address and kind the same way and a string or null ``natural_key``. No address may appear twice.
 
     Raises:
         ValueError: ``doc`` is not such a document, with a message saying what is wrong: not a
             mapping, missing keys (``missing 'lineage', 'serial' and 'resources'``), a key of the
-            wrong type, or which entry of ``resources``/``intents`` is malformed and how.
+            wrong type, or which entry of ``resources``/``intents`` is malformed, naming its index,
+            its address when that is readable (``resources[0] (folders.x) is malformed: 'remote_id'
+            is a list ...``), the field, and how to fix it.
     """
     if not isinstance(doc, Mapping):
         raise ValueError(f"the document is {_kind_of(doc)}, not a mapping with {_and(_PULL_KEYS)}")
@@ -231,20 +244,24 @@ def snapshot_from_pull(doc: Any) -> Snapshot:
     serial = doc["serial"]
     if not isinstance(doc["lineage"], str) or isinstance(serial, bool) or not isinstance(serial, int):
         raise ValueError("'lineage' must be a string and 'serial' an integer")
-    records = {r.address: r for r in _entries(doc, "resources", StateRecord.from_json)}
-    intents = {i.address: i for i in _entries(doc, "intents", Intent.from_json)}
+    known = None if kinds is None else tuple(kinds)
+    records = _by_address("resources", _entries(doc, "resources", lambda d: _record_from_pull(d, known)))
+    intents = _by_address("intents", _entries(doc, "intents", lambda d: _intent_from_pull(d, known)))
     key_check = doc.get("key_check")
     if key_check is not None and not isinstance(key_check, str):
         raise ValueError("'key_check' must be a string")
     return Snapshot(doc["lineage"], serial, records, key_check, intents)
 
 
-_T = TypeVar("_T")
+_T = TypeVar("_T", StateRecord, Intent)
+_CHECK_STATUSES = (None, "passed", "failed")
+#: the "how to fix" part of a message about a field only ``state pull`` writes
+_RESTORE = "restore it from the pulled document (or remove the entry)"
 
 
 def _entries(doc: Mapping[str, Any], key: str, parse: Callable[[Mapping[str, Any]], _T]) -> list[_T]:
     """``parse`` of each entry of the list ``doc[key]`` (none when absent or null); ValueError
-    naming the entry (``resources[2] has no 'kind'``) when one is malformed."""
+    naming the entry (``resources[2] (folders.x) has no 'kind'``) when one is malformed."""
     items = doc.get(key)
     if items is None:
         return []
@@ -254,13 +271,118 @@ def _entries(doc: Mapping[str, Any], key: str, parse: Callable[[Mapping[str, Any
     for i, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise ValueError(f"{key}[{i}] is {_kind_of(item)}, not a mapping")
+        where = _entry_name(key, i, item)
         try:
             out.append(parse(item))
         except KeyError as exc:
-            raise ValueError(f"{key}[{i}] has no {exc.args[0]!r}") from None
+            raise ValueError(f"{where} has no {exc.args[0]!r}") from None
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{key}[{i}] is malformed: {exc}") from None
+            raise ValueError(f"{where} is malformed: {exc}") from None
     return out
+
+
+def _entry_name(key: str, index: int, item: Mapping[str, Any]) -> str:
+    """``resources[2] (folders.x)``; just ``resources[2]`` when the entry has no readable address."""
+    address = item.get("address")
+    if isinstance(address, str) and _is_address(address):
+        return f"{key}[{index}] ({address})"
+    return f"{key}[{index}]"
+
+
+def _by_address(key: str, entries: list[_T]) -> dict[str, _T]:
+    """The entries by address; ValueError when two entries of ``key`` have the same address."""
+    out: dict[str, _T] = {}
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        if entry.address in out:
+            raise ValueError(
+                f"{key}[{i}] ({entry.address}) is malformed: its address is also {key}[{first[entry.address]}];"
+                " keep one entry per address"
+            )
+        out[entry.address] = entry
+        first[entry.address] = i
+    return out
+
+
+def _is_address(text: str) -> bool:
+    try:
+        Address.parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _address_and_kind(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> tuple[str, str]:
+    """The checked ``address`` and ``kind`` of a pushed entry. Raises KeyError (a key is missing)
+    or ValueError saying which field is wrong and how to fix it."""
+    address, kind = d["address"], d["kind"]
+    if not isinstance(address, str) or not _is_address(address):
+        raise ValueError(
+            f"'address' is {_shown(address)}, not a resource address; write <kind>.<name>, e.g. folders.mc-demo"
+        )
+    if not isinstance(kind, str):
+        raise ValueError(f"'kind' is {_shown(kind)}, not a string; write the kind its address starts with")
+    prefix = address.partition(".")[0]
+    if kinds is not None and kind not in kinds:
+        fix = f"write {prefix!r}, the kind its address starts with" if prefix in kinds else (
+            f"write one of {', '.join(kinds)}")
+        raise ValueError(f"'kind' is {kind!r}, not a known kind; {fix}")
+    if kind != prefix:
+        raise ValueError(
+            f"'kind' is {kind!r} but the address is of kind {prefix!r}; make them the same"
+            " (rename a resource with `reconciler state mv`, never by editing its kind)"
+        )
+    return address, kind
+
+
+def _record_from_pull(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> StateRecord:
+    """The ``StateRecord`` of one checked ``resources`` entry (see ``snapshot_from_pull``). Raises
+    KeyError (a required key is missing) or ValueError naming the field and how to fix it."""
+    address, kind = _address_and_kind(d, kinds)
+    remote_id, managed = d["remote_id"], d["managed"]
+    if not isinstance(remote_id, str) or not remote_id.strip():
+        raise ValueError(
+            f"'remote_id' is {_shown(remote_id)}; it must be the object's id as a non-empty string; {_RESTORE}"
+        )
+    for name, value in (("managed", managed), ("prevent_destroy", d.get("prevent_destroy", False))):
+        if not isinstance(value, bool):
+            raise ValueError(f"'{name}' is {_shown(value)}; write true or false")
+    mappings = {name: d.get(name, {}) for name in ("secret_hashes", "outputs", "attributes")}
+    for name, value in mappings.items():
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise ValueError(f"'{name}' is {_kind_of(value)}, not a mapping; {_RESTORE}")
+    if not all(isinstance(v, str) for v in mappings["secret_hashes"].values()):
+        raise ValueError(f"'secret_hashes' holds a value that is not a string (a keyed hash); {_RESTORE}")
+    dependencies = d.get("dependencies", [])
+    if not isinstance(dependencies, list) or not all(isinstance(a, str) and _is_address(a) for a in dependencies):
+        raise ValueError(f"'dependencies' must be a list of resource addresses (<kind>.<name>); {_RESTORE}")
+    check_status = d.get("check_status")
+    if check_status not in _CHECK_STATUSES:
+        raise ValueError(f"'check_status' is {_shown(check_status)}; write null, \"passed\" or \"failed\"")
+    return StateRecord(
+        address=address, kind=kind, remote_id=remote_id, managed=managed,
+        prevent_destroy=d.get("prevent_destroy", False), secret_hashes=dict(mappings["secret_hashes"]),
+        outputs=dict(mappings["outputs"]), attributes=dict(mappings["attributes"]),
+        dependencies=list(dependencies), check_status=check_status,
+    )
+
+
+def _intent_from_pull(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> Intent:
+    """The ``Intent`` of one checked ``intents`` entry: ``Intent.from_json``'s type check, then the
+    address and kind checks of a record. Raises KeyError or TypeError/ValueError as they do."""
+    intent = Intent.from_json(d)
+    _address_and_kind(d, kinds)
+    return intent
+
+
+def _shown(value: Any) -> str:
+    """A JSON value for a message: its type and, for a short scalar, the value (``a list``,
+    ``a number (3)``, ``''``). Never used on secret-bearing fields."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else f"a string of {len(value)} characters"
+    if isinstance(value, bool | int | float):
+        return f"{_kind_of(value)} ({json.dumps(value)})"
+    return _kind_of(value)
 
 
 def _kind_of(value: Any) -> str:
