@@ -28,8 +28,10 @@ KIND_CHOICES = (
 @click.option("--path-prefix", default=None, metavar="PATH",
               help="Export only the folders at or below PATH, e.g. /content/dam/campaigns.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Leave out the resources whose address matches GLOB, e.g. 'folders.tmp-*' (repeatable).")
-@click.option("--force", is_flag=True, help="Write even if DIR holds YAML files an export did not write.")
+              help="Leave out the resources whose address matches GLOB (KIND.NAME-GLOB, e.g. 'folders.tmp-*';"
+              " repeatable).")
+@click.option("--force", is_flag=True, help="Write even if DIR holds YAML files an export did not write, or if"
+              " the filters would drop resources an earlier export wrote into DIR (the next plan forgets them).")
 @click.option("-R", "--recursive", is_flag=True, help="Read CONFIG's subdirectories too.")
 def export_command(
     config: Path, out_dir: Path, kinds: tuple[str, ...], path_prefix: str | None, exclude: tuple[str, ...],
