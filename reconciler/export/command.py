@@ -28,8 +28,10 @@ KIND_CHOICES = (
 @click.option("--path-prefix", default=None, metavar="PATH",
               help="Export only the folders at or below PATH, e.g. /content/dam/campaigns.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Leave out the resources whose address matches GLOB, e.g. 'folders.tmp-*' (repeatable).")
-@click.option("--force", is_flag=True, help="Write even if DIR holds YAML files an export did not write.")
+              help="Leave out the resources whose address matches GLOB (KIND.NAME-GLOB, e.g. 'folders.tmp-*';"
+              " repeatable).")
+@click.option("--force", is_flag=True, help="Write even if DIR holds YAML files an export did not write, or if"
+              " the filters would drop resources an earlier export wrote into DIR (the next plan forgets them).")
 @click.option("-R", "--recursive", is_flag=True, help="Read CONFIG's subdirectories too.")
 def export_command(
     config: Path, out_dir: Path, kinds: tuple[str, ...], path_prefix: str | None, exclude: tuple[str, ...],
@@ -55,12 +57,16 @@ def _export(
     from reconciler.render.progress import Progress
     from reconciler.wiring import Workspace
 
-    from .context import Filters
+    from .context import Filters, exclude_problem
     from .run import export_workspace
     from .write import OutputExists
 
     if path_prefix is not None and not path_prefix.startswith("/content/dam"):
         raise click.BadParameter("must be /content/dam or a path under it", param_hint="--path-prefix")
+    for pattern in exclude:
+        problem = exclude_problem(pattern, KIND_CHOICES)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--exclude")
     ws = Workspace(config, recursive=recursive)
     if out_dir.resolve() == ws.root.resolve():
         raise click.BadParameter("must be another directory than the configuration's (the files would merge)",
@@ -81,14 +87,16 @@ def _export(
     finally:
         ws.close_state()
     progress.finished("Export")
-    _report(result, out_dir)
+    _report(result, out_dir, filters)
 
 
-def _report(result: Any, out_dir: Path) -> None:
+def _report(result: Any, out_dir: Path, filters: Any) -> None:
     out = result.export
     counts = ", ".join(f"{k} {len(out.kinds[k])}" for k in KIND_CHOICES if out.kinds.get(k))
-    click.echo(f"Exported {out.count()} resources to {out_dir} ({len(result.files)} files,"
+    click.echo(f"Exported {out.count()} resources to {out_dir} ({len(result.written.written)} files,"
                f" {result.requests} requests): {counts or 'nothing'}.")
+    _report_files(result.written, filters)
+    _warn_unmatched(out, filters)
     for kind, sentences in out.skipped.items():
         for s in sentences:
             click.echo(f"  not exported ({kind}): {s}")
@@ -106,6 +114,53 @@ def _report(result: Any, out_dir: Path) -> None:
         for var, what in sorted(out.optional_env.items()):
             click.echo(f"  {var}  ({what})")
     click.echo(f"Next: reconciler plan {out_dir}  (adopts only), then reconciler apply {out_dir}")
+
+
+def _report_files(w: Any, filters: Any) -> None:
+    """Say what became of the files an earlier export wrote (``w``: a ``write.Written``)."""
+    from .write import first_few
+
+    def files(names: list[str]) -> str:
+        return f"{len(names)} file{'s' if len(names) != 1 else ''}: {first_few(names)}"
+
+    if w.replaced:
+        click.echo(f"  replaced (written by an earlier export, new content): {files(w.replaced)}")
+    if w.unchanged:
+        click.echo(f"  rewritten unchanged: {files(w.unchanged)}")
+    if w.removed:
+        click.echo(f"  removed (written by an earlier export; its kind has nothing to export now): {files(w.removed)}")
+    if w.overwritten_foreign:
+        click.echo(f"  overwritten (not written by an export; --force): {files(w.overwritten_foreign)}")
+    if w.kept:
+        click.echo(f"  left alone (kinds this export does not cover, {filters.narrowing()}): {files(w.kept)}")
+    for s in w.shrunk:
+        dropped = first_few([f"{s.section}.{n}" for n in s.dropped])
+        click.echo(f"  {s.file} now holds {s.after} of the {len(s.before)} {s.section} it held; the next plan"
+                   f" forgets the other {len(s.dropped)} (they stay in the services): {dropped}")
+
+
+def _warn_unmatched(out: Any, filters: Any) -> None:
+    """A warning on stderr for each ``--exclude`` glob that left nothing out, with a hint."""
+    import fnmatch
+
+    for pattern in filters.exclude:
+        if out.excluded.get(pattern):
+            continue
+        kind_glob = pattern.partition(".")[0]
+        kinds = [k for k in KIND_CHOICES if fnmatch.fnmatchcase(k, kind_glob)]
+        wanted = [k for k in kinds if filters.wants(k)]
+        names = [f"{k}.{n}" for k in wanted for n in out.kinds.get(k, {})]
+        if not wanted:
+            hint = f"{', '.join(kinds)} {'is' if len(kinds) == 1 else 'are'} not exported (--kind)"
+        elif any(fnmatch.fnmatchcase(a, pattern.lower()) for a in names):
+            hint = f"did you mean '{pattern.lower()}'? (names are lower case)"
+        elif names:
+            from .write import first_few
+
+            hint = f"the exported names are like {first_few(names, 3)} (the form is KIND.NAME-GLOB)"
+        else:
+            hint = f"nothing of {', '.join(wanted)} was read"
+        click.echo(f"warning: --exclude '{pattern}' matched nothing: {hint}", err=True)
 
 
 def _validate(out_dir: Path) -> None:

@@ -3,8 +3,9 @@ so far (so that references name exported objects only), and the ``Export`` being
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +33,41 @@ class Filters:
         """True when an ``--exclude`` glob matches ``address``."""
         return any(fnmatch.fnmatchcase(address, pattern) for pattern in self.exclude)
 
+    def matching(self, address: str) -> list[str]:
+        """The ``--exclude`` globs that match ``address`` (empty: it is not excluded)."""
+        return [pattern for pattern in self.exclude if fnmatch.fnmatchcase(address, pattern)]
+
+    def narrowing(self) -> str | None:
+        """The filters as written on the command line (``--kind folders --path-prefix /x``), or None
+        when the export is not filtered (it then says what the services hold, every kind of it)."""
+        parts = [f"--kind {k}" for k in sorted(self.kinds)]
+        parts += [f"--path-prefix {self.path_prefix}"] if self.path_prefix else []
+        parts += [f"--exclude '{p}'" for p in self.exclude]
+        return " ".join(parts) or None
+
     def takes_path(self, path: str) -> bool:
         """True when folder ``path`` is at or below ``path_prefix`` (component-wise)."""
         if not self.path_prefix:
             return True
         prefix = self.path_prefix.rstrip("/")
         return path == prefix or path.startswith(prefix + "/")
+
+
+def exclude_problem(pattern: str, kinds: Sequence[str]) -> str | None:
+    """Why ``--exclude`` ``pattern`` can never match, or None when it is well formed. The form is
+    ``KIND.NAME-GLOB`` (``folders.tmp-*``; the kind part may be a glob matching a kind in ``kinds``,
+    ``*.tmp-*``). A pattern without a ``.`` has no kind; a kind part that matches no kind is a typo
+    (the message suggests the closest kind)."""
+    kind, dot, name = pattern.partition(".")
+    if not dot or not kind:
+        guess = f"'folders.{pattern}'" if pattern else "'folders.tmp-*'"
+        return (f"'{pattern}' has no kind: the form is KIND.NAME-GLOB, e.g. {guess} (or '*.{pattern or 'tmp-*'}'"
+                " for every kind)")
+    if any(fnmatch.fnmatchcase(k, kind) for k in kinds):
+        return None
+    close = difflib.get_close_matches(kind, kinds, n=1)
+    hint = f"; did you mean '{close[0]}.{name}'?" if close else f"; kinds: {', '.join(kinds)}"
+    return f"'{pattern}' names no kind '{kind}'{hint} (the form is KIND.NAME-GLOB, e.g. 'folders.tmp-*')"
 
 
 @dataclass
@@ -61,8 +91,11 @@ class BuildContext:
         if not self.filters.wants(kind):
             return None
         name = self.names.take(kind, base)
-        if self.filters.excludes(f"{kind}.{name}"):
+        hits = self.filters.matching(f"{kind}.{name}")
+        if hits:
             self.out.filtered[kind] = self.out.filtered.get(kind, 0) + 1
+            for pattern in hits:
+                self.out.excluded[pattern] = self.out.excluded.get(pattern, 0) + 1
             return None
         self.out.kinds.setdefault(kind, {})[name] = entry
         for key in keys:

@@ -56,13 +56,15 @@ class Export:
     ``skipped`` (kind -> sentences saying what was not exported and why; written at the top of the
     kind's file and printed), ``env`` (variable -> what it holds: the exported files need them) and
     ``optional_env`` (variables named only in commented-out lines), ``filtered`` (how many objects
-    the filters left out, by kind)."""
+    the filters left out, by kind), ``excluded`` (``--exclude`` glob -> how many objects it left
+    out; a glob that matched nothing is absent)."""
 
     kinds: dict[str, dict[str, Entry]] = field(default_factory=dict)
     skipped: dict[str, list[str]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     optional_env: dict[str, str] = field(default_factory=dict)
     filtered: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
 
     def skip(self, kind: str, sentence: str) -> None:
         """Record that something of ``kind`` was not exported (``sentence`` says what and why)."""

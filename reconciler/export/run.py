@@ -23,7 +23,7 @@ from .connections import export_connections
 from .context import BuildContext, Filters
 from .model import Export
 from .read import AdobeSnapshot, AemSnapshot, WorkfrontSnapshot, read_adobe, read_aem, read_workfront
-from .write import plan_files, write_files
+from .write import Written, plan_files, write_files
 
 ADOBE_KINDS = frozenset({"orgs", "applications", "application_keys", "users", "creative_cloud_connections"})
 AEM_KINDS = frozenset(
@@ -34,12 +34,13 @@ WORKFRONT_KINDS = frozenset({"workfront_integrations", "workfront_linked_folders
 
 @dataclass
 class ExportResult:
-    """What an export did: ``export`` (entries, skipped objects, variables), ``files`` written,
-    ``requests`` (HTTP requests sent), ``world_link`` (the sandbox world file the output directory
-    was linked to, for ``sandbox://`` connections, or None)."""
+    """What an export did: ``export`` (entries, skipped objects, variables), ``written`` (the files
+    written, and what became of those an earlier export wrote), ``requests`` (HTTP requests sent),
+    ``world_link`` (the sandbox world file the output directory was linked to, for ``sandbox://``
+    connections, or None)."""
 
     export: Export
-    files: list[Path] = field(default_factory=list)
+    written: Written = field(default_factory=Written)
     requests: int = 0
     world_link: Path | None = None
 
@@ -105,14 +106,20 @@ def link_sandbox_world(ws: Any, out_dir: Path) -> Path | None:
 
 async def export_workspace(ws: Any, out_dir: Path, filters: Filters, *, line: Any, force: bool = False) -> ExportResult:
     """Export what the connections of workspace ``ws`` (a ``wiring.Workspace``) observe into
-    ``out_dir``. ``line(text)``: progress output. Raises ``ApiError`` (a failed listing) and
-    ``OutputExists`` (``out_dir`` holds files an export did not write)."""
+    ``out_dir``. ``line(text)``: progress output. A filtered export replaces only the files of the
+    kinds it covers (``filters.wants``) and ``connections.yaml``. Raises ``ApiError`` (a failed
+    listing) and ``OutputExists`` (nothing written: ``out_dir`` holds files an export did not write,
+    or the filters would drop resources an earlier export wrote; ``force`` overrides both)."""
     bc = BuildContext(filters, ws.loaded.connections)
     aem, adobe, wf = await read_all(ws, bc, line)
     out = build(bc, aem, adobe, wf)
     conns = export_connections(out, ws.loaded.files, ws.loaded.connections)
     source = "the services of connection" + ("s " if len(conns) != 1 else " ") + ", ".join(sorted(conns))
-    files = write_files(out_dir, plan_files(out, conns, source), data.read_text("config"), force=force)
-    result = ExportResult(out, files, ws.request_count())
+    written = write_files(
+        out_dir, plan_files(out, conns, source), data.read_text("config"),
+        covers=lambda section: section == "connections" or filters.wants(section),
+        narrowing=filters.narrowing(), force=force,
+    )
+    result = ExportResult(out, written, ws.request_count())
     result.world_link = link_sandbox_world(ws, out_dir)
     return result

@@ -9,20 +9,24 @@ Layout of the output directory (one file per kind, in the kinds' documentation o
 - ``reconciler.schema.json``: the JSON Schema every file names in its first line
   (``# yaml-language-server: $schema=./reconciler.schema.json``).
 
-Every file starts with the modeline and then ``MARKER``; a later export into the same directory
-replaces the files that carry it (and removes those of kinds no longer exported) and refuses to
-overwrite any other file unless ``force``.
+Every file starts with the modeline and then ``MARKER``. A later export into the same directory
+replaces the files that carry it for the kinds it covers (and removes those of covered kinds with
+nothing left to write), leaves the files of the kinds a ``--kind`` filter leaves out alone, and
+refuses (unless ``force``) to write among YAML files that do not carry it, and, when filtered,
+to drop resources from a file an earlier export wrote (the next plan would forget them).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 
 from reconciler.kinds import REGISTRY
 
@@ -34,7 +38,47 @@ SCHEMA_FILE = "reconciler.schema.json"
 
 
 class OutputExists(Exception):
-    """The output directory holds a file export did not write; the message names it."""
+    """The output directory holds a file export did not write, or a filtered export would drop
+    resources an earlier export wrote; the message names the files (and resources)."""
+
+
+@dataclass(frozen=True)
+class OutFile:
+    """One file to write: ``section`` (the kind, or ``connections``), its ``text``, and the resource
+    ``names`` it holds (the keys of its section, in order)."""
+
+    section: str
+    text: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Shrink:
+    """A file an earlier export wrote that loses resources: ``before`` (the names it held),
+    ``after`` (how many it holds now; 0 when removed), ``dropped`` (names held before, not now)."""
+
+    file: str
+    section: str
+    before: tuple[str, ...]
+    after: int
+    dropped: tuple[str, ...]
+
+
+@dataclass
+class Written:
+    """What ``write_files`` did to the output directory (file names, sorted). ``written``: paths
+    written; of the files an earlier export wrote: ``replaced`` (new content), ``unchanged`` (same
+    content written again), ``removed`` (a section covered with nothing left to write), ``kept``
+    (a section this export does not cover: left alone); ``shrunk``: files that lost resources;
+    ``overwritten_foreign``: files not written by an export that ``force`` overwrote."""
+
+    written: list[Path] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    shrunk: list[Shrink] = field(default_factory=list)
+    overwritten_foreign: list[str] = field(default_factory=list)
 
 
 def _yaml() -> YAML:
@@ -107,13 +151,16 @@ def _header(out: Export, kind: str, source: str) -> list[str]:
     return lines
 
 
-def plan_files(out: Export, connections: Mapping[str, Entry], source: str) -> dict[str, str]:
-    """File name -> text, for every file of the export (the schema file excluded)."""
+def plan_files(out: Export, connections: Mapping[str, Entry], source: str) -> dict[str, OutFile]:
+    """File name -> ``OutFile``, for every file of the export (the schema file excluded)."""
     header = ["The connections the export read (secrets as ${env:...}: set the variables export listed)."]
-    files = {"connections.yaml": render_kind("connections", connections, header)}
+    files = {"connections.yaml": OutFile("connections", render_kind("connections", connections, header),
+                                         tuple(connections))}
     for kind in REGISTRY:
         if out.kinds.get(kind) or out.skipped.get(kind):
-            files[f"{kind}.yaml"] = render_kind(kind, out.kinds.get(kind, {}), _header(out, kind, source))
+            entries = out.kinds.get(kind, {})
+            text = render_kind(kind, entries, _header(out, kind, source))
+            files[f"{kind}.yaml"] = OutFile(kind, text, tuple(entries))
     return files
 
 
@@ -125,11 +172,46 @@ def _ours(path: Path) -> bool:
     return MARKER in head
 
 
-def write_files(directory: Path, files: Mapping[str, str], schema: str, *, force: bool = False) -> list[Path]:
-    """Write ``files`` (name -> text) and the schema into ``directory`` (created if needed); remove
-    the YAML files of an earlier export that this one does not write. Returns the paths written.
-    Raises ``OutputExists`` (nothing written) when a file to write, or a YAML file in the
-    directory, was not written by an export, unless ``force``."""
+def held(path: Path, section: str) -> tuple[str, ...]:
+    """The resource names ``path`` holds under ``section`` (``folders:`` -> its keys, in file order);
+    empty when the file cannot be read or parsed (a hand-broken file: nothing to compare)."""
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return ()
+    body = data.get(section) if isinstance(data, dict) else None
+    return tuple(str(k) for k in body) if isinstance(body, dict) else ()
+
+
+def first_few(names: Sequence[str], n: int = 5) -> str:
+    """``names`` joined with ", ", at most ``n`` of them and "and K more" (``("a", "b")`` -> ``a, b``)."""
+    shown = ", ".join(names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+def _shrink_message(s: Shrink, narrowing: str) -> str:
+    kind = s.section
+    return (
+        f"{s.file} holds {len(s.before)} {kind} an earlier export wrote; this export ({narrowing}) would write"
+        f" {s.after} of them, so the next plan would forget the other {len(s.dropped)}"
+        f" ({first_few([f'{kind}.{n}' for n in s.dropped])}); nothing was written. Export without the filter"
+        " that leaves them out, into another directory, or pass --force to replace the file anyway (a forgotten"
+        " object stays in the services)"
+    )
+
+
+def write_files(
+    directory: Path, files: Mapping[str, OutFile], schema: str, *,
+    covers: Callable[[str], bool] = lambda section: True, narrowing: str | None = None, force: bool = False,
+) -> Written:
+    """Write ``files`` and the schema into ``directory`` (created if needed) and remove the files an
+    earlier export wrote for a section this export covers but no longer writes; files of the
+    sections ``covers(section)`` rejects (kinds a ``--kind`` filter leaves out) are left alone.
+    ``narrowing``: the filters (``--path-prefix /x``) when the export is filtered, else None.
+
+    Raises ``OutputExists`` (nothing written) when a YAML file in ``directory`` was not written by
+    an export, or when a filtered export (``narrowing``) would drop resources from a file an earlier
+    export wrote (the next plan would forget them), unless ``force``. Returns what changed."""
     directory.mkdir(parents=True, exist_ok=True)
     existing = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     foreign = [p for p in existing if not _ours(p)]
@@ -138,12 +220,31 @@ def write_files(directory: Path, files: Mapping[str, str], schema: str, *, force
             f"{directory} holds {', '.join(p.name for p in foreign)}, not written by an export; export into an"
             " empty directory (the files would merge with them), or pass --force to overwrite"
         )
-    for p in existing:
-        if p.name not in files and _ours(p):
-            p.unlink()
-    written = []
-    for name, text in files.items():
-        (directory / name).write_text(text, encoding="utf-8")
-        written.append(directory / name)
+    done = Written(overwritten_foreign=[p.name for p in foreign if p.name in files])
+    ours = [p for p in existing if p not in foreign]
+    for p in ours:
+        section = p.stem
+        if not covers(section):
+            done.kept.append(p.name)
+            continue
+        new = files.get(p.name)
+        before = held(p, section)
+        after = set(new.names) if new is not None else set()
+        dropped = tuple(n for n in before if n not in after)
+        if dropped:
+            done.shrunk.append(Shrink(p.name, section, before, len(after), dropped))
+        if new is None:
+            done.removed.append(p.name)
+        elif p.read_text(encoding="utf-8") == new.text:
+            done.unchanged.append(p.name)
+        else:
+            done.replaced.append(p.name)
+    if narrowing is not None and done.shrunk and not force:
+        raise OutputExists("\n".join(_shrink_message(s, narrowing) for s in done.shrunk))
+    for name in done.removed:
+        (directory / name).unlink()
+    for name, f in files.items():
+        (directory / name).write_text(f.text, encoding="utf-8")
+        done.written.append(directory / name)
     (directory / SCHEMA_FILE).write_text(schema, encoding="utf-8")
-    return written
+    return done

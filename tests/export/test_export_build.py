@@ -11,10 +11,19 @@ from reconciler.config.connections import AdobeConnection, AemConnection
 from reconciler.export import build_adobe as ba
 from reconciler.export import build_aem as bm
 from reconciler.export.connections import export_connections, secret_fields
-from reconciler.export.context import BuildContext, Filters
+from reconciler.export.context import BuildContext, Filters, exclude_problem
 from reconciler.export.model import Entry, Export, Namer, slug
 from reconciler.export.read import AdobeSnapshot, AemSnapshot
-from reconciler.export.write import MARKER, MODELINE, OutputExists, render_kind, write_files
+from reconciler.export.write import (
+    MARKER,
+    MODELINE,
+    OutFile,
+    OutputExists,
+    Shrink,
+    first_few,
+    render_kind,
+    write_files,
+)
 
 ORG = "A1B2C3D4E5F6A7B8C9D0E1F2@AdobeOrg"
 CONNS = {
@@ -149,14 +158,43 @@ def test_rendered_file_and_overwrite_rules(tmp_path: Path) -> None:
     assert lines[0] == MODELINE and MARKER in lines[:4]
     assert "  # above" in lines and "    # secret: ${env:X}  # uncomment" in lines
     assert "    scopes: [a, b]  # why" in lines
-    write_files(tmp_path, {"folders.yaml": text, "users.yaml": text}, "{}")
-    write_files(tmp_path, {"folders.yaml": text}, "{}")  # a re-export drops the kinds it no longer writes
+    f = OutFile("folders", text, ("f",))
+    u = OutFile("users", text.replace("folders:", "users:"), ("f",))
+    write_files(tmp_path, {"folders.yaml": f, "users.yaml": u}, "{}")
+    done = write_files(tmp_path, {"folders.yaml": f}, "{}")  # a re-export drops the kinds it no longer writes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folders.yaml", "reconciler.schema.json"]
+    assert done.removed == ["users.yaml"] and done.unchanged == ["folders.yaml"]
+    assert done.shrunk == [Shrink("users.yaml", "users", ("f",), 0, ("f",))]
+    # a filtered export leaves the sections it does not cover alone ...
+    write_files(tmp_path, {"folders.yaml": f, "users.yaml": u}, "{}")
+    done = write_files(tmp_path, {}, "{}", covers=lambda s: s == "folders", narrowing="--kind folders", force=True)
+    assert done.kept == ["users.yaml"] and done.removed == ["folders.yaml"] and (tmp_path / "users.yaml").exists()
+    # ... and refuses to drop resources of one it covers (nothing written), unless force
+    write_files(tmp_path, {"folders.yaml": f}, "{}", covers=lambda s: s == "folders")
+    g = OutFile("folders", render_kind("folders", {"g": entry}, ["1 folders."]), ("g",))
+    with pytest.raises(OutputExists, match=r"folders\.yaml holds 1 folders .* would write 1 of them.*\(folders\.f\)"):
+        write_files(tmp_path, {"folders.yaml": g}, "{}", narrowing="--exclude 'folders.f'")
+    assert (tmp_path / "folders.yaml").read_text() == text
+    done = write_files(tmp_path, {"folders.yaml": g}, "{}", narrowing="--exclude 'folders.f'", force=True)
+    assert done.replaced == ["folders.yaml"] and done.shrunk[0].dropped == ("f",)
     (tmp_path / "hand.yaml").write_text("version: 1\n")
     with pytest.raises(OutputExists, match=r"hand\.yaml"):
-        write_files(tmp_path, {"folders.yaml": text}, "{}")
-    write_files(tmp_path, {"folders.yaml": text}, "{}", force=True)
+        write_files(tmp_path, {"folders.yaml": f}, "{}")
+    write_files(tmp_path, {"folders.yaml": f}, "{}", force=True)
     assert (tmp_path / "hand.yaml").exists()
+    assert first_few(["a", "b", "c"], 2) == "a, b and 1 more" and first_few(["a"]) == "a"
+
+
+def test_exclude_forms() -> None:
+    from reconciler.export.command import KIND_CHOICES
+
+    assert exclude_problem("folders.tmp-*", KIND_CHOICES) is None
+    assert exclude_problem("*.tmp-*", KIND_CHOICES) is None
+    assert exclude_problem("workfront_*.x", KIND_CHOICES) is None
+    assert "has no kind" in (exclude_problem("tmp-*", KIND_CHOICES) or "")
+    assert "has no kind" in (exclude_problem(".tmp-*", KIND_CHOICES) or "")
+    assert "did you mean 'folders.tmp-*'?" in (exclude_problem("folder.tmp-*", KIND_CHOICES) or "")
+    assert "kinds: orgs, " in (exclude_problem("zzzz.a", KIND_CHOICES) or "")
 
 
 def test_the_command_offers_every_kind() -> None:
