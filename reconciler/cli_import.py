@@ -181,11 +181,45 @@ async def _suggested_block(ws: Any, address: str, import_id: str) -> str | None:
     except ApiError:
         return None
     wanted = {import_id.strip(), import_id.strip().partition(":")[2]} - {""}
-    for entry in build(bc, *snapshots).kinds.get(kind, {}).values():
+    exported = build(bc, *snapshots)
+    for entry in exported.kinds.get(kind, {}).values():
         if wanted & {v for v in entry.data.values() if isinstance(v, str)}:
+            renamed = _declared_names(ws, exported.kinds, kind)
+            entry.data = {k: renamed.get(v, v) if isinstance(v, str) else v for k, v in entry.data.items()}
             text = render_kind(kind, {name: entry}, [])
             return "    " + text[text.index(f"{kind}:"):].rstrip("\n").replace("\n", "\n    ")
     return None
+
+
+def _declared_names(ws: Any, exported: Any, kind: str) -> dict[str, str]:
+    """Exported name -> declared name of each object of another kind than ``kind`` (its parents,
+    e.g. the org of a user) that the configuration declares under another name: the same object
+    by the kind's identity (``Provider.identity``). ``exported``: kind -> name -> ``export.model.Entry``.
+    A declaration that does not parse on its own (references still literal) is passed over."""
+    from reconciler.engine import SpecError
+
+    def identity(k: str, address: str, data: Any) -> str | None:
+        try:
+            return ws.providers[k].identity(ws.providers[k].parse(address, data))
+        except (SpecError, KeyError, TypeError, ValueError):
+            return None
+
+    declared: dict[tuple[str, str], str] = {}
+    for addr, res in ws.desired.items():
+        if res.kind != kind and res.kind in exported:
+            key = identity(res.kind, addr, res.data)
+            if key:
+                declared[(res.kind, key)] = addr.partition(".")[2]
+    out: dict[str, str] = {}
+    for k, entries in exported.items():
+        if k == kind:
+            continue
+        for name, entry in entries.items():
+            key = identity(k, f"{k}.{name}", entry.data)
+            mine = declared.get((k, key)) if key else None
+            if mine is not None and mine != name:
+                out[name] = mine
+    return out
 
 
 def _with_linked(kind: str) -> set[str]:

@@ -155,6 +155,7 @@ def test_import_of_an_undeclared_user_prints_its_block_under_its_org(quickstart:
     assert out.exit_code == 1 and "is visible" not in out.output, out.output
     block = out.output.split("then import again:\n\n", 1)[1].splitlines()
     assert block[:2] == ["    users:", "      d:"] and "        email: dana@acme.example" in block
+    assert "        org: acme" in block  # the org as this configuration declares it, not the export's slug
 
 
 def test_an_id_that_matches_nothing_says_what_was_looked_up_and_how_to_find_the_id(quickstart: Path, cli: Run) -> None:
