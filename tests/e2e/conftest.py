@@ -4,24 +4,25 @@
   the ``served`` sandbox, and a configuration directory holding only ``version:`` and
   ``connections:`` for it (``ClickOpsSetup``).
 - ``embedded_services(db)``: httpx clients on the in-process sandbox apps of world ``db``, for tests
-  that build many worlds (AEM authenticated as admin).
+  that build many worlds (AEM authenticated as admin); ``clicked_config(dir, world)``: a
+  connections-only configuration whose in-process world has ``world`` clicked together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reconciler.sandbox import SERVICES, create_app
+from reconciler.sandbox import SERVICES, create_app, reset_world
 from tests.helpers import CLIENT_ID, WORKFRONT_API_KEY, Served
 
-from .clickops import SEED_WORLD, build_world
+from .clickops import SEED_WORLD, ClickOpsWorld, build_world
 
 #: the environment the exported (and the source) connections read their secrets from
 EXPORT_ENV = {"AEM_PASSWORD": "admin", "ADOBE_CLIENT_SECRET": "p8e-SandboxReconcilerSecret0123456789ab",
@@ -63,6 +64,29 @@ async def embedded_services(db: Path) -> AsyncIterator[dict[str, httpx.AsyncClie
                                        base_url=f"http://{service}.sandbox", auth=auth)
             clients[service] = await stack.enter_async_context(client)
         yield clients
+
+
+def clicked_config(
+    config: Path,
+    world: ClickOpsWorld,
+    then: Callable[[dict[str, httpx.AsyncClient]], Awaitable[None]] | None = None,
+) -> Path:
+    """``config`` (created): a configuration holding only the ``sandbox://`` connections, whose
+    fresh world (``config/.reconciler/sandbox.db``) has ``world`` clicked together through the
+    services' HTTP APIs, then ``then(services)`` (more clicks) when given. Returns ``config``."""
+    config.mkdir(parents=True)
+    (config / "main.yaml").write_text(SANDBOX_CONNECTIONS)
+    db = config / ".reconciler" / "sandbox.db"
+    reset_world(db)
+
+    async def go() -> None:
+        async with embedded_services(db) as services:
+            await build_world(services, world, aem_url="sandbox://aem")
+            if then is not None:
+                await then(services)
+
+    asyncio.run(go())
+    return config
 
 
 @dataclass(frozen=True)

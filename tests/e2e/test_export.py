@@ -17,7 +17,7 @@ from reconciler.sandbox import reset_world
 from tests.helpers import SECRET, WORKFRONT_API_KEY, Run
 
 from .clickops import ClickOpsWorld, Folder, build_world, ok
-from .conftest import EXPORT_ENV, SANDBOX_CONNECTIONS, ClickOpsSetup, embedded_services
+from .conftest import EXPORT_ENV, SANDBOX_CONNECTIONS, ClickOpsSetup, clicked_config, embedded_services
 
 CHANGES = ("create", "update", "replace", "delete", "forget")
 
@@ -113,22 +113,15 @@ def test_export_requests_do_not_grow_with_folders(cli: Run, tmp_path: Path) -> N
 def test_seed_rule_violations_are_exported_with_a_comment(cli: Run, tmp_path: Path) -> None:
     """A shared folder made ordered afterwards, and a configuration on the retired marketing.adobe.com
     tenant URL: both written as they are, with a comment, and validate reports both rules."""
-    config = tmp_path / "existing"
-    config.mkdir()
-    (config / "main.yaml").write_text(SANDBOX_CONNECTIONS)
-    db = config / ".reconciler" / "sandbox.db"
-    reset_world(db)
 
-    async def go() -> None:
-        async with embedded_services(db) as s:
-            world = ClickOpsWorld(folders=[Folder("/content/dam/shared", "Shared")], workfront=False,
-                                  ec_shares=["/content/dam/shared"])
-            await build_world(s, world, aem_url="sandbox://aem")
-            ok(await s["aem"].post("/content/dam/shared", data={"jcr:primaryType": "sling:OrderedFolder"}))
-            ok(await s["aem"].post("/etc/cloudservices/marketingcloud/acme",
-                                   data={"jcr:content/tenantURL": "https://acme.marketing.adobe.com"}))
+    async def afterwards(s: dict[str, httpx.AsyncClient]) -> None:
+        ok(await s["aem"].post("/content/dam/shared", data={"jcr:primaryType": "sling:OrderedFolder"}))
+        ok(await s["aem"].post("/etc/cloudservices/marketingcloud/acme",
+                               data={"jcr:content/tenantURL": "https://acme.marketing.adobe.com"}))
 
-    asyncio.run(go())
+    world = ClickOpsWorld(folders=[Folder("/content/dam/shared", "Shared")], workfront=False,
+                          ec_shares=["/content/dam/shared"])
+    config = clicked_config(tmp_path / "existing", world, afterwards)
     out = tmp_path / "exported"
     r = cli("export", config, "--out", out, env=EXPORT_ENV)
     assert r.exit_code == 0, r.output

@@ -5,7 +5,6 @@ the orgs)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import tempfile
 from pathlib import Path
@@ -13,11 +12,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.sandbox import reset_world
 from tests.helpers import Run
 
-from .clickops import ClickOpsWorld, Folder, build_world
-from .conftest import EXPORT_ENV, SANDBOX_CONNECTIONS, embedded_services
+from .clickops import ClickOpsWorld, Folder
+from .conftest import EXPORT_ENV, clicked_config
 
 CHANGES = ("create", "update", "replace", "delete", "forget")
 NAMES = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -66,17 +64,7 @@ def worlds(draw: st.DrawFn) -> ClickOpsWorld:
 @given(world=worlds())
 def test_plan_after_export_only_adopts(world: ClickOpsWorld, cli: Run, tmp_path: Path) -> None:
     base = Path(tempfile.mkdtemp(dir=tmp_path))
-    config = base / "existing"
-    config.mkdir()
-    (config / "main.yaml").write_text(SANDBOX_CONNECTIONS)
-    db = config / ".reconciler" / "sandbox.db"
-    reset_world(db)
-
-    async def click() -> None:
-        async with embedded_services(db) as services:
-            await build_world(services, world, aem_url="sandbox://aem")
-
-    asyncio.run(click())
+    config = clicked_config(base / "existing", world)
     out = base / "exported"
     r = cli("export", config, "--out", out, env=EXPORT_ENV)
     assert r.exit_code == 0, r.output

@@ -15,8 +15,8 @@ import pytest
 from reconciler.sandbox import reset_world
 from tests.helpers import Run
 
-from .clickops import SEED_WORLD, build_world, ok
-from .conftest import EXPORT_ENV, SANDBOX_CONNECTIONS, embedded_services
+from .clickops import SEED_WORLD, ok
+from .conftest import EXPORT_ENV, SANDBOX_CONNECTIONS, clicked_config, embedded_services
 
 CHANGES = ("create", "update", "replace", "delete", "forget")
 #: the kind files a full export of ``SEED_WORLD`` writes, besides connections.yaml
@@ -30,18 +30,7 @@ KIND_FILES = ("orgs.yaml", "applications.yaml", "cloud_configs.yaml", "applicati
 def clicked(tmp_path: Path) -> Path:
     """A configuration with only the connections (``sandbox://``), whose world is ``SEED_WORLD``
     clicked together through the services' HTTP APIs."""
-    config = tmp_path / "existing"
-    config.mkdir()
-    (config / "main.yaml").write_text(SANDBOX_CONNECTIONS)
-    db = config / ".reconciler" / "sandbox.db"
-    reset_world(db)
-
-    async def go() -> None:
-        async with embedded_services(db) as services:
-            await build_world(services, SEED_WORLD, aem_url="sandbox://aem")
-
-    asyncio.run(go())
-    return config
+    return clicked_config(tmp_path / "existing", SEED_WORLD)
 
 
 def _summary(cli: Run, config: Path) -> dict[str, int]:
