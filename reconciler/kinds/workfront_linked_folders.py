@@ -257,6 +257,7 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
     async def refresh(self, items: list[RefreshItem[Parsed[LinkedFolderSpec]]]) -> dict[str, Observed | None]:
         groups, pending = by_links(items, ("workfront", "integration_id"))
         out: dict[str, Observed | None] = dict.fromkeys(pending)  # their integration is being created
+        await self._check_pending_names([i for i in items if i.address in set(pending)])
         for (conn, iid), group in groups.items():
             folders = [self._observed(conn, iid, f) for f in await self._linked(conn, iid)]
             by_id = {o.remote_id: o for o in folders}
@@ -277,6 +278,23 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
                 if oid is None and m.name is not None:
                     await self._unknown_name(conn, item.address, m.object, m.name)
         return out
+
+    async def _check_pending_names(self, items: list[RefreshItem[Parsed[LinkedFolderSpec]]]) -> None:
+        """Links whose integration is being created: nothing to observe yet, but a ``name`` is still
+        looked up on the Workfront connection (when known), so that a name Workfront does not know
+        stops this plan rather than the apply."""
+        names: dict[tuple[str, str], dict[str, list[str]]] = {}  # (conn, object) -> name -> addresses
+        for item in items:
+            self._unknown.pop(item.address, None)
+            m = item.parsed.model
+            if m.id is None and m.name is not None and item.parsed.known("workfront"):
+                key = (str(item.parsed.link("workfront")), m.object)
+                names.setdefault(key, {}).setdefault(m.name, []).append(item.address)
+        for (conn, obj), by_name in names.items():
+            ids = await self._object_ids(conn, obj, set(by_name))
+            for name, addresses in by_name.items():
+                for address in addresses if name not in ids else ():
+                    await self._unknown_name(conn, address, obj, name)
 
     async def _unknown_name(self, conn: str, address: str, obj: str, name: str) -> None:
         """Remember that Workfront has no ``obj`` named ``name`` (for :meth:`notes`), with the names it

@@ -140,3 +140,12 @@ def test_a_project_name_workfront_does_not_know_stops_the_plan_with_the_names_it
     assert ("workfront_linked_folders.nope: Workfront has no project named 'Sprng Launch';"
             " did you mean Spring Launch?") in out.stderr
     assert "projects: Autumn Preview, " in out.stderr and "will be created" not in out.stdout
+
+
+def test_a_project_name_is_checked_while_its_integration_is_still_to_be_made(workfront_example: Path, cli: Run) -> None:
+    main = workfront_example / "main.yaml"
+    main.write_text(main.read_text().replace("    name: Summer Teaser\n", "    name: Sumer Teaser\n", 1))
+    out = cli("plan", workfront_example)  # the first plan: the integration is created by this apply
+    assert out.exit_code == 1, out.output
+    assert ("workfront_linked_folders.summer-teaser: Workfront has no project named 'Sumer Teaser';"
+            " did you mean Summer Teaser?") in out.stderr
