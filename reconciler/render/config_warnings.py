@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from reconciler.engine import Note
 
@@ -60,7 +60,7 @@ class ConfigWarning(Note):
         warning: summary``, then the indented detail and hint lines."""
         from reconciler.config.diagnostics import Diagnostic
 
-        severity = "error" if self.severity == "error" else "warning"
+        severity: Literal["error", "warning"] = "error" if self.severity == "error" else "warning"
         return Diagnostic(severity, self.message, self.detail, address=self.location or None).format(color=color)
 
 

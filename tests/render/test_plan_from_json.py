@@ -144,5 +144,5 @@ def test_an_older_plan_file_without_the_newer_fields_still_reads() -> None:
 
 def test_another_major_format_version_is_refused() -> None:
     doc = plan_json(Plan([], 0, config_digest="0" * 64))
-    with pytest.raises(ValueError, match="format_version '2.0'"):
+    with pytest.raises(ValueError, match=r"format_version '2\.0'"):
         plan_from_json({**doc, "format_version": "2.0"})
