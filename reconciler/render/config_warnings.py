@@ -61,7 +61,21 @@ class ConfigWarning(Note):
         from reconciler.config.diagnostics import Diagnostic
 
         severity: Literal["error", "warning"] = "error" if self.severity == "error" else "warning"
-        return Diagnostic(severity, self.message, self.detail, address=self.location or None).format(color=color)
+        detail, hint = self._detail_and_hint()
+        return Diagnostic(severity, self.message, detail, address=self.location or None, hint=hint).format(color=color)
+
+    def _detail_and_hint(self) -> tuple[str, str | None]:
+        """``detail`` split back into the diagnostic's detail and hint (its last ``hint: `` line and
+        the indented lines after it), so that the hint prints as ``Diagnostic.format`` prints it."""
+        lines = self.detail.splitlines()
+        for i in range(len(lines) - 1, -1, -1):
+            if lines[i].startswith("hint: ") or lines[i] == "hint:":
+                rest = lines[i + 1:]
+                if all(r.startswith(_HINT_INDENT) or not r for r in rest):
+                    hint = [lines[i].removeprefix("hint:").removeprefix(" ")] + [r[len(_HINT_INDENT):] for r in rest]
+                    return "\n".join(lines[:i]), "\n".join(hint)
+                break
+        return self.detail, None
 
 
 def config_warnings(diagnostics: Iterable[Diagnostic]) -> list[ConfigWarning]:

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import jsonschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.config.diagnostics import Diagnostic, SourceLoc
 from reconciler.engine import Action, Note, Plan, PlannedChange
@@ -42,6 +44,7 @@ def test_a_config_warning_prints_as_its_diagnostic() -> None:
     assert len(notes) == 3  # the error is left out
     for note, diagnostic in zip(notes, DIAGNOSTICS, strict=False):
         assert note.format() == diagnostic.format()
+        assert note.format(color=True) == diagnostic.format(color=True)
     assert notes[0].summary.startswith("aem.yaml:19:25: secret connections.author.password")
     assert notes[0].location == "aem.yaml:19:25" and notes[1].location == "folders.x" and notes[2].location == ""
 
@@ -99,3 +102,21 @@ def test_plan_json_markdown_and_plan_file_carry_a_clear_secret_warning_never_the
     assert shown.stderr == text.stderr and summary not in shown.stdout
     for out in (as_json.output, md.output, text.output, shown.output, saved.read_text()):
         assert CLEAR not in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    summary=st.text(max_size=10),
+    detail=st.text(max_size=20),
+    hint=st.none() | st.text(max_size=20),
+    where=st.none() | st.builds(SourceLoc, st.text(min_size=1, max_size=5), st.integers(1, 99), st.integers(1, 99)),
+    address=st.none() | st.sampled_from(["folders.x", "connections.author"]),
+    color=st.booleans(),
+)
+def test_any_warning_prints_as_its_diagnostic_also_from_a_plan_file(
+    summary: str, detail: str, hint: str | None, where: SourceLoc | None, address: str | None, color: bool
+) -> None:
+    diagnostic = Diagnostic("warning", summary, detail, loc=where, address=address, hint=hint)
+    doc = plan_json(Plan([], 0, warnings=config_warnings([diagnostic]), config_digest="0" * 64))
+    (note,) = plan_from_json(json.loads(json.dumps(doc))).warnings
+    assert isinstance(note, ConfigWarning) and note.format(color=color) == diagnostic.format(color=color)
