@@ -758,6 +758,7 @@ def _plan_command(
     markdown: dict[str, str] | None = None,
 ) -> None:
     from reconciler.engine.planfile import secret_digests, write_plan_file
+    from reconciler.render.config_warnings import config_warnings
     from reconciler.render.jsonplan import plan_json
     from reconciler.render.progress import Progress
 
@@ -775,6 +776,8 @@ def _plan_command(
     try:
         _print_warnings(ws)
         result = _run(go)
+        # the configuration's warnings travel in the plan (JSON, Markdown, plan file); text skips them
+        result.plan.warnings[:0] = config_warnings(ws.loaded.warnings)
         click.echo(_render_plan(result.plan, fmt, replace, markdown))
         if out is not None:
             doc = plan_json(result.plan, replace=list(replace))
@@ -1261,16 +1264,30 @@ def _echo_event(render: Any, event: Any) -> None:
 )
 @_errors
 def show(plan_file: Path | None, as_json: bool, config: Path) -> None:
-    """Show a saved plan file, or (without PLAN_FILE) the resources in the state."""
+    """Show a saved plan file as `plan` printed it, or (without PLAN_FILE) the resources in the state."""
     from reconciler.engine.planfile import read_plan_file
-    from reconciler.render.state import saved_plan_text, state_json, state_summary
+    from reconciler.render.config_warnings import ConfigWarning
+    from reconciler.render.jsonplan import plan_from_json
+    from reconciler.render.state import state_json, state_summary
+    from reconciler.render.text import TextRenderer
 
     if plan_file is not None:
         saved = read_plan_file(plan_file) if plan_file.is_file() else None
         if saved is None:
             _not_a_configuration(plan_file, "PLAN_FILE (a plan file made by `reconciler plan -out`)", config)
             _fail(f"{plan_file} is not a plan file made by `reconciler plan -out`")
-        click.echo(json.dumps(saved.plan, indent=2, sort_keys=True) if as_json else saved_plan_text(saved.plan))
+        if as_json:
+            click.echo(json.dumps(saved.plan, indent=2, sort_keys=True))
+            return
+        try:
+            planned = plan_from_json(saved.plan)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            _fail(f"{plan_file}: the plan in it is damaged or of another version ({type(exc).__name__}: {exc});"
+                  " make a new plan with `reconciler plan -out FILE`")
+        for w in planned.warnings:  # on stderr, as `plan` printed them
+            if isinstance(w, ConfigWarning):
+                click.echo(w.format(color=_color(sys.stderr)), err=True)
+        click.echo(TextRenderer(color=_color(sys.stdout)).plan(planned))
         return
     with _opened_state(config) as state:
         dump = state.dump()

@@ -25,6 +25,8 @@ from .text import fmt_value, shown_counts
 
 LIMIT = 65_535
 MERMAID_MAX_NODES = 80
+#: warnings listed in the comment; the others are counted
+WARNINGS_MAX = 50
 MARKER = "<!-- aem-assets-reconciler plan -->"
 
 _ICON = {
@@ -176,6 +178,21 @@ def _details(c: PlannedChange) -> list[str]:
     return out
 
 
+def _warnings(plan: Plan) -> list[str]:
+    """The warnings section: the planner's and the configuration's warnings (``ConfigWarning``,
+    its summary starting with ``file:line:col``), one item each, a multi-line detail on one line
+    (``; ``); at most ``WARNINGS_MAX``, then how many more."""
+    if not plan.warnings:
+        return []
+    out = ["#### Warnings", ""]
+    for w in plan.warnings[:WARNINGS_MAX]:
+        detail = "; ".join(line.strip() for line in w.detail.splitlines() if line.strip())
+        out.append(f"- ⚠️ {_esc(w.summary)}" + (f": {_esc(detail)}" if detail else ""))
+    if len(plan.warnings) > WARNINGS_MAX:
+        out.append(f"- … and {len(plan.warnings) - WARNINGS_MAX} more (`reconciler plan` prints them all)")
+    return [*out, ""]
+
+
 def _esc(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
@@ -238,13 +255,7 @@ def render_markdown(
     # a delete whose object stays (effect.kept) is shown as the forget it is: listed with the others
     destructive = [c for c in plan.changes if c.shown_action.is_destructive and not c.keeps_previous]
     others = [c for c in plan.changes if not c.shown_action.is_destructive or c.keeps_previous]
-    warnings = []
-    if plan.warnings:
-        warnings = (
-            ["#### Warnings", ""]
-            + [f"- ⚠️ {_esc(w.summary)}" + (f": {_esc(w.detail)}" if w.detail else "") for w in plan.warnings]
-            + [""]
-        )
+    warnings = _warnings(plan)
     checks = []
     if plan.checks:
         checks = ["#### Health checks after apply", ""] + [f"- `{a}`" for a in plan.checks] + [""]

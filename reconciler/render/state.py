@@ -10,8 +10,6 @@ from typing import Any
 
 from reconciler.engine import StateRecord
 
-from .text import summary_line
-
 
 def state_summary(dump: dict[str, Any]) -> str:
     """``StateStore.dump()`` as a header line and one line per resource (address, remote id, owner)."""
@@ -70,28 +68,3 @@ def output_value(value: Any) -> str:
     anything else as JSON."""
     return value.rstrip("\n") if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
 
-
-def saved_plan_text(doc: dict[str, Any]) -> str:
-    """A saved JSON plan (``reconciler show FILE``): one line per change, its field changes, the
-    summary (counted as the text plan counts: a delete whose ``effect.object_kept`` is a forget);
-    ``No changes.`` when it has none."""
-    lines = []
-    for c in doc["resource_changes"]:
-        lines.append(f"  {'/'.join(c['actions'])}: {c['address']}" + (f" ({c['reason']})" if c["reason"] else ""))
-        if c.get("effect"):
-            lines.append(f"      {c['address']} {c['effect']['planned']}")
-        for f in c["changes"]:
-            lines.append(f"      {f['path']}: {json.dumps(f['before'])} -> {json.dumps(f['after'])}")
-    s = doc["summary"]
-    counts = {k: v for k, v in s.items() if isinstance(v, int) and not isinstance(v, bool)}
-    # a delete whose object stays (its effect says so) is counted as the plan printed it: a forget
-    kept = sum(
-        1 for c in doc["resource_changes"] if c["actions"] == ["delete"] and (c.get("effect") or {}).get("object_kept")
-    )
-    if kept:
-        counts["delete"] = counts.get("delete", 0) - kept
-        counts["forget"] = counts.get("forget", 0) + kept
-    lines.append(summary_line(counts, s.get("unchanged", 0), s.get("checks", 0)))
-    if not s.get("has_changes"):
-        lines = ["No changes."]
-    return "\n".join(lines)

@@ -19,6 +19,8 @@ import click
 
 from reconciler.engine import Action, ApplyEvent, ApplyResult, Plan, PlannedChange, Unknown
 
+from .config_warnings import ConfigWarning
+
 MOVE_SYMBOL = "->"
 
 _COLORS = {
@@ -95,7 +97,9 @@ class TextRenderer:
 
     def plan(self, plan: Plan, *, accepting: bool = False) -> str:
         """The whole plan as text (no trailing newline). ``accepting``: the drift is being accepted
-        right now (``drift --accept``, ``apply --refresh-only``), so no hint to run those."""
+        right now (``drift --accept``, ``apply --refresh-only``), so no hint to run those. The
+        configuration's warnings among ``plan.warnings`` (``ConfigWarning``) are left out: the CLI
+        prints them on stderr (``ConfigWarning.format``)."""
         lines: list[str] = []
         if plan.targets:
             lines.append(
@@ -108,6 +112,8 @@ class TextRenderer:
             )
             lines.append("")
         for w in plan.warnings:
+            if isinstance(w, ConfigWarning):  # the CLI prints these on stderr, as diagnostics
+                continue
             lines.append(self._s(f"Warning: {w.summary}", "yellow", True))
             if w.detail:
                 lines.append(f"  {w.detail}")

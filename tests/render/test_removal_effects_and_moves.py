@@ -12,9 +12,8 @@ import jsonschema
 
 from reconciler.engine import Action, ApplyEvent, ApplyResult, Plan, PlannedChange
 from reconciler.engine.model import Effect
-from reconciler.render.jsonplan import plan_json
+from reconciler.render.jsonplan import plan_from_json, plan_json
 from reconciler.render.markdown import render_markdown
-from reconciler.render.state import saved_plan_text
 from reconciler.render.text import TextRenderer, legend
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
@@ -88,9 +87,10 @@ def test_json_keeps_the_actions_and_adds_the_effect() -> None:
     kept = doc["summary"]["delete_object_kept"]  # the text plan's counts, from the summary alone
     assert kept == 1 and (doc["summary"]["delete"] - kept, doc["summary"]["forget"] + kept) == (2, 2)
     # show of the saved plan counts as the text plan did, and says each effect
-    shown = saved_plan_text(doc)
+    shown = TextRenderer().plan(plan_from_json(json.loads(json.dumps(doc))))
+    assert shown == TextRenderer().plan(_removals())
     assert "Plan: 0 to create, 0 to adopt, 0 to update, 0 to replace, 2 to delete, 2 to forget. 3 unchanged." in shown
-    assert f"      users.bob {LOSE.planned}" in shown
+    assert f"  # users.bob {LOSE.planned}: {REMOVED}" in shown
 
 
 def test_markdown_never_lists_a_kept_account_as_destroyed() -> None:
