@@ -42,8 +42,50 @@ def is_configuration(doc: Any) -> bool:
 
 
 def format_yaml(text: str) -> str:
-    """``text`` in the layout of the module docstring. Raises ValueError as ``parse``."""
+    """``text`` in the layout of the module docstring. Raises ValueError as ``parse``.
+
+    A whole-line comment that stood at the indentation of the line after it (a comment about the
+    key below it) stays at that line's new indentation: ruamel.yaml keeps a comment's old column,
+    which after re-indenting would put it inside the block above."""
     doc = parse(text)
     out = io.StringIO()
     _yaml().dump(doc, out)
-    return out.getvalue().rstrip("\n") + "\n"
+    return _realign_comments(text, out.getvalue().rstrip("\n") + "\n")
+
+
+def _comment_lines(lines: list[str]) -> list[tuple[int, bool]]:
+    """``(index, aligned)`` of each whole-line comment of ``lines``: ``aligned`` when it is indented
+    as the next line that is neither blank nor a comment."""
+    out: list[tuple[int, bool]] = []
+    next_indent: int | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        stripped = lines[i].lstrip(" ")
+        if not stripped:
+            continue
+        indent = len(lines[i]) - len(stripped)
+        if stripped.startswith("#"):
+            out.append((i, indent == next_indent))
+        else:
+            next_indent = indent
+    return out[::-1]
+
+
+def _realign_comments(before: str, after: str) -> str:
+    """``after`` (the formatted text) with each whole-line comment that was aligned with the line
+    after it in ``before`` aligned again (see ``format_yaml``); unchanged when the two texts do not
+    hold the same comment lines in the same order."""
+    old, new = before.splitlines(), after.splitlines()
+    old_comments, new_comments = _comment_lines(old), _comment_lines(new)
+    if [old[i].strip() for i, _ in old_comments] != [new[i].strip() for i, _ in new_comments]:
+        return after
+    aligned = {n for (_, was), (n, _) in zip(old_comments, new_comments, strict=True) if was}
+    next_indent = 0
+    for i in range(len(new) - 1, -1, -1):
+        stripped = new[i].lstrip(" ")
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            next_indent = len(new[i]) - len(stripped)
+        elif i in aligned:
+            new[i] = " " * next_indent + stripped
+    return "\n".join(new) + "\n"
