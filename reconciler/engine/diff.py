@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -82,6 +83,10 @@ def _explain(before: Any, after: Any) -> str:
     changes by their path (``members[1].role``)."""
     from deepdiff import DeepDiff  # imported when a change needs explaining (30 ms at start-up otherwise)
 
+    if isinstance(before, list) and isinstance(after, list):
+        listed = _list_by_value(before, after)
+        if listed is not None:
+            return listed
     dd = DeepDiff(before, after, ignore_order=False, verbose_level=1)
     parts = []
     for kind, label, by_value in (
@@ -101,6 +106,37 @@ def _explain(before: Any, after: Any) -> str:
             shown = [_pretty_path(str(p)) for p in items]
         parts.append(f"{label}: {', '.join(sorted(shown))}")
     return "; ".join(parts)
+
+
+def _list_by_value(before: list[Any], after: list[Any]) -> str | None:
+    """"added: ..." or "removed: ..." by value when items were only added to, or only removed from,
+    a list (the others keep their order), as a reviewer reads a member list; None when items were
+    reordered or replaced (a role changed in place: the positional explanation says more then)."""
+    def key(v: Any) -> str:
+        return json.dumps(v, sort_keys=True, default=str)
+
+    b, a = [key(v) for v in before], [key(v) for v in after]
+    gone, new = Counter(b) - Counter(a), Counter(a) - Counter(b)
+    if gone and new:  # items replaced (a role changed in place): said by position
+        return None
+    kept_b, kept_a = _without(b, gone), _without(a, new)
+    if kept_b != kept_a:
+        return None
+    added = sorted(json.dumps(v, default=str) for v, k in zip(after, a, strict=True) if k in new)
+    removed = sorted(json.dumps(v, default=str) for v, k in zip(before, b, strict=True) if k in gone)
+    return f"added: {', '.join(added)}" if added else f"removed: {', '.join(removed)}" if removed else ""
+
+
+def _without(keys: list[str], drop: Counter[str]) -> list[str]:
+    """``keys`` less ``drop``'s counts of each key (the first occurrences)."""
+    left = Counter(drop)
+    out = []
+    for k in keys:
+        if left[k] > 0:
+            left[k] -= 1
+        else:
+            out.append(k)
+    return out
 
 
 def observed_attributes(want: Mapping[str, Any], obs: Observed) -> dict[str, Any]:

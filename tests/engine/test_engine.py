@@ -281,6 +281,13 @@ def test_diff_explanations_speak_in_values_and_field_paths() -> None:
     )
     assert members.explanation == "changed: [0].role"
     assert "root" not in groups.explanation + members.explanation
+    dana, jane = {"email": "dana", "role": "viewer"}, {"email": "jane", "role": "editor"}
+    (first_gone,) = diff_attributes({"members": [jane]}, {"members": [dana, jane]})
+    assert first_gone.explanation == 'removed: {"email": "dana", "role": "viewer"}'  # not "changed: [0].email"
+    (more,) = diff_attributes({"members": [dana, jane, {"email": "eve", "role": "owner"}]}, {"members": [dana, jane]})
+    assert more.explanation == 'added: {"email": "eve", "role": "owner"}'
+    (swapped,) = diff_attributes({"members": [jane, dana]}, {"members": [dana, jane]})  # reordered: by position
+    assert swapped.explanation.startswith("changed: [0]")
 
 
 class Flaky(Things):
