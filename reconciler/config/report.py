@@ -348,16 +348,16 @@ class ValidationReport:
         for path, value, tp in flagged if flagged is not None else flagged_strings(entry.data, model):
             if not value or path in entry.from_expr or is_unresolved(value) or not is_secret(tp):
                 continue
-            shell = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", value)
-            if shell:  # the shell's $NAME: it would be sent as these very characters
+            self.findings.add_sensitive(value)  # never shown, whatever it looks like
+            if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", value):  # like the shell's $NAME: sent as written
                 self.findings.warn(
-                    f"secret {where(entry.address, path)} is the text {value!r}, not the value of a variable",
+                    f"secret {where(entry.address, path)} is written in clear and starts with '$' like a shell"
+                    " variable; this tool does not expand $NAME",
                     entry.value_loc(path),
                     address=entry.address,
-                    hint=f"an environment variable is written ${{env:{shell.group(1)}}}",
+                    hint="an environment variable is written ${env:NAME} (or use ${file:path})",
                 )
                 continue
-            self.findings.add_sensitive(value)
             self.findings.warn(
                 f"secret {where(entry.address, path)} is written in clear in the configuration",
                 entry.value_loc(path),

@@ -201,9 +201,10 @@ def test_shell_style_variables_get_the_env_spelling(write: Writer) -> None:
     bare = write("bare/main.yaml", "version: 1\n" + CONNECTIONS_YAML.replace(
         "${env:AEM_PASSWORD:-admin}", "$AEM_PASSWORD"))
     result = load_config(bare, kinds=TOY_KINDS, environ={})
-    (warning,) = [d for d in result.warnings if "AEM_PASSWORD" in d.format()]
-    assert "is the text '$AEM_PASSWORD', not the value of a variable" in warning.summary
-    assert warning.hint == "an environment variable is written ${env:AEM_PASSWORD}"
+    (warning,) = [d for d in result.warnings if "connections.aem.password" in d.summary]
+    assert "starts with '$' like a shell variable; this tool does not expand $NAME" in warning.summary
+    assert warning.hint == "an environment variable is written ${env:NAME} (or use ${file:path})"
+    assert "AEM_PASSWORD" not in warning.format()  # the value is a secret, whatever it looks like
     braced = write("braced/main.yaml", "version: 1\n" + CONNECTIONS_YAML.replace(
         "${env:AEM_PASSWORD:-admin}", "${AEM_PASSWORD:-admin}"))
     (error,) = _diags(braced)
