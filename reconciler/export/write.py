@@ -212,6 +212,9 @@ def write_files(
     Raises ``OutputExists`` (nothing written) when a YAML file in ``directory`` was not written by
     an export, or when a filtered export (``narrowing``) would drop resources from a file an earlier
     export wrote (the next plan would forget them), unless ``force``. Returns what changed."""
+    # a builder may note what it skipped for a kind this export does not cover (the integrations of a
+    # --kind workfront_metadata_mappings export): such a file is never written, so a kept one stays kept
+    files = {name: f for name, f in files.items() if covers(f.section)}
     directory.mkdir(parents=True, exist_ok=True)
     existing = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     foreign = [p for p in existing if not _ours(p)]

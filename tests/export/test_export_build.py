@@ -169,6 +169,11 @@ def test_rendered_file_and_overwrite_rules(tmp_path: Path) -> None:
     write_files(tmp_path, {"folders.yaml": f, "users.yaml": u}, "{}")
     done = write_files(tmp_path, {}, "{}", covers=lambda s: s == "folders", narrowing="--kind folders", force=True)
     assert done.kept == ["users.yaml"] and done.removed == ["folders.yaml"] and (tmp_path / "users.yaml").exists()
+    # ... even when a builder noted something skipped for such a section (its file is never written)
+    empty = OutFile("users", render_kind("users", {}, ["0 users."]), ())
+    done = write_files(tmp_path, {"folders.yaml": f, "users.yaml": empty}, "{}", covers=lambda s: s == "folders",
+                       narrowing="--kind folders")
+    assert done.kept == ["users.yaml"] and (tmp_path / "users.yaml").read_text() == u.text
     # ... and refuses to drop resources of one it covers (nothing written), unless force
     write_files(tmp_path, {"folders.yaml": f}, "{}", covers=lambda s: s == "folders")
     g = OutFile("folders", render_kind("folders", {"g": entry}, ["1 folders."]), ("g",))
