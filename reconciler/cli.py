@@ -648,6 +648,11 @@ def _check_state_connections(ws: Any, records: Any, shown: int = 3) -> None:
           f" `reconciler state rm ADDR` (e.g. {first})")
 
 
+def _kinds_of(result: Any) -> dict[str, str]:
+    """address -> kind of each declared resource of a ``PlanResult``."""
+    return {address: res.kind for address, res in result.desired.items()}
+
+
 def _render_plan(plan: Any, fmt: str, replace: tuple[str, ...], markdown: dict[str, str] | None = None) -> str:
     """The plan as ``fmt`` (text, json, markdown); ``markdown``: ``title`` and the ``meta`` of
     ``render_markdown`` (commit, run_url)."""
@@ -784,7 +789,7 @@ def _plan_command(
             write_plan_file(
                 out, ws.loaded.root, ws.loaded.files, doc, recursive=ws.recursive, backend=ws.state.identity,
                 destroy=destroy, records=ws.state.records(),
-                secrets=secret_digests(result.plan.changes, result.specs, ws.providers, ws.state),
+                secrets=secret_digests(_kinds_of(result), result.specs, ws.providers, ws.state),
             )
             if fmt == "text":
                 click.echo(f"\nSaved the plan to {out}. To carry out exactly this plan, run: reconciler apply {out}")
@@ -1172,8 +1177,9 @@ async def _apply_locked(
             result = await _plan(ws, targets, replace, destroy=destroy, progress=progress)
             render.track(result.plan)  # the apply's lines say what each action really does
             if saved is not None:
+                # a rotated secret first: it also changes the actions, and is the cause to name
+                check_same_secrets(saved, secret_digests(_kinds_of(result), result.specs, ws.providers, ws.state))
                 check_same_actions(saved, plan_json(result.plan, replace=list(replace)))
-                check_same_secrets(saved, secret_digests(result.plan.changes, result.specs, ws.providers, ws.state))
             else:
                 click.echo(render.plan(result.plan))
             if not result.plan.has_changes:

@@ -20,7 +20,7 @@ No absolute path: a plan made on one CI runner applies on another checkout of th
 are still read. Applying is refused (``StalePlanError``) when it was made for another state (lineage), when the
 configuration (digest) or the state (serial: another apply ran) changed since, or when a new plan
 of the same configuration would no longer do what it says (its ``(address, actions)`` pairs
-differ: the services changed), or when a secret a planned change writes has another value now
+differ: the services changed), or when a declared resource's secret has another value now
 (``secret_digests``: the state's keyed hashes, never a value; a secret comes from the environment
 or a file, so the configuration's digest does not see it change). The stale message says what
 changed: which files (``file_digests``), which addresses of the state (``state_digests``), which
@@ -33,13 +33,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import StalePlanError
-from .model import PlannedChange
 from .provider import Provider
 from .resolve import unresolved_paths
 from .state import StateBackend, StateRecord
@@ -100,25 +99,25 @@ def file_digests(config_root: Path, config_files: list[Path]) -> dict[str, str]:
 
 
 def secret_digests(
-    changes: Iterable[PlannedChange], specs: Mapping[str, Any], providers: Mapping[str, Provider[Any]],
-    state: StateBackend,
+    kinds: Mapping[str, str], specs: Mapping[str, Any], providers: Mapping[str, Provider[Any]], state: StateBackend
 ) -> dict[str, dict[str, str]]:
     """address -> {sensitive attribute -> keyed hash (``StateBackend.secret_hash``, HMAC-SHA256 hex)}
-    of the secret values each planned change (create, update, replace, adopt) would write, as known at
-    plan time (a value still unknown is left out). ``specs``: the plan's parsed specs by address;
-    ``providers``: by kind. No value leaves this function, only hashes keyed with the team's key."""
+    of the secret values of every declared resource (``kinds``: address -> kind; ``specs``: the
+    plan's parsed specs by address; ``providers``: by kind), as known at plan time (a value still
+    unknown is left out). No-ops count too: a secret rotated after a plan without changes would be
+    written by its apply. No value leaves this function, only hashes keyed with the team's key."""
     out: dict[str, dict[str, str]] = {}
-    for change in changes:
-        if not change.action.is_change or change.address not in specs:
+    for address, kind in kinds.items():
+        if address not in specs:
             continue
-        values = providers[change.kind].secrets(specs[change.address])
+        values = providers[kind].secrets(specs[address])
         hashes = {
-            name: state.secret_hash(change.address, name, value)
+            name: state.secret_hash(address, name, value)
             for name, value in sorted(values.items())
             if not unresolved_paths({name: value})
         }
         if hashes:
-            out[change.address] = hashes
+            out[address] = hashes
     return out
 
 
@@ -140,7 +139,7 @@ def write_plan_file(
     to the root, with their digests), how it was loaded (``recursive``: with its subdirectories, so
     that ``apply FILE`` loads it the same way), whether it is a ``destroy`` plan, the state
     ``backend``'s identity and the digests of the state's ``records`` (address -> record) it was
-    made from, and the keyed hashes of the ``secrets`` its changes write (:func:`secret_digests`).
+    made from, and the keyed hashes of the declared resources' ``secrets`` (:func:`secret_digests`).
     Raises OSError."""
     root = Path(config_root)
     payload: dict[str, Any] = {

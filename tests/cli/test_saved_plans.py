@@ -129,7 +129,7 @@ def test_a_secret_changed_between_plan_and_apply_makes_the_plan_stale(
     assert made.exit_code == 0 and "transport_password" in made.output, made.output
     saved = plan_file.read_text()
     assert "planned-value-333" not in saved and "first-value-111" not in saved
-    assert set(json.loads(saved)["secret_digests"]) == {"replication_agents.publish"}
+    assert set(json.loads(saved)["secret_digests"]) == {"replication_agents.publish"}  # the one with a secret
 
     monkeypatch.setenv("TPW", "other-value-444")  # the apply job reads another value
     stale = cli("apply", plan_file)
@@ -142,3 +142,10 @@ def test_a_secret_changed_between_plan_and_apply_makes_the_plan_stale(
     done = cli("apply", plan_file)
     assert done.exit_code == 0 and "Apply complete! 1 updated." in done.output, done.output
     assert cli("plan", "-detailed-exitcode", quickstart).exit_code == 0
+
+    nothing = tmp_path / "nothing.plan"  # a plan without changes, then the secret is rotated
+    assert cli("plan", "-out", nothing, quickstart).exit_code == 0
+    monkeypatch.setenv("TPW", "rotated-value-555")
+    rotated = cli("apply", nothing)
+    assert rotated.exit_code == 1 and "the services changed" not in rotated.output, rotated.output
+    assert "the secret value of replication_agents.publish.transport_password changed" in rotated.output
