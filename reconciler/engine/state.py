@@ -455,6 +455,17 @@ def key_from_file_bytes(raw: bytes) -> bytes:
         return raw
 
 
+def _stripped_binary(key: bytes) -> bytes | None:
+    """``key`` stripped of surrounding whitespace bytes when it is binary (not UTF-8) and stripping
+    changes it: how ``RECONCILER_SECRET_KEY_FILE`` read such a key before 2026-12; else None."""
+    try:
+        key.decode("utf-8")
+    except UnicodeDecodeError:
+        stripped = key.strip()
+        return stripped if stripped and stripped != key else None
+    return None
+
+
 def key_check_value(key: bytes) -> str:
     """The keyed check value kept in a state to detect a wrong key (HMAC-SHA256 of a constant, hex);
     it reveals nothing about the key."""
@@ -565,9 +576,16 @@ class StateBackend(ABC):
 
     def use_key(self, key: bytes) -> None:
         """Hash secrets with ``key`` from now on. Raises StateError when the state was written with
-        another key (its key check differs); a state without a key check gets this key's."""
+        another key (its key check differs); a state without a key check gets this key's.
+
+        A binary key (not UTF-8: a ``secret.key`` of versions before 2026-12) also matches a state
+        written with it stripped of surrounding whitespace bytes, as ``RECONCILER_SECRET_KEY_FILE``
+        read it then (``key_from_file_bytes``); that state keeps being hashed with the stripped key."""
         check = key_check_value(key)
         stored = self.stored_key_check()
+        legacy = _stripped_binary(key)
+        if stored is not None and legacy is not None and hmac.compare_digest(stored, key_check_value(legacy)):
+            key, check = legacy, stored
         if stored is None:
             self.set_key_check(check)
         elif not hmac.compare_digest(stored, check):

@@ -176,3 +176,19 @@ def test_a_new_local_key_is_text_that_also_works_as_the_key_variable(tmp_path: P
     again.close()
     with pytest.raises(StateError, match="does not match"):
         StateStore(tmp_path / "state.db", key=b"another key")
+
+
+def test_a_state_written_with_a_binary_key_read_stripped_still_opens_with_the_file(tmp_path: Path) -> None:
+    """Before 2026-12, RECONCILER_SECRET_KEY_FILE stripped whitespace bytes from a binary key: a team
+    state keyed that way still opens with the same file, and keeps its hashes."""
+    raw = b"\n\x9f" + bytes(range(128, 158)) + b" "
+    key_file = tmp_path / "secret.key"
+    key_file.write_bytes(raw)
+    old = StateStore(tmp_path / "team.db", key=raw.strip())  # as the variable read it then
+    old_hash = old.secret_hash("folders.a", "pw", "x")
+    old.close()
+    now = StateStore(tmp_path / "team.db", key=secret_key_from({KEY_FILE_ENV: str(key_file)}))
+    assert now.secret_hash("folders.a", "pw", "x") == old_hash
+    now.close()
+    with pytest.raises(StateError, match="does not match"):
+        StateStore(tmp_path / "team.db", key=b"\x9f another binary key")
