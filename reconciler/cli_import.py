@@ -151,8 +151,8 @@ def _not_declared(ws: Any, address: str, import_id: str, block: str | None) -> N
         f"\n  or add an import block to the YAML: import: [{{to: {address}, id: {import_id}}}]"
         f"\n  the services hold it; add this to the configuration, then import again:\n\n{block}"
         if block
-        else f"\n  no {address.split('.', 1)[0]} object with id {import_id!r} is visible through the connections"
-        f" either; {_EXPORT}"
+        else f"\n  and no {address.split('.', 1)[0]} object that {import_id!r} names is among what `reconciler export`"
+        " finds through the connections (or it is one export leaves out, as it says)"
     )
     _fail(
         f"{address} is not declared in the configuration (declare it first, then import it)"
@@ -172,7 +172,11 @@ async def _suggested_block(ws: Any, address: str, import_id: str) -> str | None:
     from reconciler.export.write import render_kind
 
     kind, _, name = address.partition(".")
-    bc = BuildContext(Filters(frozenset(_with_linked(kind))), ws.loaded.connections)
+    from reconciler.kinds import REGISTRY
+
+    # every kind: a kind's export writes an object only beside the objects it names (a user under
+    # its org, a share's members as users), so reading only its own kind would find nothing
+    bc = BuildContext(Filters(frozenset(REGISTRY)), ws.loaded.connections)
     try:
         try:
             snapshots = await read_all(ws, bc, lambda _text: None)
@@ -185,17 +189,21 @@ async def _suggested_block(ws: Any, address: str, import_id: str) -> str | None:
     for entry in exported.kinds.get(kind, {}).values():
         if wanted & {v for v in entry.data.values() if isinstance(v, str)}:
             renamed = _declared_names(ws, exported.kinds, kind)
-            entry.data = {k: renamed.get(v, v) if isinstance(v, str) else v for k, v in entry.data.items()}
+            for link in REGISTRY[kind].links.values():  # a field naming another kind's object
+                value = entry.data.get(link.field)
+                if isinstance(value, str) and (link.kind, value) in renamed:
+                    entry.data[link.field] = renamed[(link.kind, value)]
             text = render_kind(kind, {name: entry}, [])
             return "    " + text[text.index(f"{kind}:"):].rstrip("\n").replace("\n", "\n    ")
     return None
 
 
-def _declared_names(ws: Any, exported: Any, kind: str) -> dict[str, str]:
-    """Exported name -> declared name of each object of another kind than ``kind`` (its parents,
-    e.g. the org of a user) that the configuration declares under another name: the same object
-    by the kind's identity (``Provider.identity``). ``exported``: kind -> name -> ``export.model.Entry``.
-    A declaration that does not parse on its own (references still literal) is passed over."""
+def _declared_names(ws: Any, exported: Any, kind: str) -> dict[tuple[str, str], str]:
+    """``(kind, exported name)`` -> declared name of each object of another kind than ``kind`` (its
+    parents, e.g. the org of a user) that the configuration declares under another name: the same
+    object by the kind's identity (``Provider.identity``). ``exported``: kind -> name ->
+    ``export.model.Entry``. A declaration that does not parse on its own (references still literal)
+    is passed over."""
     from reconciler.engine import SpecError
 
     def identity(k: str, address: str, data: Any) -> str | None:
@@ -210,7 +218,7 @@ def _declared_names(ws: Any, exported: Any, kind: str) -> dict[str, str]:
             key = identity(res.kind, addr, res.data)
             if key:
                 declared[(res.kind, key)] = addr.partition(".")[2]
-    out: dict[str, str] = {}
+    out: dict[tuple[str, str], str] = {}
     for k, entries in exported.items():
         if k == kind:
             continue
@@ -218,21 +226,6 @@ def _declared_names(ws: Any, exported: Any, kind: str) -> dict[str, str]:
             key = identity(k, f"{k}.{name}", entry.data)
             mine = declared.get((k, key)) if key else None
             if mine is not None and mine != name:
-                out[name] = mine
+                out[(k, name)] = mine
     return out
 
-
-def _with_linked(kind: str) -> set[str]:
-    """``kind`` and the kinds its links name, transitively (``users`` -> ``orgs``; ``shares`` ->
-    ``folders``, ``cloud_configs``): an export of a kind writes its objects only under exported
-    parents (a user under its org), so the suggestion reads those too."""
-    from reconciler.kinds import REGISTRY
-
-    out, todo = set(), [kind]
-    while todo:
-        k = todo.pop()
-        if k in out or k not in REGISTRY:
-            continue
-        out.add(k)
-        todo.extend(link.kind for link in REGISTRY[k].links.values())
-    return out

@@ -144,7 +144,7 @@ def test_import_of_an_undeclared_address_prints_the_block_to_declare(quickstart:
     assert done.exit_code == 0, done.output
     assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
     nothing = cli("import", "-c", quickstart, "folders.other", "/content/dam/none")
-    assert nothing.exit_code == 1 and "no folders object with id '/content/dam/none' is visible" in nothing.output
+    assert nothing.exit_code == 1 and "no folders object that '/content/dam/none' names is among" in nothing.output
     assert "import block" not in nothing.output  # no block for an object that is not there
 
 
@@ -152,7 +152,7 @@ def test_import_of_an_undeclared_user_prints_its_block_under_its_org(quickstart:
     """A user is exported under its org: the suggestion reads the orgs too (it said "not visible")."""
     assert cli("apply", "--auto-approve", quickstart).exit_code == 0
     out = cli("import", "-c", quickstart, "users.d", "dana@acme.example")
-    assert out.exit_code == 1 and "is visible" not in out.output, out.output
+    assert out.exit_code == 1 and "is among" not in out.output, out.output
     block = out.output.split("then import again:\n\n", 1)[1].splitlines()
     assert block[:2] == ["    users:", "      d:"] and "        email: dana@acme.example" in block
     assert "        org: acme" in block  # the org as this configuration declares it, not the export's slug
@@ -185,3 +185,4 @@ def test_an_id_of_another_object_than_the_recorded_one_says_how_to_move_the_addr
     ]
     same = cli("import", "-c", quickstart, "users.jane", "jane.doe@acme.example")
     assert same.exit_code == 0 and "users.jane is already in the state" in same.output, same.output
+
