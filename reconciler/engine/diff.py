@@ -122,9 +122,21 @@ def _list_by_value(before: list[Any], after: list[Any]) -> str | None:
     kept_b, kept_a = _without(b, gone), _without(a, new)
     if kept_b != kept_a:
         return None
-    added = sorted(json.dumps(v, default=str) for v, k in zip(after, a, strict=True) if k in new)
-    removed = sorted(json.dumps(v, default=str) for v, k in zip(before, b, strict=True) if k in gone)
+    added = sorted(_taken(after, a, new))
+    removed = sorted(_taken(before, b, gone))
     return f"added: {', '.join(added)}" if added else f"removed: {', '.join(removed)}" if removed else ""
+
+
+def _taken(values: list[Any], keys: list[str], counts: Counter[str]) -> list[str]:
+    """The JSON of as many of ``values`` (``keys``: their comparison keys) as ``counts`` says per
+    key, the first ones: the items added or removed, duplicates counted once each."""
+    left = Counter(counts)
+    out = []
+    for value, k in zip(values, keys, strict=True):
+        if left[k] > 0:
+            left[k] -= 1
+            out.append(json.dumps(value, default=str))
+    return out
 
 
 def _without(keys: list[str], drop: Counter[str]) -> list[str]:

@@ -286,6 +286,8 @@ def test_diff_explanations_speak_in_values_and_field_paths() -> None:
     assert first_gone.explanation == 'removed: {"email": "dana", "role": "viewer"}'  # not "changed: [0].email"
     (more,) = diff_attributes({"members": [dana, jane, {"email": "eve", "role": "owner"}]}, {"members": [dana, jane]})
     assert more.explanation == 'added: {"email": "eve", "role": "owner"}'
+    (twice,) = diff_attributes({"groups": ["a", "a"]}, {"groups": ["a"]})  # duplicates counted one by one
+    assert twice.explanation == 'added: "a"'
     (swapped,) = diff_attributes({"members": [jane, dana]}, {"members": [dana, jane]})  # reordered: by position
     assert swapped.explanation.startswith("changed: [0]")
 
