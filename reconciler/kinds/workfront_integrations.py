@@ -127,8 +127,8 @@ class WorkfrontIntegrationSpec(Spec):
     )
     features: list[str] = Field(
         default_factory=list,
-        description="Features switched on, by their keys in seed 002's feature matrix (`validate` lists the keys"
-        " when one is unknown).",
+        description="Features switched on, by their keys (`reconciler validate` lists the valid keys when one is"
+        " unknown).",
     )
     linked_folders: LinkedFolderSettings | None = Field(None, description="Automatic linked-folder settings.")
 
