@@ -249,8 +249,8 @@ class _Apply:
             obs = await provider.lookup(spec, rec, addr)  # live re-check / natural-key lookup
             if obs is None and change.action == Action.READ:
                 raise ActionFailed(f"{provider.identity(spec) or addr} was not found")
-        if obs is None and rec is None and self.result.desired[addr].import_id is not None:
-            # an import the plan found to adopt (with a record, the block is done: a create is planned)
+        if obs is None and addr not in self.result.records and self.result.desired[addr].import_id is not None:
+            # an import the plan found to adopt (in the plan's state already, the block is done)
             raise ActionFailed(f"{provider.identity(spec) or addr} is gone since the plan; an import never creates")
         if obs is None:
             # the intent first: a run that stops after the create but before its record still knows

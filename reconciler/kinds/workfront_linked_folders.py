@@ -305,7 +305,7 @@ class LinkedFolderProvider(KindProvider[Parsed[LinkedFolderSpec]]):
             self._known[(conn, obj)] = sorted(str(o.get("name")) for o in found)
 
     def notes(self, address: str, spec: Parsed[LinkedFolderSpec], observed: Observed | None) -> list[Note]:
-        """A project (task, issue...) ``name`` Workfront does not know is a plan error with the names
+        """A project (portfolio, program) ``name`` Workfront does not know is a plan error with the names
         it has: apply could only fail on it (no kind here creates Workfront objects)."""
         if address not in self._unknown:
             return []
