@@ -112,6 +112,9 @@ def test_an_import_block_adopts_at_plan_time_and_never_creates(quickstart: Path,
     assert redone.exit_code == 0 and "never creates" not in redone.output, redone.output
     assert "/content/dam/campaigns" in _nodes(quickstart)
     assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
+    replaced = cli("apply", "--auto-approve", "-replace", "folders.campaigns", quickstart)  # the block is history
+    assert replaced.exit_code == 0 and "never creates" not in replaced.output, replaced.output
+    assert cli("plan", "--detailed-exitcode", quickstart).exit_code == 0
 
 
 def test_import_blocks_are_checked_offline_with_their_position(quickstart: Path, cli: Run) -> None:
