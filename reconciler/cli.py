@@ -1212,15 +1212,14 @@ def _refuse_content_loss(result: Any, providers: Any) -> None:
     """Fail (exit 1) before any action when the plan of ``result`` (a ``PlanResult``) deletes or
     replaces objects holding user content (``PlannedChange.content_loss``, counted at plan time)
     that neither ``--allow-content-loss`` nor the resource's ``lifecycle.allow_content_loss``
-    allows: one line per such change, and both ways to allow it. The applier refuses the same
-    actions one by one (``engine.applier``); this check makes the refusal come before anything
-    started instead of in the middle of the apply."""
-    if _flag("allow_content_loss"):
-        return
+    allows (``engine.content_loss_refused``, which the applier asks again before each action): one
+    line per such change, and both ways to allow it, before anything started instead of in the
+    middle of the apply."""
+    from reconciler.engine import content_loss_refused
+
     lines = []
     for change in result.plan.changes:
-        res = result.desired.get(change.address)
-        if change.content_loss <= 0 or (res is not None and res.allow_content_loss):
+        if not content_loss_refused(result, change, allowed=_flag("allow_content_loss")):
             continue
         provider = providers.get(change.kind)
         unit = getattr(provider, "content_unit", "item") + ("" if change.content_loss == 1 else "s")

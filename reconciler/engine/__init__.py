@@ -4,7 +4,7 @@ Never imports ``reconciler.kinds``, ``reconciler.clients`` or ``reconciler.sandb
 it). Kinds plug in by subclassing ``Provider``.
 """
 
-from .applier import ApplyEvent, ApplyResult, apply_plan
+from .applier import ApplyEvent, ApplyResult, apply_plan, content_loss_refused
 from .backends import BACKEND_ENV, WORKSPACE_ENV, is_postgres, local_state_path, open_state
 from .errors import (
     ActionFailed,
@@ -88,6 +88,7 @@ __all__ = [
     "Unknown",
     "accept_drift",
     "apply_plan",
+    "content_loss_refused",
     "forget_address",
     "is_postgres",
     "is_unknown",

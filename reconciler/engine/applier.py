@@ -160,10 +160,7 @@ class _Apply:
     def refuse_content_loss(self, addr: str, change: PlannedChange) -> None:
         """Raise ActionFailed when ``change`` destroys user content (``content_loss``) that neither
         the resource's ``lifecycle.allow_content_loss`` nor this run allows."""
-        if change.content_loss <= 0 or self.allow_content_loss:
-            return
-        res = self.result.desired.get(addr)
-        if res is not None and res.allow_content_loss:
+        if not content_loss_refused(self.result, change, allowed=self.allow_content_loss):
             return
         raise ActionFailed(
             f"refused: this {change.action.value} destroys {change.content_loss} piece(s) of content"
@@ -319,6 +316,17 @@ class _Apply:
             if self.state.get(addr) is not None:
                 self.state.set_check_status(addr, "passed" if check.ok else "failed")
             self.emit(ApplyEvent(addr, Action.CHECK, "check", check.message, time.monotonic() - start))
+
+
+def content_loss_refused(result: PlanResult, change: PlannedChange, *, allowed: bool) -> bool:
+    """Whether apply refuses ``change`` (a change of ``result``'s plan): it destroys user content
+    (``content_loss`` > 0) that neither the run (``allowed``: ``--allow-content-loss``) nor the
+    resource's ``lifecycle.allow_content_loss`` allows. The CLI asks it of every change before the
+    apply starts; the applier asks it again before each action."""
+    if change.content_loss <= 0 or allowed:
+        return False
+    res = result.desired.get(change.address)
+    return res is None or not res.allow_content_loss
 
 
 async def apply_plan(
