@@ -1120,13 +1120,13 @@ def _not_a_plan_file(path: Path) -> str | None:
     """For ``apply FILE`` where FILE is not a plan file: the error when FILE is meant as one (its
     name does not end in .yaml/.yml and it does not hold a configuration, a YAML mapping with
     ``version``), as ``show`` says it; None for a configuration file, which apply plans."""
-    import yaml
+    from reconciler.config._yaml import parse_yaml  # bounded: size, depth, alias expansion
 
     if path.suffix in (".yaml", ".yml"):
         return None
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        doc = parse_yaml(path.read_text(encoding="utf-8"), str(path)).data
+    except (OSError, UnicodeDecodeError):
         doc = None
     if isinstance(doc, dict) and "version" in doc:
         return None
