@@ -101,8 +101,8 @@ def _errors(fn: Callable[..., T]) -> Callable[..., T]:
         except EngineError as exc:
             _fail(str(exc))
         except ConnectionMissing as exc:  # a connection of the state's resources has another type now
-            _fail(f"{exc}: resources of the state live on that connection; declare it under `connections:` with"
-                  " the type they need, or forget them with `reconciler state rm ADDR`")
+            _fail(f"{exc}: resources of the state live on that connection\n  hint: declare it under `connections:`"
+                  " with that type, or forget them with `reconciler state rm ADDR`")
         except ApiError as exc:
             hint = ""
             if exc.status in (401, 403):

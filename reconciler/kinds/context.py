@@ -106,7 +106,9 @@ class ProviderContext:
     def _get(self, name: str, typ: type) -> Any:
         conn = self.connections.get(name)
         if conn is None or not isinstance(conn, typ):
-            raise ConnectionMissing(f"connection {name!r} is not a {typ.__name__}")
+            want = typ.__name__.removesuffix("Connection").lower()  # AemConnection -> aem
+            what = "is not declared" if conn is None else f"has type {getattr(conn, 'type', '?')}"
+            raise ConnectionMissing(f"connection {name!r} {what}; a connection of type {want} is needed")
         return conn
 
     def aem(self, name: str) -> AemClient:

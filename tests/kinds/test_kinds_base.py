@@ -77,4 +77,5 @@ def test_connection_missing_is_a_kind_error() -> None:
     ctx = ProviderContext({})
     with pytest.raises(ConnectionMissing) as exc:
         ctx.aem("nope")
-    assert isinstance(exc.value, KindError) and "connection 'nope' is not a AemConnection" in str(exc.value)
+    assert isinstance(exc.value, KindError) and (
+        "connection 'nope' is not declared; a connection of type aem is needed") in str(exc.value)
