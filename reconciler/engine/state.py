@@ -338,7 +338,7 @@ def _address_and_kind(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> tu
 def _record_from_pull(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> StateRecord:
     """The ``StateRecord`` of one checked ``resources`` entry (see ``snapshot_from_pull``). Raises
     KeyError (a required key is missing) or ValueError naming the field and how to fix it."""
-    address, kind = _address_and_kind(d, kinds)
+    _address_and_kind(d, kinds)
     remote_id, managed = d["remote_id"], d["managed"]
     if not isinstance(remote_id, str) or not remote_id.strip():
         raise ValueError(
@@ -359,12 +359,7 @@ def _record_from_pull(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> St
     check_status = d.get("check_status")
     if check_status not in _CHECK_STATUSES:
         raise ValueError(f"'check_status' is {_shown(check_status)}; write null, \"passed\" or \"failed\"")
-    return StateRecord(
-        address=address, kind=kind, remote_id=remote_id, managed=managed,
-        prevent_destroy=d.get("prevent_destroy", False), secret_hashes=dict(mappings["secret_hashes"]),
-        outputs=dict(mappings["outputs"]), attributes=dict(mappings["attributes"]),
-        dependencies=list(dependencies), check_status=check_status,
-    )
+    return StateRecord.from_json(d)  # every field checked above: the conversions change nothing
 
 
 def _intent_from_pull(d: Mapping[str, Any], kinds: tuple[str, ...] | None) -> Intent:
